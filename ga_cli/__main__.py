@@ -1,0 +1,3 @@
+from ga_cli.cli import main
+
+main()

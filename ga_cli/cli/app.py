@@ -1,0 +1,68 @@
+"""The root `ga` command: registers the command modules and maps exceptions to messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+from typer.exceptions import Abort, Exit, TyperException
+
+from ga_cli.errors import GaError
+
+
+class GaGroup(TyperGroup):
+    """Turns GaError (and any surprise) into `Error:`/`Hint:` lines and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from ga_cli.cli import output
+
+        try:
+            return super().invoke(ctx)
+        except (Exit, Abort, TyperException):
+            raise
+        except GaError as exc:
+            output.error(exc.message, exc.hint)
+        except KeyboardInterrupt:
+            output.error("interrupted")
+            raise typer.Exit(130)
+        except BrokenPipeError:
+            raise typer.Exit(1)
+        except Exception as exc:  # the last line of defence: one line, not a traceback
+            output.error(f"unexpected {type(exc).__name__}: {exc}",
+                         "run again with GA_DEBUG=1 to see the traceback, and report it")
+        raise typer.Exit(1)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The order a new principal meets them in; unlisted commands follow as registered."""
+        rank = {name: i for i, name in enumerate(ORDER)}
+        return sorted(self.commands, key=lambda n: rank.get(n, len(ORDER)))
+
+
+ORDER = ["init", "chat", "ask", "correct", "values", "example", "interview", "review", "status",
+         "log", "show", "doctor", "sync", "build", "dataset", "train", "eval", "models", "export",
+         "serve", "prompt", "history", "ledger"]
+
+
+def new_app(**kwargs: Any) -> typer.Typer:
+    return typer.Typer(cls=GaGroup, no_args_is_help=True, pretty_exceptions_enable=False,
+                       context_settings={"help_option_names": ["-h", "--help"]},
+                       rich_markup_mode="rich", **kwargs)
+
+
+app = new_app(help="ga: your guardian angel. It learns your values, corrections and examples, "
+                   "keeps them in a private git ledger, and trains a personal model on them.")
+
+
+def _register() -> None:
+    from ga_cli.cli import ledger_cmds, teach
+
+    ledger_cmds.register(app)
+    teach.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,153 @@
+"""`ga init`, `status`, `log`, `show`, `doctor`, `sync` and `ledger git`: the ledger itself."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ga_cli.cli import output
+from ga_cli.cli.app import new_app
+
+JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
+ledger_app = new_app(help="Work on the ledger repository directly.")
+
+
+def _ledger():  # noqa: ANN202
+    from ga_cli.ledger.store import Ledger
+
+    return Ledger.open()
+
+
+def init(
+    path: Optional[Path] = typer.Argument(None, help="Where to create it (default: $GA_LEDGER, "
+                                                     "or the ga data dir)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Your name, for commits."),
+    email: Optional[str] = typer.Option(None, "--email", help="Your email, for commits."),
+    remote: Optional[str] = typer.Option(None, "--remote", help="A git remote to sync with."),
+) -> None:
+    """Create your ledger: a private (0700) git repository of plain files."""
+    from ga_cli.ledger.store import Ledger
+
+    ledger = Ledger.init(path, name=name, email=email, remote=remote)
+    output.info(f"Created ledger at {ledger.root} ({ledger.head()[:7]}).")
+    output.info("Next: tell it who you are in principal.yaml, then `ga values add \"...\"`.")
+    output.text(str(ledger.root))
+
+
+def status(json_out: bool = JSON) -> None:
+    """Where the ledger is, what it holds, and whether anything is uncommitted."""
+    from collections import Counter
+
+    ledger = _ledger()
+    entries, problems = ledger.scan()
+    counts: dict[str, Counter[str]] = {}
+    for e in entries:
+        counts.setdefault(e.kind.name, Counter())[e.status] += 1
+    head = ledger.head()
+    dirty = ledger.dirty_files()
+    data = {
+        "ledger": str(ledger.root), "head": head,
+        "counts": {k: dict(v) for k, v in sorted(counts.items())},
+        "dirty": dirty, "problems": len(problems), "remote": ledger.has_remote(),
+    }
+    if json_out:
+        output.emit_json(data)
+        return
+    output.text(f"{'ledger':<12} {ledger.root}")
+    output.text(f"{'head':<12} {head[:7] if head else '(no commits)'}")
+    from ga_cli.ledger.entries import KINDS
+
+    for kind in KINDS.values():
+        c = counts.get(kind.name, {})
+        detail = ", ".join(f"{n} {s}" for s, n in sorted(c.items())) if c else "none"
+        output.text(f"{kind.directory:<12} {detail}")
+    if dirty:
+        output.text(f"{'dirty':<12} {', '.join(dirty)} (committed by the next ga change)")
+    if problems:
+        output.text(f"{'problems':<12} {len(problems)} (run `ga doctor`)")
+
+
+def log(n: int = typer.Option(20, "-n", help="How many changes."), json_out: bool = JSON) -> None:
+    """The history of what you taught ga, newest first."""
+    commits = _ledger().history(limit=n)
+    if json_out:
+        output.emit_json([{"sha": c.sha, "when": c.when, "kinds": c.kinds, "message": c.message,
+                           "files": c.files} for c in commits])
+        return
+    output.table(["when", "kind", "message"],
+                 ((c.when.replace("T", " ")[:16], ",".join(c.kinds), c.message) for c in commits))
+
+
+def show(ident: str = typer.Argument(..., metavar="ID", help="Entry id (a prefix is enough)."),
+         json_out: bool = JSON) -> None:
+    """Show one entry: its file as stored."""
+    ledger = _ledger()
+    entry = ledger.find(ident)
+    if json_out:
+        output.emit_json(entry.as_dict())
+        return
+    output.info(f"# {entry.path}")
+    output.raw(ledger.read(entry.path))
+
+
+def doctor(fix: bool = typer.Option(False, "--fix", help="Fill in missing ids, times, status "
+                                                        "and provenance (one commit)."),
+           json_out: bool = JSON) -> None:
+    """Check every ledger file; report every problem at once as path:line: message."""
+    from ga_cli.ledger import doctor as D
+
+    ledger = _ledger()
+    fixed = D.fix(ledger) if fix else []
+    problems = D.check(ledger)
+    if json_out:
+        output.emit_json({"fixed": fixed, "problems": [
+            {"path": p.path, "line": p.line, "message": p.detail} for p in problems]})
+    else:
+        for rel in fixed:
+            output.info(f"fixed {rel}")
+        for p in problems:
+            output.text(p.message)
+        if not problems:
+            output.info("The ledger is healthy.")
+    if problems:
+        raise typer.Exit(1)
+
+
+def sync() -> None:
+    """Pull (rebase) then push, when the ledger has a remote."""
+    from ga_cli.errors import GaError
+
+    ledger = _ledger()
+    if not ledger.has_remote():
+        raise GaError("the ledger has no remote",
+                      "add one: ga ledger git remote add origin URL")
+    with ledger.locked():
+        ledger.commit_hand_edits()
+        branch = ledger.git("rev-parse", "--abbrev-ref", "HEAD")
+        if ledger.git("ls-remote", "--heads", "origin", branch).strip():
+            ledger.git("pull", "--rebase", "-q", "origin", branch)
+        ledger.git("push", "-q", "-u", "origin", branch)
+    output.info(f"Synced {branch} with origin.")
+
+
+@ledger_app.command("git", context_settings={"allow_extra_args": True,
+                                             "ignore_unknown_options": True})
+def ledger_git(args: Optional[List[str]] = typer.Argument(None, help="Arguments for git.")) -> None:
+    """Run git in the ledger, like `pass git`: ga ledger git log --stat"""
+    ledger = _ledger()
+    with ledger.locked():
+        code = subprocess.call(["git", "-C", str(ledger.root), *(args or [])])
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("status")(status)
+    app.command("log")(log)
+    app.command("show")(show)
+    app.command("doctor")(doctor)
+    app.command("sync")(sync)
+    app.add_typer(ledger_app, name="ledger")

@@ -1,0 +1,24 @@
+"""Reading piped standard input: text only, never mistaken for a terminal."""
+
+from __future__ import annotations
+
+import sys
+
+from ga_cli.errors import GaError
+
+
+def piped() -> bool:
+    try:
+        return not sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def read_text(what: str = "standard input") -> str:
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    if b"\0" in data:
+        raise GaError(f"{what} looks like binary data; refusing it", "pipe text, not binary files")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise GaError(f"{what} is not valid UTF-8 text", "convert it to UTF-8 first") from exc

@@ -1,0 +1,195 @@
+"""`ga values`, `ga example`, `ga correct`: the principal teaching ga, one commit each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ga_cli.cli import output
+from ga_cli.cli.app import new_app
+
+ALLOW_SECRET = typer.Option(False, "--allow-secret",
+                            help="Commit even if the text looks like an API key or private key.")
+TAGS = typer.Option(None, "--tag", "-t", help="A tag; repeat for several.")
+JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
+
+values_app = new_app(help="Your values: what you care about, in your words. One file each.")
+example_app = new_app(help="Exemplars: a prompt and the answer you would have wanted.")
+
+
+def _ledger():  # noqa: ANN202 - imported lazily: git is not needed for --help
+    from ga_cli.ledger.store import Ledger
+
+    return Ledger.open()
+
+
+@values_app.command("add")
+def values_add(
+    text: str = typer.Argument(..., help="The value, e.g. \"Tell me when I am wrong.\""),
+    why: Optional[str] = typer.Option(None, "--why", help="Why it matters to you."),
+    tag: Optional[List[str]] = TAGS,
+    priority: Optional[int] = typer.Option(None, "--priority", "-p", min=1, max=5,
+                                           help="1 (most important) to 5."),
+    allow_secret: bool = ALLOW_SECRET,
+) -> None:
+    """Add a value. Example: ga values add "Answer briefly; I will ask for more." --tag style"""
+    from ga_cli.ledger import ops
+
+    entry = ops.add_value(_ledger(), text, why=why, tags=tag, priority=priority,
+                          allow_secret=allow_secret)
+    output.info(f"Added value {entry.id} ({entry.path}).")
+    output.text(entry.id)
+
+
+@values_app.command("list")
+def values_list(
+    json_out: bool = JSON,
+    all_: bool = typer.Option(False, "--all", "-a", help="Include retired values."),
+) -> None:
+    """List your values, most important first."""
+    entries = _ledger().entries("value", include_retired=all_)
+    entries.sort(key=lambda e: (int(e.meta.get("priority") or 3), e.created))
+    if json_out:
+        output.emit_json([e.as_dict() for e in entries])
+        return
+    if not entries:
+        output.info("No values yet. Add one: ga values add \"...\"")
+        return
+    output.table(["id", "pri", "tags", "value"] + (["status"] if all_ else []),
+                 ([e.id, e.meta.get("priority") or "-", ",".join(e.meta.get("tags") or []),
+                   e.summary()] + ([e.status] if all_ else []) for e in entries))
+
+
+def _edit_entry(ident: str, allow_secret: bool) -> None:
+    from ga_cli.cli import editor
+    from ga_cli.errors import GaError
+    from ga_cli.ledger import ops
+
+    ledger = _ledger()
+    entry = ledger.find(ident)
+    original = ledger.read(entry.path)
+    suffix = Path(entry.path).suffix
+    edited = editor.edit(original, suffix=suffix)
+    try:
+        updated = ops.replace_file(ledger, entry, edited, allow_secret=allow_secret)
+    except GaError as exc:
+        kept = editor.keep_rejected(edited, suffix)
+        raise GaError(f"{exc.message}; nothing was written",
+                      f"your edit is saved in {kept}: fix it and copy it over {entry.path}, "
+                      f"or run the edit again") from exc
+    output.info(f"Edited {updated.kind.name} {updated.id}.")
+
+
+@values_app.command("edit")
+def values_edit(ident: str = typer.Argument(..., metavar="ID", help="Value id (a prefix is enough)."),
+                allow_secret: bool = ALLOW_SECRET) -> None:
+    """Edit a value in $EDITOR. Quitting without saving changes nothing."""
+    _edit_entry(ident, allow_secret)
+
+
+@values_app.command("rm")
+def values_rm(ident: str = typer.Argument(..., metavar="ID", help="Value id.")) -> None:
+    """Retire a value: it stops shaping answers and training; git history keeps it."""
+    from ga_cli.ledger import ops
+
+    ledger = _ledger()
+    entry = ledger.find(ident)
+    if entry.kind.name != "value":
+        from ga_cli.errors import GaError
+
+        raise GaError(f"{entry.id} is a {entry.kind.name}, not a value")
+    ops.set_status(ledger, entry, "retired", "Retire")
+    output.info(f"Retired value {entry.id}. `ga ledger git log -p {entry.path}` shows its history.")
+
+
+@example_app.command("add")
+def example_add(
+    source: Optional[str] = typer.Argument(None, metavar="[FILE|-]",
+                                           help="The ideal answer: a file, `-` for stdin, "
+                                                "or omit it to write it in $EDITOR."),
+    prompt: str = typer.Option(..., "--prompt", help="The prompt the answer is for."),
+    tag: Optional[List[str]] = TAGS,
+    allow_secret: bool = ALLOW_SECRET,
+) -> None:
+    """Add an example: a prompt and your ideal answer.
+
+    Piped answers (`-`) are stored as pending until you approve them: piped text is untrusted."""
+    from ga_cli.cli import editor, stdin
+    from ga_cli.errors import GaError
+    from ga_cli.ledger import entries, ops
+
+    ledger = _ledger()
+    provenance = "principal"
+    if source == "-":
+        answer, provenance = stdin.read_text(), "stdin"
+    elif source:
+        path = Path(source)
+        if not path.is_file():
+            raise GaError(f"answer file {source} does not exist", "give a readable file, or `-`")
+        answer = entries.decode(path.read_bytes(), source)
+    else:
+        marker = f"<!-- Write your ideal answer to: {prompt!s} -->\n"
+        answer = editor.edit(marker, suffix=".md").replace(marker.strip(), "")
+    entry = ops.add_example(ledger, prompt, answer, tags=tag, provenance=provenance,
+                            allow_secret=allow_secret)
+    note = " (pending: piped input waits for your approval)" if entry.status == "pending" else ""
+    output.info(f"Added example {entry.id}{note}.")
+    output.text(entry.id)
+
+
+@example_app.command("list")
+def example_list(json_out: bool = JSON) -> None:
+    """List your examples."""
+    entries = _ledger().entries("example")
+    if json_out:
+        output.emit_json([e.as_dict() for e in entries])
+        return
+    if not entries:
+        output.info("No examples yet. Add one: ga example add --prompt \"...\" answer.md")
+        return
+    output.table(["id", "status", "prompt"], ([e.id, e.status, e.summary()] for e in entries))
+
+
+def correct(
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="What you asked."),
+    rejected: Optional[str] = typer.Option(None, "--rejected", help="The bad answer."),
+    better: Optional[str] = typer.Option(None, "--better", help="The answer you wanted."),
+    why: Optional[str] = typer.Option(None, "--why", help="What was wrong with it."),
+    context: Optional[str] = typer.Option(None, "--context", help="Anything else that mattered."),
+    tag: Optional[List[str]] = TAGS,
+    allow_secret: bool = ALLOW_SECRET,
+) -> None:
+    """Record a correction: the bad answer, your better one, and why.
+
+    Scripted: ga correct --prompt P --rejected R --better B --why W.
+    Or pipe YAML with the keys prompt, rejected, better, why (stored pending until approved)."""
+    from ga_cli.cli import stdin
+    from ga_cli.errors import GaError
+    from ga_cli.ledger import ops
+
+    ledger = _ledger()
+    provenance = "principal"
+    if prompt is None and rejected is None and better is None:
+        if not stdin.piped():
+            raise GaError("nothing to record",
+                          "give --prompt, --rejected, --better and --why, or pipe YAML")
+        data = ops.parse_correction_yaml(stdin.read_text(), "<stdin>")
+        provenance = "stdin"
+        prompt, rejected, better = data.pop("prompt", None), data.pop("rejected", None), \
+            data.pop("chosen", None)
+        why, context = data.pop("why", why), data.pop("context", context)
+        tag = data.pop("tags", None) or tag
+    entry = ops.add_correction(ledger, prompt or "", rejected or "", better or "", why=why,
+                               context=context, tags=tag, provenance=provenance,
+                               allow_secret=allow_secret)
+    note = " (pending: piped input waits for your approval)" if entry.status == "pending" else ""
+    output.info(f"Recorded correction {entry.id}{note}.")
+    output.text(entry.id)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(values_app, name="values")
+    app.add_typer(example_app, name="example")
+    app.command("correct")(correct)

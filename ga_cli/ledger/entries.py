@@ -1,0 +1,223 @@
+"""Ledger entries: what each kind looks like on disk, how it parses, and its schema."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from ga_cli.errors import LedgerFormatError
+from ga_cli.ledger import yamlio
+
+STATUSES = ("active", "pending", "retired")
+PROVENANCES = ("principal", "stdin", "teacher")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    directory: str
+    prefix: str
+    markdown: bool  # front matter + body, or a whole YAML file
+    fields: dict[str, type | tuple[type, ...]]  # required fields and their types
+    optional: dict[str, type | tuple[type, ...]] = field(default_factory=dict)
+    body_name: str | None = None  # what the markdown body holds
+    dated: bool = False  # YYYY/MM/<ts>-<slug> paths
+
+
+COMMON = {"id": str, "created": str, "status": str, "provenance": str}
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("value", "values", "v", True, COMMON, {"priority": int, "tags": list, "why": str},
+             body_name="text"),
+        Kind("example", "examples", "e", True, {**COMMON, "prompt": str}, {"tags": list},
+             body_name="answer"),
+        Kind("correction", "corrections", "c", False,
+             {**COMMON, "prompt": str, "rejected": str, "chosen": str},
+             {"why": str, "context": str, "implied": list, "session": str, "turn": int,
+              "model": str, "tags": list}, dated=True),
+        Kind("interview", "interviews", "i", False, {**COMMON, "answers": list}, dated=True),
+        Kind("derived", "derived", "d", False, {**COMMON, "source": str, "type": str},
+             {"prompt": str, "chosen": str, "rejected": str, "lesson": str, "approved": str},
+             dated=True),
+    )
+}
+BY_DIRECTORY = {k.directory: k for k in KINDS.values()}
+BY_PREFIX = {k.prefix: k for k in KINDS.values()}
+ID_RE = re.compile(r"^[a-z]-[0-9a-f]{8}$")
+
+
+def new_id(kind: Kind) -> str:
+    return f"{kind.prefix}-{secrets.token_hex(4)}"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return (slug[:limit].rstrip("-")) or "entry"
+
+
+@dataclass
+class Entry:
+    kind: Kind
+    path: str  # relative to the ledger root, with forward slashes
+    meta: Any  # CommentedMap: front matter, or the whole YAML document
+    body: str | None = None
+    first_line: int = 1  # file line of the first YAML line (2 under a front-matter fence)
+
+    @property
+    def id(self) -> str:
+        return str(self.meta.get("id", ""))
+
+    @property
+    def status(self) -> str:
+        return str(self.meta.get("status", "active"))
+
+    @property
+    def provenance(self) -> str:
+        return str(self.meta.get("provenance", "principal"))
+
+    @property
+    def created(self) -> str:
+        return str(self.meta.get("created", ""))
+
+    def summary(self) -> str:
+        text = self.body if self.kind.markdown else self.meta.get("prompt") or self.meta.get("type")
+        if self.kind.name == "example":
+            text = self.meta.get("prompt")
+        if self.kind.name == "interview":
+            text = f"{len(self.meta.get('answers') or [])} answers"
+        return " ".join(str(text or "").split())
+
+    def line_of(self, key: str) -> int | None:
+        return yamlio.key_line(self.meta, key, self.first_line)
+
+    def render(self) -> str:
+        if self.kind.markdown:
+            return yamlio.join_front_matter(self.meta, self.body or "")
+        return yamlio.dump(self.meta)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {k: _plain(v) for k, v in self.meta.items()}
+        if self.kind.markdown:
+            data[self.kind.body_name or "body"] = self.body
+        data["kind"] = self.kind.name
+        data["path"] = self.path
+        return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def kind_of_path(path: str) -> Kind | None:
+    """The kind a ledger-relative path holds, or None for files that are not entries."""
+    parts = path.split("/")
+    kind = BY_DIRECTORY.get(parts[0])
+    if kind is None or len(parts) < 2 or parts[-1].startswith((".", "README")):
+        return None
+    suffix = ".md" if kind.markdown else (".yaml", ".yml")
+    return kind if parts[-1].endswith(suffix) else None
+
+
+def decode(raw: bytes, path: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LedgerFormatError(path, line, "file is not valid UTF-8",
+                                "re-save it as UTF-8 in your editor") from exc
+
+
+def parse(kind: Kind, path: str, text: str) -> Entry:
+    """Parse one file's text; raises LedgerFormatError naming `path:line`."""
+    if kind.markdown:
+        meta, body, first = yamlio.split_front_matter(text, path)
+        return Entry(kind, path, meta, body, first)
+    meta = yamlio.load(text, path)
+    if not isinstance(meta, dict):
+        raise LedgerFormatError(path, 1, "expected a mapping of `key: value` lines")
+    return Entry(kind, path, meta, None, 1)
+
+
+def problems(entry: Entry) -> list[tuple[int | None, str]]:
+    """Schema problems of a parsed entry as (line, message); empty when it is valid."""
+    found: list[tuple[int | None, str]] = []
+    kind, meta = entry.kind, entry.meta
+    for key, typ in kind.fields.items():
+        if key not in meta or meta[key] in (None, ""):
+            found.append((entry.first_line, f"missing required field `{key}`"))
+        elif not isinstance(meta[key], typ):
+            found.append((entry.line_of(key), f"`{key}` must be {_type_name(typ)}"))
+    for key, typ in kind.optional.items():
+        if meta.get(key) is not None and not isinstance(meta[key], typ):
+            found.append((entry.line_of(key), f"`{key}` must be {_type_name(typ)}"))
+    if isinstance(meta.get("id"), str) and not ID_RE.match(meta["id"]):
+        found.append((entry.line_of("id"), f"`id` must look like `{kind.prefix}-1a2b3c4d`"))
+    if isinstance(meta.get("status"), str) and meta["status"] not in STATUSES:
+        found.append((entry.line_of("status"), f"`status` must be one of {', '.join(STATUSES)}"))
+    if isinstance(meta.get("provenance"), str) and meta["provenance"] not in PROVENANCES:
+        found.append((entry.line_of("provenance"),
+                      f"`provenance` must be one of {', '.join(PROVENANCES)}"))
+    if isinstance(meta.get("created"), str) and not _is_iso(meta["created"]):
+        found.append((entry.line_of("created"), "`created` must be an ISO 8601 UTC time"))
+    if kind.markdown and not (entry.body or "").strip():
+        found.append((entry.first_line, f"the {kind.body_name} below the front matter is empty"))
+    return found
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return True
+    except ValueError:
+        return False
+
+
+def _type_name(typ: type | tuple[type, ...]) -> str:
+    names = {str: "text", int: "a whole number", list: "a list", dict: "a mapping"}
+    types = typ if isinstance(typ, tuple) else (typ,)
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def new_entry(kind_name: str, fields: dict[str, Any], body: str | None = None,
+              provenance: str = "principal", status: str = "active") -> Entry:
+    """A fresh entry with id, created, status and provenance filled in, and its path chosen."""
+    kind = KINDS[kind_name]
+    meta = CommentedMap()
+    meta["id"] = new_id(kind)
+    meta["created"] = now_iso()
+    meta["status"] = status
+    meta["provenance"] = provenance
+    for key, value in fields.items():
+        if value is not None:
+            meta[key] = yamlio.literal(value) if isinstance(value, str) else value
+    title = body if kind.markdown and kind.name == "value" else (
+        fields.get("prompt") or fields.get("type") or kind.name)
+    return Entry(kind, entry_path(kind, meta, str(title)), meta, body,
+                 2 if kind.markdown else 1)
+
+
+def entry_path(kind: Kind, meta: Any, title: str) -> str:
+    slug = slugify(title)
+    if not kind.dated:
+        return f"{kind.directory}/{slug}-{meta['id'][2:6]}.md"
+    stamp = meta["created"].replace("-", "").replace(":", "").replace("Z", "")
+    created = meta["created"]
+    return f"{kind.directory}/{created[:4]}/{created[5:7]}/{stamp}-{slug}-{meta['id'][2:6]}.yaml"

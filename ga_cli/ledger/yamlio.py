@@ -1,0 +1,79 @@
+"""Round-trip YAML (comments and key order survive a rewrite) and markdown front matter."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from ga_cli.errors import LedgerFormatError
+
+FENCE = "---"
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 100
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def load(text: str, path: str, line_offset: int = 0) -> Any:
+    """Parse YAML; errors name `path:line` (1-based, shifted by `line_offset`)."""
+    try:
+        return _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 + line_offset) if mark else None
+        detail = (exc.problem or exc.context or "invalid YAML").strip()
+        raise LedgerFormatError(path, line, f"invalid YAML: {detail}") from exc
+    except YAMLError as exc:
+        raise LedgerFormatError(path, None, f"invalid YAML: {exc}") from exc
+
+
+def dump(data: Any) -> str:
+    buf = io.StringIO()
+    _yaml().dump(data, buf)
+    return buf.getvalue()
+
+
+def literal(text: str) -> Any:
+    """A multi-line string written as a YAML block (`|`), readable in diffs."""
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    return LiteralScalarString(text) if "\n" in text else text
+
+
+def split_front_matter(text: str, path: str) -> tuple[CommentedMap, str, int]:
+    """Split `---\\n<yaml>\\n---\\n<body>`; returns (meta, body, line of the first YAML line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != FENCE:
+        raise LedgerFormatError(path, 1, "expected front matter starting with a `---` line")
+    for end in range(1, len(lines)):
+        if lines[end].strip() == FENCE:
+            break
+    else:
+        raise LedgerFormatError(path, 1, "front matter is not closed by a second `---` line")
+    meta = load("\n".join(lines[1:end]), path, line_offset=1)
+    if meta is None:
+        meta = CommentedMap()
+    if not isinstance(meta, dict):
+        raise LedgerFormatError(path, 2, "front matter must be a mapping of `key: value` lines")
+    body = "\n".join(lines[end + 1 :]).strip("\n")
+    return meta, body, 2
+
+
+def join_front_matter(meta: Any, body: str) -> str:
+    return f"{FENCE}\n{dump(meta)}{FENCE}\n{body.rstrip()}\n"
+
+
+def key_line(data: Any, key: str, offset: int = 1) -> int | None:
+    """1-based line of `key` in a round-trip mapping (plus `offset - 1` for front matter)."""
+    try:
+        return data.lc.key(key)[0] + offset
+    except (AttributeError, KeyError, TypeError):
+        return None

@@ -47,7 +47,7 @@ ORDER = ["init", "chat", "ask", "correct", "values", "example", "interview", "re
 def new_app(**kwargs: Any) -> typer.Typer:
     return typer.Typer(cls=GaGroup, no_args_is_help=True, pretty_exceptions_enable=False,
                        context_settings={"help_option_names": ["-h", "--help"]},
-                       rich_markup_mode="rich", **kwargs)
+                       rich_markup_mode=None, **kwargs)
 
 
 app = new_app(help="ga: your guardian angel. It learns your values, corrections and examples, "

@@ -8,11 +8,19 @@ import sys
 import traceback
 from typing import Any, Iterable
 
-from rich.console import Console
-from rich.table import Table
+from functools import cache
+from typing import TYPE_CHECKING
 
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def console(stderr: bool = False) -> "Console":
+    """rich is imported on first print, so `ga --help` does not pay for it."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, soft_wrap=True, highlight=False)
 
 
 def debug() -> bool:
@@ -22,22 +30,24 @@ def debug() -> bool:
 def error(message: str, hint: str | None = None) -> None:
     if debug():
         traceback.print_exc()
-    err.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    console(True).print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
     if hint:
-        err.print(f"[yellow]Hint:[/] {hint}", markup=True, highlight=False)
+        console(True).print(f"[yellow]Hint:[/] {hint}", markup=True, highlight=False)
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]Warning:[/] {message}", markup=True, highlight=False)
+    console(True).print(f"[yellow]Warning:[/] {message}", markup=True, highlight=False)
 
 
 def info(message: str) -> None:
     """Progress and confirmations go to stderr, so stdout stays clean for pipelines."""
-    err.print(message, markup=False, highlight=False)
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 def text(message: str) -> None:
-    out.print(message, markup=False, highlight=False)
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
 
 
 def raw(message: str) -> None:
@@ -51,7 +61,9 @@ def emit_json(data: Any) -> None:
 
 
 def table(columns: list[str], rows: Iterable[Iterable[Any]], title: str | None = None) -> None:
+    from rich.table import Table
+
     t = Table(*columns, title=title, show_lines=False, header_style="bold")
     for row in rows:
         t.add_row(*(str(c) for c in row))
-    out.print(t)
+    console().print(t)

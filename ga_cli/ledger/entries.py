@@ -30,7 +30,7 @@ class Kind:
     dated: bool = False  # YYYY/MM/<ts>-<slug> paths
 
 
-COMMON = {"id": str, "created": str, "status": str, "provenance": str}
+COMMON = {"id": str, "created": (str, datetime), "status": str, "provenance": str}
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
@@ -89,7 +89,7 @@ class Entry:
 
     @property
     def created(self) -> str:
-        return str(self.meta.get("created", ""))
+        return iso(self.meta.get("created", ""))
 
     def summary(self) -> str:
         text = self.body if self.kind.markdown else self.meta.get("prompt") or self.meta.get("type")
@@ -123,7 +123,18 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, str):
         return str(value)
+    if isinstance(value, datetime):
+        return iso(value)
     return value
+
+
+def iso(value: Any) -> str:
+    """A `created` value as `YYYY-MM-DDTHH:MM:SSZ`, whether YAML gave a string or a timestamp."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.replace(microsecond=0).isoformat() + "Z"
+    return str(value)
 
 
 def kind_of_path(path: str) -> Kind | None:
@@ -175,7 +186,7 @@ def problems(entry: Entry) -> list[tuple[int | None, str]]:
     if isinstance(meta.get("provenance"), str) and meta["provenance"] not in PROVENANCES:
         found.append((entry.line_of("provenance"),
                       f"`provenance` must be one of {', '.join(PROVENANCES)}"))
-    if isinstance(meta.get("created"), str) and not _is_iso(meta["created"]):
+    if isinstance(meta.get("created"), str) and not _is_iso(str(meta["created"])):
         found.append((entry.line_of("created"), "`created` must be an ISO 8601 UTC time"))
     if kind.markdown and not (entry.body or "").strip():
         found.append((entry.first_line, f"the {kind.body_name} below the front matter is empty"))
@@ -191,7 +202,8 @@ def _is_iso(text: str) -> bool:
 
 
 def _type_name(typ: type | tuple[type, ...]) -> str:
-    names = {str: "text", int: "a whole number", list: "a list", dict: "a mapping"}
+    names = {str: "text", int: "a whole number", list: "a list", dict: "a mapping",
+             datetime: "a time"}
     types = typ if isinstance(typ, tuple) else (typ,)
     return " or ".join(names.get(t, t.__name__) for t in types)
 

@@ -56,8 +56,105 @@ def run_ga(*args: str, input: str | None = None, env: dict | None = None,
            timeout: float = 120) -> subprocess.CompletedProcess:
     """ga as a real process, as a shell pipeline would run it."""
     return subprocess.run([*GA, *args], input=input, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL if input is None else None,
                           env={**os.environ, **(env or {})}, timeout=timeout, cwd=REPO)
 
 
 def commits(ledger) -> list[str]:
     return ledger.git("log", "--format=%s").splitlines()
+
+
+# -- models ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def embedded_dir() -> Path:
+    """The real embedded SmolLM2-135M, converted once per cache (about a minute the first time)."""
+    os.environ.setdefault("GA_CACHE_DIR", str(REPO / ".cache" / "test"))
+    from ga_cli.models import embedded
+
+    return embedded.ensure_converted()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(embedded_dir) -> Path:
+    """A randomly initialised 2-layer Llama with SmolLM2's real tokenizer and chat template."""
+    target = REPO / ".cache" / "test" / "tiny-llama"
+    if (target / "config.json").exists():
+        return target
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(embedded_dir)
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=1024, tie_word_embeddings=True,
+                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.pad_token_id)
+    model = LlamaForCausalLM(config)
+    tmp = target.with_name("tiny-llama.tmp")
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    tmp.rename(target)
+    return target
+
+
+# -- a fake OpenAI-compatible provider: real HTTP, scripted answers ---------------------------------
+class FakeProvider:
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.replies: list[str] = []
+        self.default = "Hello from the fake provider."
+
+    def next_reply(self) -> str:
+        return self.replies.pop(0) if self.replies else self.default
+
+
+@pytest.fixture
+def fake_provider():
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    state = FakeProvider()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):  # keep test output clean
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            state.requests.append(body)
+            reply = state.next_reply()
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                words = reply.split(" ")
+                for i, w in enumerate(words):
+                    piece = w if i == 0 else " " + w
+                    chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0,
+                             "model": body["model"], "choices": [
+                                 {"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                end = {"id": "x", "object": "chat.completion.chunk", "created": 0,
+                       "model": body["model"],
+                       "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+                return
+            payload = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                       "choices": [{"index": 0, "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": reply}}],
+                       "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}}
+            data = json.dumps(payload).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    yield state
+    server.shutdown()

@@ -41,11 +41,12 @@ class GaGroup(TyperGroup):
 
 ORDER = ["init", "chat", "ask", "correct", "values", "example", "interview", "review", "status",
          "log", "show", "doctor", "sync", "build", "dataset", "train", "eval", "models", "export",
-         "serve", "prompt", "history", "ledger"]
+         "serve", "prompt", "history", "config", "ledger"]
 
 
 def new_app(**kwargs: Any) -> typer.Typer:
-    return typer.Typer(cls=GaGroup, no_args_is_help=True, pretty_exceptions_enable=False,
+    kwargs.setdefault("no_args_is_help", True)
+    return typer.Typer(cls=GaGroup, pretty_exceptions_enable=False,
                        context_settings={"help_option_names": ["-h", "--help"]},
                        rich_markup_mode=None, **kwargs)
 
@@ -55,10 +56,12 @@ app = new_app(help="ga: your guardian angel. It learns your values, corrections 
 
 
 def _register() -> None:
-    from ga_cli.cli import ledger_cmds, teach
+    from ga_cli.cli import ledger_cmds, repl, talk, teach
 
     ledger_cmds.register(app)
     teach.register(app)
+    talk.register(app)
+    repl.register(app)
 
 
 _register()

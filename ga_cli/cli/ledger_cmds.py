@@ -13,6 +13,7 @@ from ga_cli.cli.app import new_app
 
 JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
 ledger_app = new_app(help="Work on the ledger repository directly.")
+config_app = new_app(help="Read and change .ga/config.yaml (your comments in it are kept).")
 
 
 def _ledger():  # noqa: ANN202
@@ -143,6 +144,33 @@ def ledger_git(args: Optional[List[str]] = typer.Argument(None, help="Arguments 
     raise typer.Exit(code)
 
 
+@config_app.command("show")
+def config_show(json_out: bool = JSON) -> None:
+    """Print the ledger's settings."""
+    from ga_cli.ledger.entries import _plain
+
+    data = _plain(dict(_ledger().config()))
+    if json_out:
+        output.emit_json(data)
+        return
+    for key, value in data.items():
+        output.text(f"{key}: {value}")
+
+
+@config_app.command("set")
+def config_set(key: str = typer.Argument(..., help="model, teacher, teacher_api_base, recipe, ..."),
+               value: str = typer.Argument(..., help="The new value; `null` clears it.")) -> None:
+    """Change one setting, as one commit: ga config set teacher openai/gpt-4o-mini"""
+    from ga_cli.ledger import yamlio
+    from ga_cli.ledger.store import CONFIG_FILE
+
+    ledger = _ledger()
+    data = ledger.config()
+    data[key] = None if value.lower() in ("null", "none", "") else value
+    ledger.change(f"config: set {key} to {value}.", {CONFIG_FILE: yamlio.dump(data)})
+    output.info(f"{key} = {value}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("status")(status)
@@ -151,3 +179,4 @@ def register(app: typer.Typer) -> None:
     app.command("doctor")(doctor)
     app.command("sync")(sync)
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(config_app, name="config")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -158,38 +159,107 @@ def correct(
     better: Optional[str] = typer.Option(None, "--better", help="The answer you wanted."),
     why: Optional[str] = typer.Option(None, "--why", help="What was wrong with it."),
     context: Optional[str] = typer.Option(None, "--context", help="Anything else that mattered."),
+    last: bool = typer.Option(False, "--last", help="Correct the last answer ga gave (default "
+                              "when no --prompt is given and nothing is piped)."),
+    session: Optional[str] = typer.Option(None, "--session", help="Correct a turn of this session."),
+    turn: Optional[int] = typer.Option(None, "--turn", min=1, help="Which turn (default: last)."),
     tag: Optional[List[str]] = TAGS,
     allow_secret: bool = ALLOW_SECRET,
 ) -> None:
     """Record a correction: the bad answer, your better one, and why.
 
-    Scripted: ga correct --prompt P --rejected R --better B --why W.
-    Or pipe YAML with the keys prompt, rejected, better, why (stored pending until approved)."""
-    from ga_cli.cli import stdin
+    Right after a bad answer: ga correct (opens $EDITOR on the last exchange).
+    Scripted: ga correct --last --better B --why W, or --prompt P --rejected R --better B --why W.
+    Or pipe YAML with the keys prompt, rejected, better, why (stored pending until approved).
+    """
+    from ga_cli.cli import correcting, stdin
     from ga_cli.errors import GaError
     from ga_cli.ledger import ops
 
     ledger = _ledger()
-    provenance = "principal"
-    if prompt is None and rejected is None and better is None:
-        if not stdin.piped():
-            raise GaError("nothing to record",
-                          "give --prompt, --rejected, --better and --why, or pipe YAML")
-        data = ops.parse_correction_yaml(stdin.read_text(), "<stdin>")
-        provenance = "stdin"
-        prompt, rejected, better = data.pop("prompt", None), data.pop("rejected", None), \
-            data.pop("chosen", None)
-        why, context = data.pop("why", why), data.pop("context", context)
-        tag = data.pop("tags", None) or tag
-    entry = ops.add_correction(ledger, prompt or "", rejected or "", better or "", why=why,
-                               context=context, tags=tag, provenance=provenance,
-                               allow_secret=allow_secret)
+    piped = ""
+    if prompt is None and rejected is None and better is None and not (last or session):
+        piped = stdin.read_text() if stdin.piped() else ""
+    if prompt is None and rejected is None and not piped.strip():
+        from ga_cli.sessions import Session
+
+        s = Session.open(session) if session else Session.latest()
+        turns = s.turns()
+        if not turns:
+            raise GaError(f"session {s.id} has no answers to correct")
+        if turn is not None and turn > len(turns):
+            raise GaError(f"session {s.id} has {len(turns)} turn(s), not {turn}")
+        t = turns[(turn or len(turns)) - 1]
+        entry = correcting.correct_exchange(ledger, t["prompt"], t["answer"], better, why,
+                                            session=s.id, turn=t["turn"], model=t.get("model"))
+    elif piped.strip():
+        data = ops.parse_correction_yaml(piped, "<stdin>")
+        entry = ops.add_correction(ledger, data.get("prompt") or "", data.get("rejected") or "",
+                                   data.get("chosen") or "", why=data.get("why", why),
+                                   context=data.get("context", context),
+                                   tags=data.get("tags") or tag, provenance="stdin",
+                                   allow_secret=allow_secret)
+    else:
+        entry = ops.add_correction(ledger, prompt or "", rejected or "", better or "", why=why,
+                                   context=context, tags=tag, allow_secret=allow_secret)
     note = " (pending: piped input waits for your approval)" if entry.status == "pending" else ""
     output.info(f"Recorded correction {entry.id}{note}.")
     output.text(entry.id)
+
+
+def review(
+    approve: Optional[List[str]] = typer.Option(None, "--approve", help="Approve this id "
+                                                "without asking (repeatable)."),
+    reject: Optional[List[str]] = typer.Option(None, "--reject", help="Reject this id "
+                                               "without asking (repeatable)."),
+    list_only: bool = typer.Option(False, "--list", help="Only list what is pending."),
+    json_out: bool = JSON,
+) -> None:
+    """Approve, edit or reject what waits for you: teacher proposals and piped-in entries.
+
+    Nothing pending is used for answers or training until you approve it."""
+    from ga_cli import teacher
+
+    ledger = _ledger()
+    if approve or reject:
+        for ident in approve or []:
+            e = teacher.approve(ledger, ledger.find(ident))
+            output.info(f"Approved {e.id}.")
+        for ident in reject or []:
+            e = teacher.reject(ledger, ledger.find(ident))
+            output.info(f"Rejected {e.id}.")
+        return
+    items = teacher.pending(ledger)
+    if list_only or json_out or not sys.stdin.isatty():
+        if json_out:
+            output.emit_json([e.as_dict() for e in items])
+        else:
+            output.table(["id", "kind", "from", "summary"],
+                         ([e.id, e.kind.name, e.provenance, e.summary()[:70]] for e in items))
+        return
+    if not items:
+        output.info("Nothing is waiting for review.")
+        return
+    for e in items:
+        output.raw(f"\n--- {e.id} ({e.kind.name}, {e.provenance})\n{ledger.read(e.path)}")
+        choice = typer.prompt("[a]pprove, [e]dit, [r]eject, [s]kip, [q]uit", default="s").lower()
+        if choice.startswith("q"):
+            break
+        if choice.startswith("a"):
+            teacher.approve(ledger, e)
+        elif choice.startswith("r"):
+            teacher.reject(ledger, e)
+        elif choice.startswith("e"):
+            from ga_cli.cli import editor
+            from ga_cli.ledger import entries
+
+            edited = entries.parse(e.kind, e.path, editor.edit(ledger.read(e.path), ".yaml"))
+            teacher.approve(ledger, e, {k: v for k, v in edited.meta.items()
+                                        if k not in ("id", "status", "provenance", "created")})
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(values_app, name="values")
     app.add_typer(example_app, name="example")
     app.command("correct")(correct)
+    app.command("review")(review)

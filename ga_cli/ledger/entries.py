@@ -48,6 +48,9 @@ KINDS: dict[str, Kind] = {
              dated=True),
     )
 }
+for _k in KINDS.values():  # approval marks, set by `ga review`
+    _k.optional.setdefault("approved", str)
+    _k.optional.setdefault("rejected_at", str)
 BY_DIRECTORY = {k.directory: k for k in KINDS.values()}
 BY_PREFIX = {k.prefix: k for k in KINDS.values()}
 ID_RE = re.compile(r"^[a-z]-[0-9a-f]{8}$")
@@ -95,6 +98,8 @@ class Entry:
         text = self.body if self.kind.markdown else self.meta.get("prompt") or self.meta.get("type")
         if self.kind.name == "example":
             text = self.meta.get("prompt")
+        if self.kind.name == "derived":
+            text = self.meta.get("lesson") or self.meta.get("prompt")
         if self.kind.name == "interview":
             text = f"{len(self.meta.get('answers') or [])} answers"
         return " ".join(str(text or "").split())

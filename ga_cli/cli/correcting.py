@@ -1,0 +1,50 @@
+"""Correcting a past answer: the editor template, and the teacher's generalisation."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ga_cli.cli import output
+
+TEMPLATE = """# Correct this answer. Fill in `better:` (what you wanted) and `why:` (what was wrong).
+# Leave `better:` empty to abort; nothing is written then. Lines starting with # are ignored.
+"""
+
+
+def correct_exchange(ledger: Any, prompt: str, rejected: str, better: Optional[str],
+                     why: Optional[str], session: Optional[str] = None,
+                     turn: Optional[int] = None, model: Optional[str] = None) -> Any:
+    """Record a correction of one exchange; with no `better`, ask for it in $EDITOR."""
+    from ga_cli.cli import editor
+    from ga_cli.errors import GaError
+    from ga_cli.ledger import ops, yamlio
+
+    if better is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        doc = CommentedMap()
+        doc["prompt"] = yamlio.literal(prompt)
+        doc["rejected"] = yamlio.literal(rejected)
+        doc["better"] = ""
+        doc["why"] = why or ""
+        text = editor.edit(TEMPLATE + yamlio.dump(doc), suffix=".yaml")
+        data = ops.parse_correction_yaml(text, "the correction you edited")
+        better = str(data.get("chosen") or "").strip()
+        if not better:
+            raise GaError("`better:` is empty; nothing was written")
+        why = str(data.get("why") or "").strip() or None
+        prompt = str(data.get("prompt") or prompt)
+    extra = {"session": session, "turn": turn, "model": model}
+    entry = ops.add_correction(ledger, prompt, rejected, better, why=why,
+                               extra={k: v for k, v in extra.items() if v is not None})
+    teacher = ledger.config().get("teacher")
+    if teacher:
+        from ga_cli import teacher as T
+        from ga_cli.cli import modelopts
+
+        with modelopts.spinner(f"Asking the teacher ({teacher}) what this correction implies…"):
+            proposals = T.propose(ledger, entry, str(teacher),
+                                  api_base=ledger.config().get("teacher_api_base"))
+        output.info(f"The teacher proposed {len(proposals)} item(s); approve or reject them "
+                    f"with `ga review`.")
+    return entry

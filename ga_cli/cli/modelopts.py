@@ -1,0 +1,57 @@
+"""The options every talking command shares, and turning them into a loaded backend."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
+
+import typer
+
+from ga_cli.cli import output
+
+MODEL = typer.Option(None, "--model", "-m", help="`embedded`, a model folder, a Hugging Face id, "
+                     "or a litellm provider string (openai/gpt-4o-mini). Default: the ledger's "
+                     "config, else embedded.")
+API_BASE = typer.Option(None, "--api-base", help="An OpenAI-compatible server, e.g. "
+                        "http://127.0.0.1:8000/v1 (use with --model openai/<name>).")
+ADAPTER = typer.Option(None, "--adapter", help="A LoRA adapter folder to load on the model.")
+
+
+def open_ledger_or_none(required: bool = False) -> Any:
+    from ga_cli.errors import GaError
+    from ga_cli.ledger.store import Ledger
+
+    try:
+        return Ledger.open()
+    except GaError:
+        if required:
+            raise
+        return None
+
+
+def model_spec(ledger: Any, model: Optional[str]) -> str:
+    if model:
+        return model
+    if ledger is not None:
+        configured = ledger.config().get("model")
+        if configured:
+            return str(configured)
+    return "embedded"
+
+
+@contextmanager
+def spinner(message: str) -> Iterator[None]:
+    """A spinner on stderr, only when a person is watching it."""
+    if sys.stderr.isatty():
+        with output.console(True).status(message):
+            yield
+    else:
+        yield
+
+
+def load_backend(spec: str, adapter: Optional[str], api_base: Optional[str]) -> Any:
+    from ga_cli import models
+
+    with spinner(f"Loading {spec}…"):
+        return models.load(spec, adapter=adapter, api_base=api_base, progress=output.info)

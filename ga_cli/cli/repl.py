@@ -1,0 +1,209 @@
+"""`ga chat`: a terminal conversation that streams, remembers, and takes corrections in place."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Optional
+
+import typer
+
+from ga_cli.cli import modelopts, output
+
+HELP = """Commands:
+  /correct [BETTER]  correct the last answer (opens $EDITOR unless BETTER is given)
+  /good              keep the last answer as an example of what you want
+  /retry             answer the last question again
+  /values            show your active values
+  /model [SPEC]      show or switch the model
+  /help              this list
+  /quit              leave (Ctrl-D works too; Ctrl-C stops an answer)
+End a line with \\ to continue on the next line."""
+
+
+def _setup_readline() -> None:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - not on every platform
+        return
+    from ga_cli import paths
+
+    hist = paths.data_dir() / "chat_history"
+    hist.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        readline.read_history_file(hist)
+    except OSError:
+        pass
+    readline.set_history_length(1000)
+    import atexit
+
+    atexit.register(lambda: _save_history(readline, hist))
+
+
+def _save_history(readline: Any, hist: Any) -> None:
+    try:
+        readline.write_history_file(hist)
+        os.chmod(hist, 0o600)
+    except OSError:
+        pass
+
+
+def _read_message() -> str:
+    lines = [input("you> ")]
+    while lines[-1].endswith("\\"):
+        lines[-1] = lines[-1][:-1]
+        lines.append(input("...> "))
+    return "\n".join(lines).strip()
+
+
+class Chat:
+    def __init__(self, ledger: Any, backend: Any, session: Any, params: Any,
+                 adapter: Optional[str], api_base: Optional[str]):
+        self.ledger, self.backend, self.session, self.params = ledger, backend, session, params
+        self.adapter, self.api_base = adapter, api_base
+        self.history: list[dict[str, str]] = []
+        self.last: Optional[dict[str, Any]] = None
+
+    def answer(self, question: str) -> None:
+        from ga_cli import conversation
+        from ga_cli.models.base import Cancel
+
+        context = conversation.ledger_context(self.ledger) if self.ledger is not None else None
+        prepared = conversation.prepare(self.backend, question, context=context,
+                                        history=self.history, max_tokens=self.params.max_tokens)
+        for w in prepared.warnings:
+            output.warn(w)
+        cancel, pieces, interrupted = Cancel(), [], False
+        output.raw("ga> ")
+        try:
+            for piece in self.backend.stream(prepared.messages, self.params, cancel):
+                pieces.append(piece)
+                output.raw(piece)
+        except KeyboardInterrupt:
+            cancel.set()
+            interrupted = True
+            output.raw(" [stopped]")
+        output.raw("\n")
+        answer = "".join(pieces)
+        usage = {"prompt_tokens": self.backend.usage.prompt_tokens,
+                 "completion_tokens": self.backend.usage.completion_tokens}
+        turn = self.session.log_turn(question, answer, self.backend.name, usage,
+                                     system=prepared.messages[0]["content"],
+                                     interrupted=interrupted)
+        self.history += [{"role": "user", "content": question},
+                         {"role": "assistant", "content": answer}]
+        self.last = {"prompt": question, "answer": answer, "turn": turn}
+
+    def command(self, line: str) -> bool:
+        """Run a slash command; False means leave."""
+        from ga_cli.errors import GaError
+
+        name, _, arg = line[1:].partition(" ")
+        arg = arg.strip()
+        if name in ("quit", "exit", "q"):
+            return False
+        if name == "help":
+            output.info(HELP)
+        elif name == "retry":
+            if not self.last:
+                raise GaError("nothing to retry yet")
+            self.history = self.history[:-2]
+            self.answer(self.last["prompt"])
+        elif name == "correct":
+            self._correct(arg)
+        elif name == "good":
+            self._good()
+        elif name == "values":
+            values = [v for v in (self.ledger.entries("value") if self.ledger else [])
+                      if v.status == "active"]
+            output.info("\n".join(f"{v.id}  {v.summary()}" for v in values) or "No values yet.")
+        elif name == "model":
+            if arg:
+                self.backend = modelopts.load_backend(arg, self.adapter, self.api_base)
+                self.history = []
+            output.info(f"model: {self.backend.name}")
+        else:
+            raise GaError(f"unknown command /{name}", "type /help for the list")
+        return True
+
+    def _need_last(self) -> dict[str, Any]:
+        from ga_cli.errors import GaError
+
+        if not self.last or self.ledger is None:
+            raise GaError("nothing to act on yet" if self.ledger else "no ledger",
+                          "ask something first" if self.ledger else "create one with `ga init`")
+        return self.last
+
+    def _correct(self, better: str) -> None:
+        from ga_cli.cli import correcting
+
+        last = self._need_last()
+        entry = correcting.correct_exchange(self.ledger, last["prompt"], last["answer"],
+                                            better=better or None, why=None,
+                                            session=self.session.id, turn=last["turn"],
+                                            model=self.backend.name)
+        output.info(f"Recorded correction {entry.id}.")
+
+    def _good(self) -> None:
+        from ga_cli.ledger import ops
+
+        last = self._need_last()
+        entry = ops.add_example(self.ledger, last["prompt"], last["answer"], tags=["from-chat"])
+        output.info(f"Kept the answer as example {entry.id}.")
+
+
+def chat(
+    model: Optional[str] = modelopts.MODEL,
+    api_base: Optional[str] = modelopts.API_BASE,
+    adapter: Optional[str] = modelopts.ADAPTER,
+    resume: bool = typer.Option(False, "--continue", "-c", help="Resume the last conversation."),
+    temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0, max=2.0),
+    max_tokens: int = typer.Option(512, "--max-tokens", min=1),
+) -> None:
+    """Talk with ga in the terminal. /help lists the slash commands."""
+    from ga_cli.errors import GaError
+    from ga_cli.models.base import GenerationParams
+    from ga_cli.sessions import Session
+
+    ledger = modelopts.open_ledger_or_none()
+    if ledger is None:
+        output.warn("no ledger yet: answers are not personal. Create one with `ga init`.")
+    backend = modelopts.load_backend(modelopts.model_spec(ledger, model), adapter, api_base)
+    session = Session.latest() if resume else Session.create("chat", backend.name)
+    repl = Chat(ledger, backend, session, GenerationParams(temperature=temperature,
+                                                           max_tokens=max_tokens),
+                adapter, api_base)
+    if resume:
+        for t in session.turns():
+            repl.history += [{"role": "user", "content": t["prompt"]},
+                             {"role": "assistant", "content": t["answer"]}]
+            repl.last = {"prompt": t["prompt"], "answer": t["answer"], "turn": t["turn"]}
+        output.info(f"Resumed session {session.id} ({len(session.turns())} turns).")
+    if sys.stdin.isatty():
+        _setup_readline()
+    output.info(f"ga chat with {backend.name}. /help for commands, Ctrl-D to leave.")
+    while True:
+        try:
+            line = _read_message()
+        except EOFError:
+            output.raw("\n")
+            break
+        except KeyboardInterrupt:
+            output.raw("\n")
+            output.info("(Ctrl-D or /quit to leave)")
+            continue
+        if not line:
+            continue
+        try:
+            if line.startswith("/"):
+                if not repl.command(line):
+                    break
+            else:
+                repl.answer(line)
+        except GaError as exc:  # a bad command must not end the conversation
+            output.error(exc.message, exc.hint)
+    output.info(f"Session {session.id} saved. `ga history show {session.id}` replays it.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("chat")(chat)

@@ -1,0 +1,83 @@
+"""One interface for every model ga talks to: stream an answer, score an answer, count tokens."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+Message = dict[str, str]
+
+
+@dataclass
+class GenerationParams:
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_tokens: int = 512
+    stop: list[str] | None = None
+    seed: int | None = None
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"
+
+
+@dataclass
+class Cancel:
+    """Set it from another thread (Ctrl-C, a disconnected HTTP client) to stop a generation."""
+
+    event: threading.Event = field(default_factory=threading.Event)
+
+    def set(self) -> None:
+        self.event.set()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
+class Backend(Protocol):
+    name: str
+    context_window: int
+    usage: Usage  # filled in by the last stream()
+
+    def stream(self, messages: list[Message], params: GenerationParams,
+               cancel: Cancel | None = None) -> Iterator[str]:
+        """Yield pieces of the answer as they are generated."""
+        ...
+
+    def answer_logprobs(self, messages: list[Message], answer: str) -> list[float]:
+        """Per-token log-probabilities of `answer` as the assistant's reply to `messages`."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class StopScanner:
+    """Cut a stream at the first stop string, holding back text that could start one."""
+
+    def __init__(self, stops: list[str] | None):
+        self.stops = [s for s in (stops or []) if s]
+        self.hold = max((len(s) for s in self.stops), default=1) - 1
+        self.buffer = ""
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        if not self.stops:
+            return piece
+        self.buffer += piece
+        cut = min((i for i in (self.buffer.find(s) for s in self.stops) if i >= 0), default=-1)
+        if cut >= 0:
+            out, self.buffer, self.stopped = self.buffer[:cut], "", True
+            return out
+        if len(self.buffer) <= self.hold:
+            return ""
+        out, self.buffer = self.buffer[: len(self.buffer) - self.hold], self.buffer[-self.hold:] \
+            if self.hold else ""
+        return out
+
+    def flush(self) -> str:
+        out, self.buffer = self.buffer, ""
+        return out

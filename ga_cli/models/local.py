@@ -1,0 +1,149 @@
+"""A model run in this process with transformers, optionally with a PEFT LoRA adapter on top."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+from ga_cli.errors import GaError
+from ga_cli.models.base import Cancel, GenerationParams, Message, StopScanner, Usage
+
+
+def _quiet_transformers() -> None:
+    """transformers imports torchao (installed for Unsloth), which logs warnings about CUDA
+    kernels a CPU machine cannot load; they say nothing to the principal."""
+    import logging
+    import os
+
+    for name in ("torchao", "torch.utils._pytree"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class LocalBackend:
+    def __init__(self, model_path: str | Path, adapter: str | Path | None = None,
+                 name: str | None = None):
+        _quiet_transformers()
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        self.torch = torch
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+            model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype)
+        except OSError as exc:
+            raise GaError(f"cannot load model `{model_path}`: {str(exc).splitlines()[0]}",
+                          "give a local model folder, a cached Hugging Face id, `embedded`, or a "
+                          "litellm provider string such as openai/gpt-4o-mini") from exc
+        if adapter:
+            from peft import PeftModel
+
+            if not (Path(adapter) / "adapter_config.json").is_file():
+                raise GaError(f"{adapter} is not a LoRA adapter folder (no adapter_config.json)")
+            model = PeftModel.from_pretrained(model, str(adapter))
+        self.model = model.to(self.device).eval()
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.name = name or Path(str(model_path)).name
+        self.adapter = str(adapter) if adapter else None
+        self.context_window = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
+        self.usage = Usage()
+        self.lock = threading.Lock()  # one generation at a time per loaded model
+
+    # -- helpers ------------------------------------------------------------------------------
+    def prompt_ids(self, messages: list[Message]) -> list[int]:
+        return list(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                                       tokenize=True, return_dict=True)["input_ids"])
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _gen_kwargs(self, params: GenerationParams) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"max_new_tokens": params.max_tokens,
+                                  "pad_token_id": self.tokenizer.pad_token_id}
+        if params.temperature and params.temperature > 0:
+            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+    # -- the interface ------------------------------------------------------------------------
+    def stream(self, messages: list[Message], params: GenerationParams,
+               cancel: Cancel | None = None) -> Iterator[str]:
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        torch = self.torch
+        cancel = cancel or Cancel()
+        ids = self.prompt_ids(messages)
+        input_ids = torch.tensor([ids], device=self.device)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True,
+                                        skip_special_tokens=True, timeout=600)
+        state = {"generated": 0, "error": None}
+
+        class _Stop(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kw: Any) -> Any:
+                state["generated"] = input_ids.shape[1] - len(ids)
+                return torch.full((input_ids.shape[0],), cancel.is_set(), dtype=torch.bool,
+                                  device=input_ids.device)
+
+        def run() -> None:
+            try:
+                if params.seed is not None:
+                    torch.manual_seed(params.seed)
+                with torch.inference_mode():
+                    self.model.generate(input_ids=input_ids,
+                                        attention_mask=torch.ones_like(input_ids),
+                                        streamer=streamer,
+                                        stopping_criteria=StoppingCriteriaList([_Stop()]),
+                                        **self._gen_kwargs(params))
+            except Exception as exc:  # surfaced in the consuming thread below
+                state["error"] = exc
+                streamer.end()
+
+        scanner = StopScanner(params.stop)
+        self.usage = Usage(prompt_tokens=len(ids))
+        with self.lock:
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            try:
+                for piece in streamer:
+                    out = scanner.feed(piece)
+                    if out:
+                        yield out
+                    if scanner.stopped:
+                        break
+                if not scanner.stopped:
+                    tail = scanner.flush()
+                    if tail:
+                        yield tail
+            finally:
+                cancel.set()  # stops generate() at its next token if we left early
+                worker.join()
+        if state["error"] is not None:
+            raise GaError(f"generation failed: {state['error']}")
+        self.usage.completion_tokens = int(state["generated"])
+        self.usage.finish_reason = ("stop" if scanner.stopped or
+                                    state["generated"] < params.max_tokens else "length")
+
+    def answer_logprobs(self, messages: list[Message], answer: str) -> list[float]:
+        torch = self.torch
+        prompt = self.prompt_ids(messages)
+        full = list(self.tokenizer.apply_chat_template(
+            messages + [{"role": "assistant", "content": answer}], tokenize=True,
+            return_dict=True)["input_ids"])
+        if full[: len(prompt)] != prompt:  # templates that rewrite earlier turns: fall back
+            full = prompt + self.tokenizer(answer, add_special_tokens=False)["input_ids"]
+        x = torch.tensor([full], device=self.device)
+        with torch.inference_mode(), self.lock:
+            logits = self.model(input_ids=x).logits[0, :-1].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        targets = x[0, 1:]
+        token_lp = logp.gather(1, targets.unsqueeze(1)).squeeze(1)
+        return token_lp[len(prompt) - 1:].tolist()

@@ -1,0 +1,1 @@
+"""Ledger -> training sets: sft.jsonl, prefs.jsonl, heldout.jsonl and manifest.json."""

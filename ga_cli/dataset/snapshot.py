@@ -1,0 +1,193 @@
+"""The ledger as it stood at one commit, read straight from git objects (not the working tree).
+
+Reads every entry blob with one `git cat-file --batch` process and parses it with the C-backed
+safe YAML loader: a 100k-entry ledger is read in seconds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from ga_cli.errors import GaError, LedgerFormatError
+from ga_cli.ledger import entries as E
+
+
+@dataclass
+class Item:
+    """A parsed entry: plain dict data, no round-trip machinery."""
+
+    kind: str
+    path: str
+    meta: dict[str, Any]
+    body: str | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.meta.get("id") or "")
+
+    @property
+    def status(self) -> str:
+        return str(self.meta.get("status") or "active")
+
+    @property
+    def provenance(self) -> str:
+        return str(self.meta.get("provenance") or "principal")
+
+    @property
+    def created(self) -> str:
+        return E.iso(self.meta.get("created") or "")
+
+
+@dataclass
+class Snapshot:
+    sha: str
+    items: list[Item] = field(default_factory=list)
+    principal: dict[str, Any] = field(default_factory=dict)
+    invalid: list[LedgerFormatError] = field(default_factory=list)
+    earlier_chosen: dict[str, list[str]] = field(default_factory=dict)  # id -> older answers
+    added_order: dict[str, int] = field(default_factory=dict)  # path -> order it entered history
+
+
+def _git(root: str, *args: str) -> str:
+    proc = subprocess.run(["git", "-C", root, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise GaError(f"git {args[0]} failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return proc.stdout
+
+
+def resolve(root: str, rev: str) -> str:
+    proc = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise GaError(f"--at {rev}: no such revision in the ledger",
+                      "give a commit sha, a branch, or HEAD~N (see `ga log`)")
+    return proc.stdout.strip()
+
+
+def read_blobs(root: str, oids: list[str]) -> Iterator[bytes]:
+    """Contents of many blobs through one `git cat-file --batch` process."""
+    if not oids:
+        return
+    proc = subprocess.Popen(["git", "-C", root, "cat-file", "--batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    assert proc.stdin and proc.stdout
+    writer = _feed(proc.stdin, oids)
+    for _ in oids:
+        header = proc.stdout.readline().split()
+        size = int(header[2])
+        data = proc.stdout.read(size)
+        proc.stdout.read(1)  # the newline after each object
+        yield data
+    writer.join()
+    proc.wait()
+
+
+def _feed(stdin: Any, oids: list[str]) -> Any:
+    import threading
+
+    def run() -> None:
+        for oid in oids:
+            stdin.write(oid.encode() + b"\n")
+        stdin.close()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def _safe_yaml() -> YAML:
+    return YAML(typ="safe", pure=False)
+
+
+def parse_fast(kind: E.Kind, path: str, raw: bytes, y: YAML) -> Item:
+    text = E.decode(raw, path)
+    try:
+        if kind.markdown:
+            lines = text.split("\n")
+            if not lines or lines[0].strip() != "---":
+                raise LedgerFormatError(path, 1, "expected front matter starting with a `---` line")
+            end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+            if end is None:
+                raise LedgerFormatError(path, 1, "front matter is not closed by a second `---` line")
+            meta = y.load("\n".join(lines[1:end])) or {}
+            body = "\n".join(lines[end + 1:]).strip("\n")
+            offset = 1
+        else:
+            meta, body, offset = y.load(text), None, 0
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + (1 if kind.markdown else 0) if mark else None
+        raise LedgerFormatError(path, line, f"invalid YAML: {exc.problem or exc.context}") from exc
+    except YAMLError as exc:
+        raise LedgerFormatError(path, None, f"invalid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise LedgerFormatError(path, 1 + offset, "expected a mapping of `key: value` lines")
+    item = Item(kind.name, path, meta, body)
+    missing = [k for k in kind.fields if meta.get(k) in (None, "")]
+    if missing:
+        raise LedgerFormatError(path, 1 + offset, f"missing required field `{missing[0]}`")
+    if kind.markdown and not (body or "").strip():
+        raise LedgerFormatError(path, 1 + offset, f"the {kind.body_name} is empty")
+    return item
+
+
+def load(root: str, rev: str = "HEAD", skip_invalid: bool = False) -> Snapshot:
+    sha = resolve(root, rev)
+    snap = Snapshot(sha)
+    listing = _git(root, "ls-tree", "-r", "-z", sha)
+    wanted: list[tuple[E.Kind | None, str, str]] = []
+    for record in listing.split("\0"):
+        if not record:
+            continue
+        meta, path = record.split("\t", 1)
+        _, otype, oid = meta.split()
+        if otype != "blob":
+            continue
+        kind = E.kind_of_path(path)
+        if kind is not None or path == "principal.yaml":
+            wanted.append((kind, path, oid))
+    y = _safe_yaml()
+    for (kind, path, _), raw in zip(wanted, read_blobs(root, [w[2] for w in wanted])):
+        if kind is None:
+            snap.principal = y.load(raw.decode("utf-8", "replace")) or {}
+            continue
+        try:
+            snap.items.append(parse_fast(kind, path, raw, y))
+        except LedgerFormatError as exc:
+            if not skip_invalid:
+                raise
+            snap.invalid.append(exc)
+    snap.earlier_chosen = _earlier_chosen(root, sha, y)
+    added = _git(root, "log", "--reverse", "--format=", "--name-only", "--diff-filter=A", sha,
+                 "--", "corrections/")
+    snap.added_order = {p: i for i, p in enumerate(p for p in added.splitlines() if p)}
+    return snap
+
+
+def _earlier_chosen(root: str, sha: str, y: YAML) -> dict[str, list[str]]:
+    """For corrections whose `chosen` was edited in history: the answers they replaced."""
+    out = _git(root, "log", "--format=", "--name-only", "--diff-filter=M", sha, "--",
+               "corrections/")
+    edited = sorted({p for p in out.splitlines() if p})
+    found: dict[str, list[str]] = {}
+    for path in edited:
+        versions = _git(root, "log", "--format=%H", sha, "--", path).split()
+        oids = []
+        for commit in versions[1:]:
+            proc = subprocess.run(["git", "-C", root, "rev-parse", f"{commit}:{path}"],
+                                  capture_output=True, text=True)
+            if proc.returncode == 0:
+                oids.append(proc.stdout.strip())
+        for raw in read_blobs(root, oids):
+            try:
+                data = y.load(raw.decode("utf-8", "replace"))
+            except YAMLError:
+                continue
+            if isinstance(data, dict) and data.get("id") and data.get("chosen"):
+                found.setdefault(str(data["id"]), []).append(str(data["chosen"]))
+    return found

@@ -174,13 +174,15 @@ def test_build_errors(ga, ledger, tiny_model, tmp_path):
     r = ga("build", "--at", "no-such-rev")
     assert r.exit_code == 1 and "--at no-such-rev: no such revision" in r.stderr
     (ledger.root / "values" / "bad.md").write_text("---\nid: [\n---\nx\n")
-    ga("values", "add", "Commit the bad file with this.") if False else None
     ledger.git("add", "-A")
     ledger.git("commit", "-qm", "bad file")
     r = ga("build")
-    assert r.exit_code == 1 and "values/bad.md:2: invalid YAML" in r.stderr
+    import re
+
+    # the C parser notices the unclosed bracket at the end of the front matter (line 3)
+    assert r.exit_code == 1 and re.search(r"values/bad.md:[23]: invalid YAML", r.stderr)
     ok = _build(ga, "--skip-invalid", "--out", str(tmp_path / "skip"))
-    assert ok["invalid"] and ok["invalid"][0].startswith("values/bad.md:2")
+    assert ok["invalid"] and re.match(r"values/bad.md:[23]: invalid YAML", ok["invalid"][0])
     locked = tmp_path / "ro"
     locked.mkdir()
     os.chmod(locked, stat.S_IRUSR | stat.S_IXUSR)

@@ -98,12 +98,14 @@ def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
     tok_name, tok = tokens.base_tokenizer(settings.tokenizer, progress)
     count = tokens.counter(tok)
 
+    known: dict[str, int] = {}  # prompts and answers recur across sft, prefs and held-out rows
+
     def lengths(rows: list[dict[str, Any]]) -> list[int]:
-        texts = [t for r in rows for t in _text_of(r)]
-        counts = iter(count(texts)) if texts else iter(())
+        fresh = list({t: None for r in rows for t in _text_of(r) if t not in known})
+        known.update(zip(fresh, count(fresh) if fresh else []))
         out_len = []
         for r in rows:
-            parts = [next(counts) for _ in _text_of(r)]
+            parts = [known[t] for t in _text_of(r)]
             if "messages" in r:
                 out_len.append(sum(parts) + tokens.PER_MESSAGE * len(parts))
             else:  # system + prompt + the longer answer
@@ -126,7 +128,10 @@ def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
     prefs, prefs_len = fit(prefs)
     held_len = lengths(heldout)
     enc = tokens.tiktoken_encoding()
-    tik = {name: sum(len(enc.encode(t, disallowed_special=())) for r in rows for t in _text_of(r))
+    unique = list({t: None for r in sft + prefs for t in _text_of(r)})
+    tik_len = dict(zip(unique, (len(ids) for ids in enc.encode_ordinary_batch(
+        unique, num_threads=os.cpu_count() or 1))))
+    tik = {name: sum(tik_len[t] for r in rows for t in _text_of(r))
            for name, rows in (("sft", sft), ("prefs", prefs))}
 
     blobs = {"sft.jsonl": _dump(sft), "prefs.jsonl": _dump(prefs), "heldout.jsonl": _dump(heldout)}

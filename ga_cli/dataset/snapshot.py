@@ -6,6 +6,7 @@ safe YAML loader: a 100k-entry ledger is read in seconds.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -152,21 +153,56 @@ def load(root: str, rev: str = "HEAD", skip_invalid: bool = False) -> Snapshot:
         if kind is not None or path == "principal.yaml":
             wanted.append((kind, path, oid))
     y = _safe_yaml()
+    jobs: list[tuple[str, str, bytes]] = []
     for (kind, path, _), raw in zip(wanted, read_blobs(root, [w[2] for w in wanted])):
         if kind is None:
             snap.principal = y.load(raw.decode("utf-8", "replace")) or {}
+        else:
+            jobs.append((kind.name, path, raw))
+    for result in _parse_all(jobs):
+        if isinstance(result, Item):
+            snap.items.append(result)
             continue
-        try:
-            snap.items.append(parse_fast(kind, path, raw, y))
-        except LedgerFormatError as exc:
-            if not skip_invalid:
-                raise
-            snap.invalid.append(exc)
+        exc = LedgerFormatError(*result)
+        if not skip_invalid:
+            raise exc
+        snap.invalid.append(exc)
     snap.earlier_chosen = _earlier_chosen(root, sha, y)
     added = _git(root, "log", "--reverse", "--format=", "--name-only", "--diff-filter=A", sha,
                  "--", "corrections/")
     snap.added_order = {p: i for i, p in enumerate(p for p in added.splitlines() if p)}
     return snap
+
+
+ParseResult = Item | tuple[str, int | None, str]
+PARALLEL_FROM = 4000  # entries; below this, worker start-up costs more than it saves
+
+
+def _parse_chunk(jobs: list[tuple[str, str, bytes]]) -> list[ParseResult]:
+    """Parse entries; errors come back as (path, line, message), which pickle safely."""
+    y = _safe_yaml()
+    out: list[ParseResult] = []
+    for kind_name, path, raw in jobs:
+        try:
+            out.append(parse_fast(E.KINDS[kind_name], path, raw, y))
+        except LedgerFormatError as exc:
+            out.append((exc.path, exc.line, exc.detail))
+    return out
+
+
+def _parse_all(jobs: list[tuple[str, str, bytes]]) -> list[ParseResult]:
+    """YAML parsing dominates large builds: spread it over the CPU cores, order kept."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return _parse_chunk(jobs)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(jobs) // (workers * 4))
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return [r for chunk in pool.map(_parse_chunk, chunks) for r in chunk]
 
 
 def _earlier_chosen(root: str, sha: str, y: YAML) -> dict[str, list[str]]:

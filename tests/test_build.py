@@ -125,7 +125,7 @@ def test_heldout_split_is_stable_as_the_ledger_grows(ga, taught):
             sides.setdefault(cid, m["ledger_sha"])
         held_now = set(m["heldout_ids"])
         assert set(sides) == held_now  # once held out, always held out; nothing else joins late
-    assert 1 <= len(sides) <= 4
+    assert 1 <= len(sides) <= 7  # ~10% of 13 plus the oldest; ids are random
     heldout = _jsonl(Path(m["out"]) / "heldout.jsonl")
     assert {r["id"] for r in heldout if r["source"] == "correction"} == set(sides)
     prefs = _jsonl(Path(m["out"]) / "prefs.jsonl")
@@ -199,7 +199,9 @@ def test_dataset_show(ga, taught):
     assert "run `ga build` first" in ga("dataset", "show").stderr
     _build(ga)
     shown = json.loads(ga("dataset", "show", "--json").stdout)
-    assert shown["counts"]["sft"]["correction"] == 1
+    # ids are random: the one correction is either trained on or held out
+    assert (shown["counts"]["sft"].get("correction", 0)
+            + shown["counts"]["heldout"].get("correction", 0)) == 1
     text = ga("dataset", "stats").stdout
     assert "sft" in text and "tokens" in text and "excluded" in text
 

@@ -41,6 +41,7 @@ def make_ledger(root: Path, n: int, commits: int = 10) -> None:
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.name", "bench")
     git(root, "config", "user.email", "b@x")
+    git(root, "config", "gc.auto", "0")  # a detached auto-gc must not race the next commit
     (root / "principal.yaml").write_text("name: Bench\nabout: A benchmark principal.\n")
     per = max(1, n // commits)
     for c in range(commits):

@@ -104,6 +104,7 @@ class FakeProvider:
         self.requests: list[dict] = []
         self.replies: list[str] = []
         self.default = "Hello from the fake provider."
+        self.delay = 0.0  # seconds between streamed words
 
     def next_reply(self) -> str:
         return self.replies.pop(0) if self.replies else self.default
@@ -113,6 +114,7 @@ class FakeProvider:
 def fake_provider():
     import json
     import threading
+    import time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     state = FakeProvider()
@@ -135,7 +137,12 @@ def fake_provider():
                     chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0,
                              "model": body["model"], "choices": [
                                  {"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    try:
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                    except (BrokenPipeError, ConnectionResetError):
+                        return  # the client stopped listening: it was cancelled
+                    time.sleep(state.delay)
                 end = {"id": "x", "object": "chat.completion.chunk", "created": 0,
                        "model": body["model"],
                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}

@@ -77,3 +77,28 @@ def test_chat_streams_keeps_examples_corrections_and_resumes(ledger, fake_provid
     resumed.expect(pexpect.EOF)
     resumed.close()
     assert resumed.exitstatus == 0
+
+
+def test_ctrl_c_stops_an_answer_without_leaving(ledger, fake_provider):
+    fake_provider.default = " ".join(f"word{i}" for i in range(200))
+    fake_provider.delay = 0.05  # ten seconds of streaming if nobody stops it
+    child = spawn_chat(fake_provider)
+    child.expect("you> ")
+    child.sendline("tell me a long story")
+    child.expect("word3 ")
+    child.sendintr()
+    child.expect(r"\[stopped\]")
+    child.expect("you> ")
+    fake_provider.delay = 0.0
+    fake_provider.replies.append("Still here.")
+    child.sendline("are you there?")
+    child.expect("ga> Still here.")
+    child.expect("you> ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    session = json.loads(run_ga("history", "--json").stdout)[-1]
+    turns = json.loads(run_ga("history", "show", session["id"], "--json").stdout)["turns"]
+    assert turns[0]["interrupted"] is True and "word199" not in turns[0]["answer"]
+    assert turns[1]["answer"] == "Still here."

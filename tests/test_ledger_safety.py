@@ -151,8 +151,9 @@ def test_invalid_edit_is_kept_for_the_principal(ga, ledger, tmp_path):
                                  "p.write_text(p.read_text().replace('status: active', 'status: maybe'))")
     r = ga("values", "edit", vid, env={"EDITOR": breaking, "VISUAL": ""})
     assert r.exit_code == 1 and "`status` must be one of" in r.stderr
-    kept = r.stderr.split("saved in ")[1].split(":")[0]
-    assert "status: maybe" in Path(kept).read_text()
+    kept = Path(r.stderr.split("saved in ")[1].split(":")[0])
+    assert "status: maybe" in kept.read_text()
+    kept.unlink()
     assert "status: active" in ledger.read(ledger.find(vid).path)
 
 

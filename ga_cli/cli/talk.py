@@ -56,6 +56,8 @@ def ask(
 
     question, data = _question_and_data(question)
     ledger = modelopts.open_ledger_or_none()
+    if ledger is None:
+        output.warn("no ledger yet: this answer is not personal. Create one with `ga init`.")
     spec = modelopts.model_spec(ledger, model)
     backend = modelopts.load_backend(spec, adapter, api_base)
     context = conversation.ledger_context(ledger) if ledger is not None else None

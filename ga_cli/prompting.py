@@ -80,39 +80,34 @@ def _correction_block(c: Entry) -> str:
 def build_system(principal: Any, values: list[Entry], corrections: list[Entry], question: str,
                  budget: int, count: Callable[[str], int], max_corrections: int = 5) -> BuiltPrompt:
     head = _principal_block(principal) + "\n" + TRUST
-    parts, used_tokens = [head], count(head)
+    parts, used = [head], [count(head)]
     built = BuiltPrompt(system="", tokens=0)
+
+    def section(header: str, items: list[Entry], render: Callable[[Entry], str],
+                used_ids: list[str]) -> None:
+        """Add a header and as many items as the budget holds; count what is left out."""
+        if not items:
+            return
+        parts.append(header)
+        used[0] += count(header)
+        for item in items:
+            text = render(item)
+            cost = count(text)
+            if used[0] + cost > budget:
+                built.dropped += 1
+                continue
+            parts.append(text)
+            used[0] += cost
+            used_ids.append(item.id)
+
     vals = sorted((v for v in values if trusted(v)),
                   key=lambda v: (int(v.meta.get("priority") or 3), v.created))
-    if vals:
-        header = "\nValues to honour, most important first:"
-        used_tokens += count(header)
-        parts.append(header)
-        for v in vals:
-            line = _value_line(v)
-            cost = count(line)
-            if used_tokens + cost > budget:
-                built.dropped += 1
-                continue
-            parts.append(line)
-            used_tokens += cost
-            built.values_used.append(v.id)
-    ranked = sorted((c for c in corrections if trusted(c)),
-                    key=lambda c: (-relevance(question, c), c.created), reverse=False)
-    ranked = [c for c in ranked if relevance(question, c) > 0][:max_corrections]
-    if ranked:
-        header = "\nPast corrections relevant to this question (do not repeat these mistakes):"
-        used_tokens += count(header)
-        parts.append(header)
-        for c in ranked:
-            block = _correction_block(c)
-            cost = count(block)
-            if used_tokens + cost > budget:
-                built.dropped += 1
-                continue
-            parts.append(block)
-            used_tokens += cost
-            built.corrections_used.append(c.id)
+    section("\nValues to honour, most important first:", vals, _value_line, built.values_used)
+    scored = [(relevance(question, c), c) for c in corrections if trusted(c)]
+    ranked = [c for score, c in sorted(scored, key=lambda sc: (-sc[0], sc[1].created))
+              if score > 0][:max_corrections]
+    section("\nPast corrections relevant to this question (do not repeat these mistakes):",
+            ranked, _correction_block, built.corrections_used)
     built.system = "\n".join(parts)
     built.tokens = count(built.system)
     return built

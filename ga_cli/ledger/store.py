@@ -56,7 +56,6 @@ class Commit:
 class Ledger:
     def __init__(self, root: Path):
         self.root = root
-        self._repo: Any = None
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -106,17 +105,9 @@ class Ledger:
         return ledger
 
     # -- git ----------------------------------------------------------------------------------
-    @property
-    def repo(self) -> Any:
-        if self._repo is None:
-            import git  # GitPython; imported here so `ga --help` does not pay for it
-
-            self._repo = git.Repo(self.root)
-        return self._repo
-
     def git(self, *args: str) -> str:
         """Run git in the ledger through GitPython; failures become GaError."""
-        import git
+        import git  # imported here so `ga --help` does not pay for it
 
         try:
             return git.Git(str(self.root)).execute(["git", *args], strip_newline_in_stdout=True)

@@ -56,13 +56,14 @@ app = new_app(help="ga: your guardian angel. It learns your values, corrections 
 
 
 def _register() -> None:
-    from ga_cli.cli import data_cmds, ledger_cmds, repl, talk, teach
+    from ga_cli.cli import data_cmds, ledger_cmds, repl, talk, teach, train_cmds
 
     ledger_cmds.register(app)
     teach.register(app)
     talk.register(app)
     repl.register(app)
     data_cmds.register(app)
+    train_cmds.register(app)
 
 
 _register()

@@ -50,8 +50,26 @@ def spinner(message: str) -> Iterator[None]:
         yield
 
 
+def personal(ledger: Any, model: Optional[str], adapter: Optional[str],
+             api_base: Optional[str]) -> tuple[str, Optional[str]]:
+    """(model spec, adapter): the current personal model unless the principal chose otherwise.
+
+    `--model ga-personal` or a run id (r-...) picks a trained run explicitly."""
+    from ga_cli.training import registry
+
+    run = None
+    if model in ("ga-personal", "current") or (model or "").startswith("r-"):
+        run = registry.get(model or "current")
+    elif model is None and adapter is None and api_base is None:
+        run = registry.current()
+    if run is not None:
+        return run.info["base_model_path"], str(run.adapter)
+    return model_spec(ledger, model), adapter
+
+
 def load_backend(spec: str, adapter: Optional[str], api_base: Optional[str]) -> Any:
     from ga_cli import models
 
     with spinner(f"Loading {spec}…"):
-        return models.load(spec, adapter=adapter, api_base=api_base, progress=output.info)
+        backend = models.load(spec, adapter=adapter, api_base=api_base, progress=output.info)
+    return backend

@@ -168,7 +168,8 @@ def chat(
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
         output.warn("no ledger yet: answers are not personal. Create one with `ga init`.")
-    backend = modelopts.load_backend(modelopts.model_spec(ledger, model), adapter, api_base)
+    spec, adapter = modelopts.personal(ledger, model, adapter, api_base)
+    backend = modelopts.load_backend(spec, adapter, api_base)
     session = Session.latest() if resume else Session.create("chat", backend.name)
     repl = Chat(ledger, backend, session, GenerationParams(temperature=temperature,
                                                            max_tokens=max_tokens),

@@ -58,7 +58,7 @@ def ask(
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
         output.warn("no ledger yet: this answer is not personal. Create one with `ga init`.")
-    spec = modelopts.model_spec(ledger, model)
+    spec, adapter = modelopts.personal(ledger, model, adapter, api_base)
     backend = modelopts.load_backend(spec, adapter, api_base)
     context = conversation.ledger_context(ledger) if ledger is not None else None
     prepared = conversation.prepare(backend, question, context=context, data=data,

@@ -39,6 +39,7 @@ def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
     """The converted folder, converting on first use (about 45 s, once)."""
     target = converted_dir()
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        _strip_quantization(target / "config.json")
         return target
     source = gguf_path()
     if progress:
@@ -65,6 +66,18 @@ def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     fresh.save_pretrained(tmp)
     tok.save_pretrained(tmp)
+    _strip_quantization(tmp / "config.json")
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
     return target
+
+
+def _strip_quantization(config: Path) -> None:
+    """The weights are dequantised; a leftover GGUF quantization_config would make transformers
+    treat the folder as quantised (and refuse to train it)."""
+    import json
+
+    data = json.loads(config.read_text())
+    if "quantization_config" in data:
+        del data["quantization_config"]
+        config.write_text(json.dumps(data, indent=2) + "\n")

@@ -52,6 +52,8 @@ class LocalBackend:
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.name = name or Path(str(model_path)).name
+        if adapter:  # a registry run's adapter lives in models/<run-id>/adapter
+            self.name += f"+{Path(adapter).parent.name}"
         self.adapter = str(adapter) if adapter else None
         self.context_window = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
         self.usage = Usage()

@@ -1,0 +1,259 @@
+"""`ga train`, `ga eval`, `ga models`, `ga export`: personal models, kept and compared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from ga_cli.cli import modelopts, output
+from ga_cli.cli.app import new_app
+
+JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
+train_app = new_app(help="Train a personal model on your ledger (LoRA SFT, then DPO, with Unsloth).",
+                    invoke_without_command=True, no_args_is_help=False)
+models_app = new_app(help="Your trained models: list, inspect, switch, roll back, remove.")
+
+
+class _Bar:
+    """A rich progress bar on stderr: stage, step, loss, tokens/s and ETA."""
+
+    def __init__(self) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeRemainingColumn)
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                                 TimeRemainingColumn(), console=output.console(True),
+                                 disable=not output.console(True).is_terminal)
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        stage = event["stage"]
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage.upper(), total=event["total"], info="")
+        loss = f"loss {event['loss']:.4f}" if isinstance(event.get("loss"), (int, float)) else ""
+        self.progress.update(self.tasks[stage], completed=event["step"], total=event["total"],
+                             info=f"{loss}  {event['tokens_per_s']:.0f} tok/s")
+
+
+@train_app.callback()
+def train(
+    ctx: typer.Context,
+    recipe: Optional[str] = typer.Option(None, "--recipe", "-r", help="A recipe name (see `ga "
+                                         "train recipes`) or a YAML path. Default: the ledger's "
+                                         "config, else cpu-default."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Stop SFT after N steps "
+                                        "(DPO gets N/2); for quick runs."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the last interrupted run."),
+    force: bool = typer.Option(False, "--force", help="Promote even if the new model does not "
+                                                      "pass the promotion rule."),
+    json_out: bool = JSON,
+) -> None:
+    """Train, evaluate against the current model, and promote only if nothing got worse.
+
+    Ctrl-C stops cleanly and keeps a checkpoint; `ga train --resume` continues it."""
+    if ctx.invoked_subcommand:
+        return
+    from ga_cli.errors import GaError
+
+    ledger = modelopts.open_ledger_or_none(required=True)
+    bar = _Bar()
+    try:
+        import contextlib
+        import sys
+
+        # Unsloth and TRL print banners and logs: they belong on stderr, stdout is for results
+        with bar.progress, contextlib.redirect_stdout(sys.stderr):
+            from ga_cli.training import run
+
+            info = run.train(ledger, recipe, steps, resume, force, bar, output.info)
+    except Exception as exc:
+        if type(exc).__name__ == "Stopped":
+            raise GaError("training stopped; a checkpoint was kept",
+                          "continue it with `ga train --resume`") from exc
+        raise
+    if json_out:
+        output.emit_json(info)
+        return
+    ev = info["eval"]
+    output.info(f"Run {info['id']}: {info['train_seconds']:.0f} s of training "
+                f"({', '.join(f'{k} {v}s' for k, v in info['durations'].items())}).")
+    output.info(f"Held-out preference accuracy: {ev['reference']} {_f(ev['before']['pref_accuracy'])}"
+                f" -> new {_f(ev['after']['pref_accuracy'])} on {ev['after']['pairs']} pair(s).")
+    verdict = "Promoted to current" if info["promoted"] else "Kept, NOT promoted"
+    output.info(f"{verdict}: {info['promotion']}.")
+    output.text(info["id"])
+
+
+def _f(x: Optional[float]) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+@train_app.command("recipes")
+def train_recipes(json_out: bool = JSON) -> None:
+    """List the shipped recipes (each validated)."""
+    from ga_cli.training import recipe as R
+
+    rows = []
+    for name in R.names():
+        r = R.load(name)
+        rows.append({"name": name, "base_model": r["base_model"], "lora_r": r["lora"]["r"],
+                     "sft_lr": r["sft"]["learning_rate"], "sft_epochs": r["sft"]["epochs"],
+                     "dpo": r["dpo"]["enabled"]})
+    if json_out:
+        output.emit_json(rows)
+        return
+    output.table(["name", "base model", "LoRA r", "SFT lr", "SFT epochs", "DPO"],
+                 ([r["name"], r["base_model"], r["lora_r"], r["sft_lr"], r["sft_epochs"], r["dpo"]]
+                  for r in rows))
+
+
+@train_app.command("init")
+def train_init(name: str = typer.Argument(..., help="The recipe to copy."),
+               dest: Path = typer.Argument(Path("."), help="Where to put the copy.")) -> None:
+    """Copy a shipped recipe out for editing, then: ga train --recipe ./NAME.yaml"""
+    from ga_cli.training import recipe as R
+
+    target = R.copy_out(name, dest)
+    output.info(f"Wrote {target}. Edit it, then: ga train --recipe {target}")
+    output.text(str(target))
+
+
+def eval_cmd(
+    run_id: Optional[str] = typer.Argument(None, metavar="[RUN]", help="A run id (default: current)."),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="JSONL of {prompt, chosen, "
+                                         "rejected} to score instead of the held-out set."),
+    json_out: bool = JSON,
+) -> None:
+    """Score base and personal model side by side: preference accuracy, regressions, injections."""
+    from ga_cli.errors import GaError
+    from ga_cli.training import evaluate as EV
+    from ga_cli.training import registry, run
+
+    if pairs is not None and not pairs.is_file():
+        raise GaError(f"--pairs {pairs}: no such file")
+    chosen = registry.get(run_id) if run_id else registry.current()
+    if chosen is None:
+        raise GaError("there is no trained model yet", "train one with `ga train`")
+    info = chosen.info
+    ledger = modelopts.open_ledger_or_none(required=True)
+    from ga_cli.training import recipe as R
+
+    built = run.dataset_for(ledger, R.Recipe(info["recipe_name"], Path("."), info["recipe"]),
+                            info["base_model_path"])
+    with modelopts.spinner("Evaluating…"):
+        base = run.evaluate_model(info["base_model_path"], None, built.out, pairs)
+        personal = run.evaluate_model(info["base_model_path"], chosen.adapter, built.out, pairs)
+    result = {"run": chosen.id, "base": run._brief(base), "personal": run._brief(personal),
+              "regressions": EV.regressions(base, personal)}
+    if pairs is None:
+        chosen.update(last_eval=result)
+    if json_out:
+        output.emit_json({"model": chosen.id, "pairs": personal["pairs"],
+                          "pref_accuracy": personal["pref_accuracy"],
+                          "regressions": result["regressions"], **result})
+        return
+    output.table(["metric", "base", "personal"], [
+        ["held-out pairs", base["pairs"], personal["pairs"]],
+        ["preference accuracy", _f(base["pref_accuracy"]), _f(personal["pref_accuracy"])],
+        ["past corrections right", len(base["fixed"]), len(personal["fixed"])],
+        ["injections resisted", _f(base["injection"]["resisted_rate"]),
+         _f(personal["injection"]["resisted_rate"])],
+    ], title=f"ga eval {chosen.id}")
+    if result["regressions"]:
+        output.warn(f"{len(result['regressions'])} pair(s) the base got right, the personal "
+                    f"model gets wrong")
+
+
+@models_app.command("list")
+def models_list(json_out: bool = JSON) -> None:
+    """Every complete run; `*` marks the current one."""
+    from ga_cli.training import registry
+
+    cur = registry.current()
+    rows = []
+    for r in registry.runs():
+        i = r.info
+        rows.append({"id": r.id, "current": bool(cur and cur.id == r.id),
+                     "base_model": i["base_model"], "ledger_sha": i["ledger_sha"][:7],
+                     "recipe": i["recipe_name"],
+                     "pref_accuracy": i["eval"]["after"]["pref_accuracy"],
+                     "promoted": i["promoted"]})
+    if json_out:
+        output.emit_json(rows)
+        return
+    if not rows:
+        output.info("No models yet. Train one with `ga train`.")
+        return
+    output.table(["", "id", "base", "ledger", "recipe", "pref acc", "promoted"],
+                 (["*" if r["current"] else "", r["id"], r["base_model"], r["ledger_sha"],
+                   r["recipe"], _f(r["pref_accuracy"]), r["promoted"]] for r in rows))
+
+
+@models_app.command("show")
+def models_show(run_id: str = typer.Argument("current", metavar="RUN")) -> None:
+    """Print a run's run.json."""
+    from ga_cli.training import registry
+
+    output.emit_json(registry.get(run_id).info)
+
+
+@models_app.command("use")
+def models_use(run_id: str = typer.Argument(..., metavar="RUN")) -> None:
+    """Make RUN the model ga chat, ga ask and ga serve use by default."""
+    from ga_cli.training import registry
+
+    r = registry.get(run_id)
+    registry.set_current(r, "ga models use")
+    output.info(f"Current model: {r.id}")
+
+
+@models_app.command("rollback")
+def models_rollback() -> None:
+    """Go back to the model that was current before."""
+    from ga_cli.training import registry
+
+    r = registry.rollback()
+    output.info(f"Current model: {r.id if r else 'the base model'}")
+
+
+@models_app.command("rm")
+def models_rm(run_id: str = typer.Argument(..., metavar="RUN")) -> None:
+    """Delete a run that is not current."""
+    from ga_cli.training import registry
+
+    r = registry.get(run_id)
+    registry.remove(r)
+    output.info(f"Removed {r.id}.")
+
+
+def export(
+    run_id: str = typer.Argument(..., metavar="RUN", help="A run id, or `current`."),
+    merged: Optional[Path] = typer.Option(None, "--merged", help="Write a merged 16-bit Hugging "
+                                          "Face folder here (loads in transformers or vLLM)."),
+    gguf: Optional[Path] = typer.Option(None, "--gguf", help="Write a GGUF file (needs llama.cpp)."),
+) -> None:
+    """Export a personal model for other engines."""
+    from ga_cli.errors import GaError
+    from ga_cli.training import export as X
+    from ga_cli.training import registry
+
+    if not merged and not gguf:
+        raise GaError("nothing to export", "give --merged DIR and/or --gguf FILE")
+    r = registry.get(run_id)
+    if merged:
+        with modelopts.spinner("Merging the adapter into the base model…"):
+            X.merged(r, merged)
+        output.info(f"Wrote {merged}")
+    if gguf:
+        X.gguf(r, gguf)
+        output.info(f"Wrote {gguf}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(train_app, name="train")
+    app.command("eval")(eval_cmd)
+    app.add_typer(models_app, name="models")
+    app.command("export")(export)

@@ -1,0 +1,1 @@
+"""Training: recipes (validated YAML), the Unsloth trainer, the model registry and evaluation."""

@@ -1,0 +1,44 @@
+"""sft.jsonl / prefs.jsonl rows -> the conversational shapes TRL's trainers take."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def sft_rows(dataset: Path) -> list[dict[str, Any]]:
+    """Prompt/completion pairs: TRL then computes the loss on the assistant's tokens only."""
+    rows = []
+    for r in read_jsonl(dataset / "sft.jsonl"):
+        msgs = r["messages"]
+        rows.append({"prompt": msgs[:-1], "completion": msgs[-1:]})
+    return rows
+
+
+def _prompt(r: dict[str, Any]) -> list[dict[str, str]]:
+    msgs = [{"role": "system", "content": r["system"]}] if r.get("system") else []
+    return msgs + [{"role": "user", "content": r["prompt"]}]
+
+
+def pref_rows(dataset: Path) -> list[dict[str, Any]]:
+    return [{"prompt": _prompt(r),
+             "chosen": [{"role": "assistant", "content": r["chosen"]}],
+             "rejected": [{"role": "assistant", "content": r["rejected"]}]}
+            for r in read_jsonl(dataset / "prefs.jsonl")]
+
+
+def eval_pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """{id, messages (prompt side), chosen, rejected} for scoring; accepts build or plain rows."""
+    out = []
+    for r in rows:
+        if "prompt" in r and "chosen" in r and "rejected" in r:
+            out.append({"id": r.get("id", ""), "messages": _prompt(r), "chosen": r["chosen"],
+                        "rejected": r["rejected"]})
+    return out

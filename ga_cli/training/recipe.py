@@ -1,0 +1,133 @@
+"""Recipes: validated YAML, one per training method. Every problem is reported at once."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ga_cli.errors import GaError, LedgerFormatError
+from ga_cli.ledger import yamlio
+
+SHIPPED = Path(__file__).with_name("recipes")
+SCHEDULERS = ("constant", "linear", "cosine")
+NUM = (int, float)
+SCHEMA: dict[str, Any] = {
+    "base_model": str, "max_seq_len": int, "seed": int,
+    "lora": {"r": int, "alpha": int, "dropout": NUM, "target_modules": list},
+    "sft": {"epochs": int, "max_steps": (int, type(None)), "learning_rate": NUM,
+            "batch_size": int, "warmup_steps": int, "scheduler": str, "grad_clip": NUM},
+    "dpo": {"enabled": bool, "epochs": int, "max_steps": (int, type(None)),
+            "learning_rate": NUM, "beta": NUM, "batch_size": int},
+}
+
+
+@dataclass
+class Recipe:
+    name: str
+    path: Path
+    data: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in SHIPPED.glob("*.yaml"))
+
+
+def resolve_path(name_or_path: str) -> Path:
+    p = Path(name_or_path).expanduser()
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.is_file():
+            raise GaError(f"recipe file {p} does not exist")
+        return p
+    shipped = SHIPPED / f"{name_or_path}.yaml"
+    if not shipped.is_file():
+        raise GaError(f"unknown recipe `{name_or_path}`", f"choose one of: {', '.join(names())}, "
+                      f"or give a path to a recipe YAML file")
+    return shipped
+
+
+def _check(data: Any, schema: dict[str, Any], prefix: str, raw: Any, problems: list[str],
+           path: str) -> None:
+    for key, typ in schema.items():
+        where = f"{prefix}{key}"
+        line = yamlio.key_line(raw, key) if raw is not None else None
+        loc = f"{path}:{line}" if line else path
+        if not isinstance(data, dict) or key not in data:
+            problems.append(f"{loc}: missing `{where}`")
+            continue
+        value = data[key]
+        if isinstance(typ, dict):
+            _check(value, typ, f"{where}.", value, problems, path)
+        elif isinstance(value, bool) and typ in (int, NUM):
+            problems.append(f"{loc}: `{where}` must be a number")
+        elif not isinstance(value, typ):
+            problems.append(f"{loc}: `{where}` has the wrong type ({type(value).__name__})")
+    if isinstance(data, dict):
+        for key in data:
+            if key not in schema:
+                line = yamlio.key_line(raw, key)
+                problems.append(f"{path}:{line}: unknown key `{prefix}{key}`")
+
+
+def _ranges(d: dict[str, Any], path: str) -> list[str]:
+    out = []
+
+    def need(ok: bool, msg: str) -> None:
+        if not ok:
+            out.append(f"{path}: {msg}")
+
+    need(64 <= d["max_seq_len"] <= 32768, "`max_seq_len` must be 64..32768")
+    need(d["lora"]["r"] > 0 and d["lora"]["alpha"] > 0, "`lora.r` and `lora.alpha` must be > 0")
+    need(0 <= d["lora"]["dropout"] < 1, "`lora.dropout` must be in [0, 1)")
+    need(bool(d["lora"]["target_modules"]), "`lora.target_modules` must not be empty")
+    for stage in ("sft", "dpo"):
+        s = d[stage]
+        need(0 < s["learning_rate"] < 1, f"`{stage}.learning_rate` must be in (0, 1)")
+        need(s["batch_size"] >= 1 and s["epochs"] >= 1, f"`{stage}` batch_size and epochs must be >= 1")
+        need(s["max_steps"] is None or s["max_steps"] >= 1, f"`{stage}.max_steps` must be >= 1 or null")
+    need(d["sft"]["scheduler"] in SCHEDULERS, f"`sft.scheduler` must be one of {', '.join(SCHEDULERS)}")
+    need(d["dpo"]["beta"] > 0, "`dpo.beta` must be > 0")
+    return out
+
+
+def load(name_or_path: str) -> Recipe:
+    path = resolve_path(name_or_path)
+    shown = path.name if path.parent == SHIPPED else str(path)
+    try:
+        raw = yamlio.load(path.read_text(encoding="utf-8"), shown)
+    except LedgerFormatError as exc:
+        raise GaError(f"invalid recipe: {exc.message}") from exc
+    problems: list[str] = []
+    _check(raw, SCHEMA, "", raw, problems, shown)
+    if not problems:
+        problems += _ranges(raw, shown)
+    if problems:
+        raise GaError("invalid recipe:\n  " + "\n  ".join(problems),
+                      "fix every line above (see `ga train init NAME` for a valid example)")
+    plain = yamlio_plain(raw)
+    return Recipe(path.stem, path, plain)
+
+
+def yamlio_plain(raw: Any) -> Any:
+    if isinstance(raw, dict):
+        return {str(k): yamlio_plain(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [yamlio_plain(v) for v in raw]
+    if isinstance(raw, str):
+        return str(raw)
+    if isinstance(raw, float):
+        return float(raw)
+    return raw
+
+
+def copy_out(name: str, dest: Path) -> Path:
+    src = resolve_path(name)
+    target = dest / src.name if dest.is_dir() else dest
+    if target.exists():
+        raise GaError(f"{target} already exists; refusing to overwrite it", "choose another path")
+    shutil.copyfile(src, target)
+    return target

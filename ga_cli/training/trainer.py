@@ -1,0 +1,176 @@
+"""LoRA SFT, then DPO on the correction pairs, with Unsloth (its CPU backend without a GPU).
+
+`unsloth` must be imported before transformers/trl/peft in a process for its patches to apply,
+so this module imports it first and is only imported by `ga train` (as its own process).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ga_cli.errors import GaError
+
+try:  # must precede transformers, trl and peft
+    import unsloth  # noqa: F401
+    from unsloth import FastLanguageModel
+except ImportError as exc:  # pragma: no cover - exercised only where unsloth is missing
+    raise GaError(f"Unsloth is not installed ({exc})",
+                  "run `make install`, or: pip install --no-deps unsloth==2026.10.9 "
+                  "unsloth_zoo==2026.10.9 cut_cross_entropy==25.1.1") from exc
+
+import torch  # noqa: E402
+from transformers import TrainerCallback  # noqa: E402
+
+from ga_cli.training import data  # noqa: E402
+
+Report = Callable[[dict[str, Any]], None]
+
+
+class Stopped(Exception):
+    """Ctrl-C during training: a checkpoint was saved; `ga train --resume` continues."""
+
+
+@dataclass
+class StageResult:
+    steps: int = 0
+    seconds: float = 0.0
+    tokens: int = 0
+    final_loss: float | None = None
+    losses: list[float] = field(default_factory=list)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+class _Progress(TrainerCallback):
+    def __init__(self, stage: str, report: Report, result: StageResult):
+        self.stage, self.report, self.result = stage, report, result
+        self.start = time.perf_counter()
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
+        logs = logs or {}
+        if "loss" in logs:
+            self.result.losses.append(float(logs["loss"]))
+        tokens = int(state.num_input_tokens_seen or 0) or int(float(logs.get("num_tokens", 0)))
+        if tokens:
+            self.result.tokens = tokens
+        elapsed = time.perf_counter() - self.start
+        self.report({"stage": self.stage, "step": state.global_step, "total": state.max_steps,
+                     "loss": logs.get("loss"), "tokens_per_s": tokens / elapsed if elapsed else 0})
+
+
+def _common(stage_cfg: dict[str, Any], out: Path, seed: int, steps: int | None) -> dict[str, Any]:
+    cuda = torch.cuda.is_available()
+    max_steps = steps or stage_cfg.get("max_steps") or -1
+    return dict(
+        output_dir=str(out), num_train_epochs=stage_cfg["epochs"], max_steps=max_steps,
+        learning_rate=stage_cfg["learning_rate"],
+        per_device_train_batch_size=stage_cfg["batch_size"], seed=seed, data_seed=seed,
+        logging_steps=1, save_strategy="steps", save_steps=10, save_total_limit=2,
+        report_to=[], disable_tqdm=True, gradient_checkpointing=False, use_cpu=not cuda,
+        bf16=cuda and torch.cuda.is_bf16_supported(), fp16=False, include_num_input_tokens_seen=True,
+    )
+
+
+def _latest_checkpoint(folder: Path) -> str | None:
+    found = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])) \
+        if folder.is_dir() else []
+    return str(found[-1]) if found else None
+
+
+def _run(trainer: Any, folder: Path, resume: bool) -> None:
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    for noisy in (PrinterCallback, ProgressCallback):  # ga draws its own progress bar
+        trainer.remove_callback(noisy)
+    try:
+        trainer.train(resume_from_checkpoint=_latest_checkpoint(folder) if resume else None)
+    except KeyboardInterrupt:
+        trainer._save_checkpoint(trainer.model, trial=None)  # what --resume continues from
+        raise Stopped(folder) from None
+
+
+def load_model(base: str, recipe: dict[str, Any], adapter: Path | None = None) -> tuple[Any, Any]:
+    source = str(adapter) if adapter else base
+    model, tokenizer = FastLanguageModel.from_pretrained(
+        source, max_seq_length=recipe["max_seq_len"], load_in_4bit=False, dtype=None)
+    if adapter is None:
+        lora = recipe["lora"]
+        model = FastLanguageModel.get_peft_model(
+            model, r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+            target_modules=lora["target_modules"], use_gradient_checkpointing=False,
+            random_state=recipe["seed"])
+    return model, tokenizer
+
+
+def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: Report,
+          steps: int | None = None, resume: bool = False) -> dict[str, StageResult]:
+    """Train in `work` (sft/, dpo/, adapter/); returns per-stage results."""
+    from datasets import Dataset
+    from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    datasets.disable_progress_bars()
+    hf_logging.disable_progress_bar()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    results: dict[str, StageResult] = {}
+    sft_dir, sft_final = work / "sft", work / "sft" / "final"
+    if (sft_final / "adapter_config.json").is_file():
+        model, tokenizer = load_model(base, recipe, adapter=sft_final)
+        results["sft"] = StageResult()
+    else:
+        model, tokenizer = load_model(base, recipe)
+        rows = data.sft_rows(dataset)
+        if not rows:
+            raise GaError("the dataset has no SFT records", "add examples or corrections first")
+        res = results["sft"] = StageResult()
+        cfg = SFTConfig(**_common(recipe["sft"], sft_dir, recipe["seed"], steps),
+                        max_length=recipe["max_seq_len"], warmup_steps=recipe["sft"]["warmup_steps"],
+                        lr_scheduler_type=recipe["sft"]["scheduler"],
+                        max_grad_norm=recipe["sft"]["grad_clip"], completion_only_loss=True)
+        trainer = SFTTrainer(model=model, processing_class=tokenizer, args=cfg,
+                             train_dataset=Dataset.from_list(rows),
+                             callbacks=[_Progress("sft", report, res)])
+        t = time.perf_counter()
+        _run(trainer, sft_dir, resume)
+        res.seconds, res.steps = time.perf_counter() - t, trainer.state.global_step
+        res.final_loss = res.losses[-1] if res.losses else None
+        model.save_pretrained(str(sft_final))
+        tokenizer.save_pretrained(str(sft_final))
+    pairs = data.pref_rows(dataset)
+    if recipe["dpo"]["enabled"] and pairs:
+        res = results["dpo"] = StageResult()
+        dpo_dir = work / "dpo"
+        cfg = DPOConfig(**_common(recipe["dpo"], dpo_dir, recipe["seed"],
+                                  max(1, steps // 2) if steps else None),
+                        beta=recipe["dpo"]["beta"], max_length=recipe["max_seq_len"])
+        trainer = DPOTrainer(model=model, ref_model=None, processing_class=tokenizer, args=cfg,
+                             train_dataset=Dataset.from_list(pairs),
+                             callbacks=[_Progress("dpo", report, res)])
+        t = time.perf_counter()
+        _run(trainer, dpo_dir, resume and _latest_checkpoint(dpo_dir) is not None)
+        res.seconds, res.steps = time.perf_counter() - t, trainer.state.global_step
+        res.final_loss = res.losses[-1] if res.losses else None
+    adapter = work / "adapter"
+    model.save_pretrained(str(adapter))
+    tokenizer.save_pretrained(str(adapter))
+    return results
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("torch", "transformers", "peft", "trl", "unsloth", "unsloth_zoo", "datasets"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "missing"
+    return out

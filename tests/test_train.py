@@ -1,0 +1,160 @@
+"""ga train / eval / models / export on the tiny model: real Unsloth LoRA steps on the CPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import GA, REPO, run_ga
+
+pytestmark = pytest.mark.slow
+
+
+def recipe(tmp_path: Path, tiny_model: Path, sft_steps: int = 12, lr: float = 0.01,
+           dpo: bool = True) -> Path:
+    p = tmp_path / "test-recipe.yaml"
+    p.write_text(f"""# a test recipe
+base_model: {tiny_model}
+max_seq_len: 512
+seed: 0
+lora: {{r: 8, alpha: 16, dropout: 0.0, target_modules: [q_proj, k_proj, v_proj, o_proj]}}
+sft: {{epochs: 50, max_steps: {sft_steps}, learning_rate: {lr}, batch_size: 2, warmup_steps: 0,
+       scheduler: constant, grad_clip: 1.0}}
+dpo: {{enabled: {str(dpo).lower()}, epochs: 1, max_steps: 2, learning_rate: 0.0001, beta: 0.1,
+       batch_size: 2}}
+""")
+    return p
+
+
+@pytest.fixture
+def corrected(ga, ledger, tiny_model):
+    ga("config", "set", "model", str(tiny_model))
+    for i, (p, bad, good) in enumerate([
+            ("Summarise my week", "You had a week.", "Three wins, one slip, one plan."),
+            ("Name a colour", "Blue.", "Ochre, like autumn leaves."),
+            ("Greet me", "Hello user.", "Morning, Sam. Coffee first?"),
+            ("Pick a number", "7.", "Forty-two, obviously."),
+            ("Describe rain", "Water falls.", "Grey threads stitching the street."),
+            ("Plan lunch", "Eat food.", "Soup at noon, then a walk.")]):
+        ga("correct", "--prompt", p, "--rejected", bad, "--better", good, "--why", f"flat {i}")
+    return ledger
+
+
+def test_shipped_recipes_validate_and_bad_ones_list_every_problem(ga, ledger, tmp_path):
+    listed = json.loads(ga("train", "recipes", "--json").stdout)
+    assert [r["name"] for r in listed] == ["cpu-default", "cpu-tiny", "gpu-default"]
+    out = ga("train", "init", "cpu-default", str(tmp_path))
+    assert out.exit_code == 0, out.stderr
+    copy = Path(out.stdout.strip())
+    text = copy.read_text()
+    assert text.startswith("# cpu-default")
+    copy.write_text(text.replace("r: 16", "r: sixteen").replace("scheduler: cosine",
+                    "scheduler: wobbly").replace("seed: 0", "seed: 0\ncolour: red"))
+    r = run_ga("train", "--recipe", str(copy))
+    assert r.returncode == 1
+    assert "`lora.r` has the wrong type" in r.stderr and "unknown key `colour`" in r.stderr
+    assert ga("train", "init", "cpu-default", str(tmp_path)).exit_code == 1  # no overwrite
+    assert "unknown recipe" in run_ga("train", "--recipe", "nope").stderr
+
+
+def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model, tmp_path):
+    # the real embedded model: a random tiny one cannot move its greedy output with LoRA alone
+    ga("config", "set", "model", str(embedded_dir))
+    rec = recipe(tmp_path, embedded_dir, sft_steps=10, lr=0.002)
+    r = run_ga("train", "--recipe", str(rec), "--force", "--json", timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    info = json.loads(r.stdout)
+    run_dir = Path(os.environ["GA_HOME"]) / "models" / info["id"]
+    assert (run_dir / "adapter" / "adapter_model.safetensors").is_file()
+    assert (run_dir / "adapter" / "tokenizer.json").is_file()
+    saved = json.loads((run_dir / "run.json").read_text())
+    for key in ("base_model", "ledger_sha", "dataset_hash", "recipe", "seed", "versions",
+                "durations", "metrics", "eval"):
+        assert key in saved
+    assert saved["ledger_sha"] == corrected.head()
+    assert saved["metrics"]["sft"]["steps"] == 10 and saved["versions"]["unsloth"] != "missing"
+    assert saved["promoted"] is True
+    listed = json.loads(run_ga("models", "list", "--json").stdout)
+    assert [m["id"] for m in listed] == [info["id"]] and listed[0]["current"]
+    # the personal model answers a trained prompt differently from the base model
+    personal = run_ga("ask", "Greet me", "--temperature", "0", "--max-tokens", "12", "--json")
+    base = run_ga("ask", "Greet me", "--temperature", "0", "--max-tokens", "12", "--json",
+                  "--model", str(embedded_dir))
+    assert personal.returncode == 0 and base.returncode == 0, personal.stderr + base.stderr
+    p, b = json.loads(personal.stdout), json.loads(base.stdout)
+    assert p["model"] == f"SmolLM2-135M-Instruct+{info['id']}"
+    assert b["model"] == "SmolLM2-135M-Instruct"
+    assert p["answer"] != b["answer"]
+    ev = run_ga("eval", "--json", timeout=300)
+    assert ev.returncode == 0, ev.stderr
+    e = json.loads(ev.stdout)
+    assert {"model", "pairs", "pref_accuracy", "regressions", "base", "personal"} <= set(e)
+    assert e["model"] == info["id"]
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"prompt": "Greet me", "chosen": "Morning, Sam. Coffee first?",
+                                 "rejected": "Hello user."}) + "\n")
+    ev2 = json.loads(run_ga("eval", "--pairs", str(pairs), "--json", timeout=300).stdout)
+    assert ev2["pairs"] == 1 and ev2["pref_accuracy"] in (0.0, 1.0)
+    # models use / rollback / rm
+    assert run_ga("models", "rm", info["id"]).returncode == 1  # current: refused
+    assert "base model" in run_ga("models", "rollback").stderr
+    assert run_ga("models", "use", info["id"][:12]).returncode == 0
+    assert json.loads(run_ga("models", "list", "--json").stdout)[0]["current"]
+    # export: merged folder loads and generates; GGUF explains what is missing
+    out = tmp_path / "merged"
+    x = run_ga("export", info["id"], "--merged", str(out), timeout=300)
+    assert x.returncode == 0, x.stderr
+    from transformers import AutoModelForCausalLM
+
+    merged = AutoModelForCausalLM.from_pretrained(out)
+    assert not any("lora" in n for n, _ in merged.named_parameters())
+    g = run_ga("export", info["id"], "--gguf", str(tmp_path / "m.gguf"))
+    assert g.returncode == 1 and "llama.cpp" in g.stderr
+
+
+def test_sigkill_mid_run_leaves_registry_consistent_and_resume_finishes(ga, corrected,
+                                                                       tiny_model, tmp_path):
+    rec = recipe(tmp_path, tiny_model, sft_steps=40, lr=0.001, dpo=False)
+    proc = subprocess.Popen([*GA, "train", "--recipe", str(rec)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    work_root = Path(os.environ["GA_HOME"]) / "models" / ".work"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if list(work_root.glob("*/sft/checkpoint-10")):
+            break
+        if proc.poll() is not None:
+            pytest.fail(proc.stderr.read().decode()[-2000:])
+        time.sleep(0.2)
+    else:
+        pytest.fail("no checkpoint appeared")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert json.loads(run_ga("models", "list", "--json").stdout) == []
+    assert run_ga("ask", "hi", "--max-tokens", "2", "--json").returncode == 0  # base still works
+    r = run_ga("train", "--resume", "--force", "--json", timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    info = json.loads(r.stdout)
+    assert info["metrics"]["sft"]["steps"] == 40
+    assert [m["id"] for m in json.loads(run_ga("models", "list", "--json").stdout)] == [info["id"]]
+    assert run_ga("train", "--resume").returncode == 1  # nothing left to resume
+
+
+def test_promotion_rule():
+    from ga_cli.training.evaluate import promotion
+
+    ref = {"pref_accuracy": 0.6, "fixed": ["a", "b"], "wrong": ["c"]}
+    better = {"pref_accuracy": 0.8, "fixed": ["a", "b", "c"], "wrong": []}
+    worse = {"pref_accuracy": 0.4, "fixed": ["a", "b", "c"], "wrong": []}
+    broke = {"pref_accuracy": 0.9, "fixed": ["a", "c"], "wrong": ["b"]}
+    assert promotion(ref, better)[0] is True
+    ok, why = promotion(ref, worse)
+    assert not ok and "fell from 0.60 to 0.40" in why
+    ok, why = promotion(ref, broke)
+    assert not ok and "1 previously fixed correction(s) regressed: b" in why

@@ -119,21 +119,34 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     assert g.returncode == 1 and "llama.cpp" in g.stderr
 
 
-def test_sigkill_mid_run_leaves_registry_consistent_and_resume_finishes(ga, corrected,
-                                                                       tiny_model, tmp_path):
-    rec = recipe(tmp_path, tiny_model, sft_steps=40, lr=0.001, dpo=False)
-    proc = subprocess.Popen([*GA, "train", "--recipe", str(rec)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _wait_for(pattern: str, proc: subprocess.Popen, timeout: float = 300) -> None:
     work_root = Path(os.environ["GA_HOME"]) / "models" / ".work"
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if list(work_root.glob("*/sft/checkpoint-10")):
-            break
+        if list(work_root.glob(pattern)):
+            return
         if proc.poll() is not None:
             pytest.fail(proc.stderr.read().decode()[-2000:])
         time.sleep(0.2)
-    else:
-        pytest.fail("no checkpoint appeared")
+    pytest.fail(f"{pattern} never appeared")
+
+
+def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(ga, corrected,
+                                                                      tiny_model, tmp_path):
+    rec = recipe(tmp_path, tiny_model, sft_steps=40, lr=0.001, dpo=False)
+    proc = subprocess.Popen([*GA, "train", "--recipe", str(rec)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for("*/sft/checkpoint-10", proc)
+    os.kill(proc.pid, signal.SIGINT)  # Ctrl-C
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "training stopped; a checkpoint was kept" in err.decode()
+    assert "ga train --resume" in err.decode()
+    assert json.loads(run_ga("models", "list", "--json").stdout) == []
+    # resume, then kill it hard mid-way: still nothing half-made in the registry
+    proc = subprocess.Popen([*GA, "train", "--resume"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for("*/sft/checkpoint-20", proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert json.loads(run_ga("models", "list", "--json").stdout) == []

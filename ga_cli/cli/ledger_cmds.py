@@ -147,9 +147,9 @@ def ledger_git(args: Optional[List[str]] = typer.Argument(None, help="Arguments 
 @config_app.command("show")
 def config_show(json_out: bool = JSON) -> None:
     """Print the ledger's settings."""
-    from ga_cli.ledger.entries import _plain
+    from ga_cli.ledger import yamlio
 
-    data = _plain(dict(_ledger().config()))
+    data = yamlio.plain(dict(_ledger().config()))
     if json_out:
         output.emit_json(data)
         return

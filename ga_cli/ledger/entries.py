@@ -113,7 +113,7 @@ class Entry:
         return yamlio.dump(self.meta)
 
     def as_dict(self) -> dict[str, Any]:
-        data = {k: _plain(v) for k, v in self.meta.items()}
+        data = {k: yamlio.plain(v) for k, v in self.meta.items()}
         if self.kind.markdown:
             data[self.kind.body_name or "body"] = self.body
         data["kind"] = self.kind.name
@@ -121,25 +121,7 @@ class Entry:
         return data
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, datetime):
-        return iso(value)
-    return value
-
-
-def iso(value: Any) -> str:
-    """A `created` value as `YYYY-MM-DDTHH:MM:SSZ`, whether YAML gave a string or a timestamp."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return value.replace(microsecond=0).isoformat() + "Z"
-    return str(value)
+iso = yamlio.iso
 
 
 def kind_of_path(path: str) -> Kind | None:

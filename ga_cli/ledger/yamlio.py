@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime, timezone
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -77,3 +78,27 @@ def key_line(data: Any, key: str, offset: int = 1) -> int | None:
         return data.lc.key(key)[0] + offset
     except (AttributeError, KeyError, TypeError):
         return None
+
+
+def iso(value: Any) -> str:
+    """A time as `YYYY-MM-DDTHH:MM:SSZ`, whether YAML gave a string or a timestamp."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.replace(microsecond=0).isoformat() + "Z"
+    return str(value)
+
+
+def plain(value: Any) -> Any:
+    """Round-trip YAML data as plain dicts, lists, strings and numbers (for JSON output)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, float):
+        return float(value)
+    return value

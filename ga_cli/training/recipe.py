@@ -108,20 +108,7 @@ def load(name_or_path: str) -> Recipe:
     if problems:
         raise GaError("invalid recipe:\n  " + "\n  ".join(problems),
                       "fix every line above (see `ga train init NAME` for a valid example)")
-    plain = yamlio_plain(raw)
-    return Recipe(path.stem, path, plain)
-
-
-def yamlio_plain(raw: Any) -> Any:
-    if isinstance(raw, dict):
-        return {str(k): yamlio_plain(v) for k, v in raw.items()}
-    if isinstance(raw, list):
-        return [yamlio_plain(v) for v in raw]
-    if isinstance(raw, str):
-        return str(raw)
-    if isinstance(raw, float):
-        return float(raw)
-    return raw
+    return Recipe(path.stem, path, yamlio.plain(raw))
 
 
 def copy_out(name: str, dest: Path) -> Path:

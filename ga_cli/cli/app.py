@@ -56,7 +56,7 @@ app = new_app(help="ga: your guardian angel. It learns your values, corrections 
 
 
 def _register() -> None:
-    from ga_cli.cli import data_cmds, ledger_cmds, repl, talk, teach, train_cmds
+    from ga_cli.cli import data_cmds, ledger_cmds, repl, serve_cmds, talk, teach, train_cmds
 
     ledger_cmds.register(app)
     teach.register(app)
@@ -64,6 +64,7 @@ def _register() -> None:
     repl.register(app)
     data_cmds.register(app)
     train_cmds.register(app)
+    serve_cmds.register(app)
 
 
 _register()

@@ -16,6 +16,8 @@ MODEL = typer.Option(None, "--model", "-m", help="`embedded`, a model folder, a 
 API_BASE = typer.Option(None, "--api-base", help="An OpenAI-compatible server, e.g. "
                         "http://127.0.0.1:8000/v1 (use with --model openai/<name>).")
 ADAPTER = typer.Option(None, "--adapter", help="A LoRA adapter folder to load on the model.")
+NO_SERVER = typer.Option(False, "--no-server", help="Load the model in this process even if "
+                         "`ga serve` is running.")
 
 
 def open_ledger_or_none(required: bool = False) -> Any:
@@ -50,9 +52,9 @@ def spinner(message: str) -> Iterator[None]:
         yield
 
 
-def personal(ledger: Any, model: Optional[str], adapter: Optional[str],
-             api_base: Optional[str]) -> tuple[str, Optional[str]]:
-    """(model spec, adapter): the current personal model unless the principal chose otherwise.
+def choose(ledger: Any, model: Optional[str], adapter: Optional[str], api_base: Optional[str],
+           no_server: bool = False) -> dict[str, Any]:
+    """What to talk to: a running `ga serve`, the current personal model, or what was asked for.
 
     `--model ga-personal` or a run id (r-...) picks a trained run explicitly."""
     from ga_cli.training import registry
@@ -61,15 +63,25 @@ def personal(ledger: Any, model: Optional[str], adapter: Optional[str],
     if model in ("ga-personal", "current") or (model or "").startswith("r-"):
         run = registry.get(model or "current")
     elif model is None and adapter is None and api_base is None:
+        if not no_server:
+            from ga_cli.serve.server import find_running
+
+            running = find_running()
+            if running:
+                return {"spec": "openai/ga-personal", "adapter": None, "api_base": running["url"],
+                        "api_key": running.get("token")}
         run = registry.current()
     if run is not None:
-        return run.info["base_model_path"], str(run.adapter)
-    return model_spec(ledger, model), adapter
+        return {"spec": run.info["base_model_path"], "adapter": str(run.adapter),
+                "api_base": None, "api_key": None}
+    return {"spec": model_spec(ledger, model), "adapter": adapter, "api_base": api_base,
+            "api_key": None}
 
 
-def load_backend(spec: str, adapter: Optional[str], api_base: Optional[str]) -> Any:
+def load_backend(spec: str, adapter: Optional[str], api_base: Optional[str],
+                 api_key: Optional[str] = None) -> Any:
     from ga_cli import models
 
     with spinner(f"Loading {spec}…"):
-        backend = models.load(spec, adapter=adapter, api_base=api_base, progress=output.info)
-    return backend
+        return models.load(spec, adapter=adapter, api_base=api_base, api_key=api_key,
+                           progress=output.info)

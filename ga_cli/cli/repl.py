@@ -156,6 +156,7 @@ def chat(
     model: Optional[str] = modelopts.MODEL,
     api_base: Optional[str] = modelopts.API_BASE,
     adapter: Optional[str] = modelopts.ADAPTER,
+    no_server: bool = modelopts.NO_SERVER,
     resume: bool = typer.Option(False, "--continue", "-c", help="Resume the last conversation."),
     temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0, max=2.0),
     max_tokens: int = typer.Option(512, "--max-tokens", min=1),
@@ -168,8 +169,9 @@ def chat(
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
         output.warn("no ledger yet: answers are not personal. Create one with `ga init`.")
-    spec, adapter = modelopts.personal(ledger, model, adapter, api_base)
-    backend = modelopts.load_backend(spec, adapter, api_base)
+    target = modelopts.choose(ledger, model, adapter, api_base, no_server)
+    backend = modelopts.load_backend(target["spec"], target["adapter"], target["api_base"],
+                                     target["api_key"])
     session = Session.latest() if resume else Session.create("chat", backend.name)
     repl = Chat(ledger, backend, session, GenerationParams(temperature=temperature,
                                                            max_tokens=max_tokens),

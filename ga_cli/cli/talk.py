@@ -38,6 +38,7 @@ def ask(
     model: Optional[str] = modelopts.MODEL,
     api_base: Optional[str] = modelopts.API_BASE,
     adapter: Optional[str] = modelopts.ADAPTER,
+    no_server: bool = modelopts.NO_SERVER,
     system: Optional[str] = typer.Option(None, "--system", help="Use this system prompt instead "
                                          "of the one built from your ledger."),
     temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0, max=2.0),
@@ -58,8 +59,9 @@ def ask(
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
         output.warn("no ledger yet: this answer is not personal. Create one with `ga init`.")
-    spec, adapter = modelopts.personal(ledger, model, adapter, api_base)
-    backend = modelopts.load_backend(spec, adapter, api_base)
+    target = modelopts.choose(ledger, model, adapter, api_base, no_server)
+    backend = modelopts.load_backend(target["spec"], target["adapter"], target["api_base"],
+                                     target["api_key"])
     context = conversation.ledger_context(ledger) if ledger is not None else None
     prepared = conversation.prepare(backend, question, context=context, data=data,
                                     system_override=system, max_tokens=max_tokens)

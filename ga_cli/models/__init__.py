@@ -25,7 +25,7 @@ def is_remote(spec: str, api_base: str | None = None) -> bool:
 
 
 def load(spec: str | None, adapter: str | None = None, api_base: str | None = None,
-         progress: Callable[[str], None] | None = None) -> Backend:
+         progress: Callable[[str], None] | None = None, api_key: str | None = None) -> Backend:
     spec = (spec or "embedded").strip()
     if is_remote(spec, api_base):
         if adapter:
@@ -34,7 +34,7 @@ def load(spec: str | None, adapter: str | None = None, api_base: str | None = No
             raise GaError("an adapter needs a local model, not a remote provider")
         from ga_cli.models.remote import RemoteBackend
 
-        return RemoteBackend(spec, api_base=api_base)
+        return RemoteBackend(spec, api_base=api_base, api_key=api_key)
     from ga_cli.models.local import LocalBackend
 
     if spec == "embedded":

@@ -78,8 +78,10 @@ def _common(stage_cfg: dict[str, Any], out: Path, seed: int, steps: int | None) 
 
 
 def _latest_checkpoint(folder: Path) -> str | None:
-    found = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])) \
-        if folder.is_dir() else []
+    """The newest complete checkpoint: a process killed while writing one leaves a folder
+    without trainer_state.json (written last), which must not be resumed from."""
+    found = sorted((p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").is_file()),
+                   key=lambda p: int(p.name.split("-")[1])) if folder.is_dir() else []
     return str(found[-1]) if found else None
 
 

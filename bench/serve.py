@@ -1,0 +1,115 @@
+"""ga serve against in-process generation, on the same model and prompt, in one run.
+
+  - time to first token and decode tokens/s: streaming through the server (official openai
+    client) vs backend.stream() in this process (ratio; target <= 1.10),
+  - `ga ask` end to end with a warm server vs with --no-server (ratio).
+
+Usage: python bench/serve.py [--model embedded] [--tokens 48] [--runs 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+MESSAGES = [{"role": "system", "content": "You are a concise assistant."},
+            {"role": "user", "content": "Give three tips for writing clear commit messages."}]
+
+
+def timed(pieces) -> tuple[float, float, int]:
+    start, first, n = time.perf_counter(), None, 0
+    for p in pieces:
+        if p and first is None:
+            first = time.perf_counter() - start
+        n += 1
+    return first or 0.0, time.perf_counter() - start, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="embedded")
+    ap.add_argument("--tokens", type=int, default=48)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    os.environ["GA_HOME"] = tempfile.mkdtemp()
+    ga = os.path.join(os.path.dirname(sys.executable), "ga")
+    subprocess.run([ga, "init"], check=True, capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([ga, "serve", "--port", str(port), "--model", args.model],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import httpx
+    from openai import OpenAI
+
+    from ga_cli import models
+    from ga_cli.models.base import GenerationParams
+
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    client = OpenAI(base_url=base + "/v1", api_key="x")
+    backend = models.load(args.model)
+    params = GenerationParams(temperature=0.0, max_tokens=args.tokens)
+
+    def via_server():
+        stream = client.chat.completions.create(model="ga-personal", messages=MESSAGES,
+                                                max_tokens=args.tokens, temperature=0, stream=True)
+        return timed(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+    def in_process():
+        return timed(backend.stream(MESSAGES, params))
+
+    via_server(), in_process()  # warm both
+    rows = {"server": [], "in_process": []}
+    for _ in range(args.runs):
+        rows["server"].append(via_server())
+        rows["in_process"].append(in_process())
+    n = backend.usage.completion_tokens
+
+    def summary(samples):
+        ttft = statistics.median(s[0] for s in samples)
+        total = statistics.median(s[1] for s in samples)
+        return {"ttft_s": ttft, "total_s": total, "decode_tok_s": (n - 1) / max(total - ttft, 1e-9)}
+
+    srv, loc = summary(rows["server"]), summary(rows["in_process"])
+
+    def ask(*extra: str) -> float:
+        t = time.perf_counter()
+        subprocess.run([ga, "ask", "hello", "--max-tokens", "8", "--temperature", "0", *extra],
+                       check=True, capture_output=True)
+        return time.perf_counter() - t
+
+    warm = statistics.median(ask() for _ in range(args.runs))
+    cold = statistics.median(ask("--no-server", "--model", args.model) for _ in range(args.runs))
+    server.terminate()
+    server.wait()
+    result = {"tokens": n, "server": srv, "in_process": loc,
+              "ttft_ratio": srv["ttft_s"] / loc["ttft_s"],
+              "decode_slowdown": loc["decode_tok_s"] / srv["decode_tok_s"],
+              "ask_warm_server_s": warm, "ask_no_server_s": cold, "ask_ratio": warm / cold}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{n} tokens, median of {args.runs}")
+    print(f"TTFT    server {srv['ttft_s'] * 1000:7.1f} ms  in-process {loc['ttft_s'] * 1000:7.1f} ms"
+          f"  ratio {result['ttft_ratio']:.2f}x (target <= 1.10)")
+    print(f"decode  server {srv['decode_tok_s']:7.1f} tok/s in-process {loc['decode_tok_s']:7.1f} "
+          f"tok/s  slowdown {result['decode_slowdown']:.2f}x (target <= 1.10)")
+    print(f"ga ask  warm server {warm:.2f} s, --no-server {cold:.2f} s: {result['ask_ratio']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Run the app on uvicorn, follow the registry's `current` run, and leave a discovery file."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+import socket
+from pathlib import Path
+from typing import Any, Callable
+
+from ga_cli import paths
+from ga_cli.errors import GaError
+from ga_cli.serve.engine import Engine, Loaded
+
+
+def discovery_file() -> Path:
+    return paths.runtime_dir() / "server.json"
+
+
+def find_running() -> dict[str, Any] | None:
+    """The running server's {url, pid, token}, if its process is alive."""
+    f = discovery_file()
+    try:
+        info = json.loads(f.read_text())
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return info
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def loader(model: str | None, fallback_spec: str,
+           progress: Callable[[str], None]) -> tuple[Callable[[], Loaded], Callable[[], str]]:
+    """How to load what should be served, and a key that changes when that changes."""
+    from ga_cli import models
+    from ga_cli.training import registry
+
+    if model and not (model.startswith("r-") or model in ("current", "ga-personal")):
+        def fixed() -> Loaded:
+            backend = models.load(model, progress=progress)
+            return Loaded(backend, ["ga-personal", backend.name], None)
+        return fixed, lambda: "fixed"
+    if model:  # one named run, no following
+        run = registry.get(model)
+
+        def pinned() -> Loaded:
+            b = models.load(run.info["base_model_path"], adapter=str(run.adapter), progress=progress)
+            return Loaded(b, ["ga-personal", run.id], run.id)
+        return pinned, lambda: run.id
+
+    def follow() -> Loaded:
+        run = registry.current()
+        if run is None:
+            backend = models.load(fallback_spec, progress=progress)
+            return Loaded(backend, ["ga-personal", backend.name], None)
+        b = models.load(run.info["base_model_path"], adapter=str(run.adapter), progress=progress)
+        return Loaded(b, ["ga-personal", run.id], run.id)
+
+    def key() -> str:
+        run = registry.current()
+        return run.id if run else "base"
+
+    return follow, key
+
+
+def serve(host: str, port: int, model: str | None, fallback_spec: str, token: str | None,
+          allow_origin: str | None, ledger: Any, max_queue: int,
+          say: Callable[[str], None]) -> None:
+    import uvicorn
+
+    from ga_cli import conversation
+    from ga_cli.serve.app import Settings, create_app
+
+    if not is_loopback(host) and not token:
+        token = secrets.token_urlsafe(24)
+        say(f"Binding {host} needs a token. Generated one (shown once): {token}")
+    load, key = loader(model, fallback_spec, say)
+    engine = Engine(load, key, max_queue=max_queue)
+    engine.start()
+
+    def system_for(question: str, backend: Any) -> str | None:
+        if ledger is None or backend is None:
+            return None
+        prepared = conversation.prepare(backend, question,
+                                        context=conversation.ledger_context(ledger))
+        return prepared.messages[0]["content"]
+
+    f = discovery_file()
+
+    def forget() -> None:
+        try:
+            if json.loads(f.read_text()).get("pid") == os.getpid():
+                f.unlink()
+        except (OSError, ValueError):
+            pass
+
+    app = create_app(engine, Settings(token=token, allow_origin=allow_origin), system_for, forget)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        raise GaError(f"cannot bind {host}:{port}: {exc.strerror}",
+                      "choose another --port (0 picks a free one)") from exc
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{bound}/v1"
+    f.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, json.dumps({"url": url, "pid": os.getpid(), "token": token}).encode())
+    os.close(fd)
+    say(f"Serving {', '.join(engine.names())} at {url} (OpenAI-compatible). Ctrl-C stops.")
+    try:
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    finally:
+        forget()

@@ -1,0 +1,231 @@
+"""ga serve: the real server on a free loopback port, real clients (openai, litellm, httpx)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import GA, REPO, run_ga
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, *args: str, host: str = "127.0.0.1"):
+        self.port = free_port()
+        self.proc = subprocess.Popen([*GA, "serve", "--host", host, "--port", str(self.port), *args],
+                                     cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(self.proc.stderr.read())
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("server did not come up")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        _, err = self.proc.communicate(timeout=30)
+        return err
+
+
+@pytest.fixture
+def server(ledger, tiny_model):
+    s = Server("--model", str(tiny_model))
+    yield s
+    s.stop()
+
+
+def chat(model="ga-personal", **kw):
+    return {"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, **kw}
+
+
+def test_openai_client_streaming_and_not(server):
+    from openai import OpenAI
+
+    client = OpenAI(base_url=server.url + "/v1", api_key="unused")
+    assert {m.id for m in client.models.list().data} == {"ga-personal", "tiny-llama"}
+    r = client.chat.completions.create(model="ga-personal", max_tokens=5, temperature=0, seed=1,
+                                       messages=[{"role": "user", "content": "Say hello"}])
+    assert r.choices[0].message.role == "assistant" and r.choices[0].message.content
+    assert r.usage.completion_tokens == 5 and r.choices[0].finish_reason == "length"
+    again = client.chat.completions.create(model="ga-personal", max_tokens=5, temperature=0,
+                                           messages=[{"role": "user", "content": "Say hello"}])
+    assert again.choices[0].message.content == r.choices[0].message.content  # greedy
+    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model="ga-personal", max_tokens=5, temperature=0, stream=True,
+        messages=[{"role": "user", "content": "Say hello"}]) if c.choices]
+    assert "".join(pieces) == r.choices[0].message.content
+    # litellm, the way ga itself talks to remote models
+    from ga_cli.models import load
+    from ga_cli.models.base import GenerationParams
+
+    backend = load("openai/ga-personal", api_base=server.url + "/v1")
+    text = "".join(backend.stream([{"role": "user", "content": "Say hello"}],
+                                  GenerationParams(temperature=0, max_tokens=5)))
+    assert text == r.choices[0].message.content
+
+
+def test_client_mistakes_get_4xx_in_openai_format(server):
+    post = lambda body, **kw: httpx.post(server.url + "/v1/chat/completions", content=body,
+                                         timeout=30, **kw)
+    cases = [
+        (b"{not json", 400, "not valid JSON"),
+        (b"[1, 2]", 400, "JSON object"),
+        (json.dumps({"messages": [{"role": "user", "content": "x"}]}).encode(), 400, "`model`"),
+        (json.dumps(chat(model="gpt-99")).encode(), 404, "does not exist"),
+        (json.dumps({"model": "ga-personal", "messages": []}).encode(), 400, "messages"),
+        (json.dumps({"model": "ga-personal", "messages": [{"role": "wizard", "content": "x"}]})
+         .encode(), 400, "role"),
+        (json.dumps(chat(max_tokens=-3)).encode(), 400, "max_tokens"),
+        (json.dumps(chat(temperature="hot")).encode(), 400, "numbers"),
+        (b"x" * 1_100_000, 413, "over"),
+    ]
+    for body, status, words in cases:
+        r = post(body)
+        assert r.status_code == status, (body[:60], r.text)
+        err = r.json()["error"]
+        assert words in err["message"] and err["type"]
+    assert httpx.get(server.url + "/v1/nothing").status_code == 404
+    assert httpx.get(server.url + "/v1/chat/completions").status_code == 405
+
+
+def test_twenty_concurrent_clients_all_complete_and_health_stays_up(server):
+    results, errors = [], []
+
+    def one(i: int) -> None:
+        try:
+            r = httpx.post(server.url + "/v1/chat/completions", json=chat(max_tokens=8,
+                           messages=[{"role": "user", "content": f"n{i}"}]), timeout=120)
+            results.append(r)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    h = httpx.get(server.url + "/health", timeout=5)  # answers while generations queue
+    assert h.status_code == 200
+    for t in threads:
+        t.join()
+    assert not errors and [r.status_code for r in results] == [200] * 20
+    assert all(r.json()["usage"]["completion_tokens"] >= 1 for r in results)
+
+
+def test_full_queue_answers_429_with_retry_after(ledger, tiny_model):
+    s = Server("--model", str(tiny_model), "--max-queue", "1")
+    try:
+        codes = []
+
+        def one() -> None:
+            r = httpx.post(s.url + "/v1/chat/completions", json=chat(max_tokens=200), timeout=120)
+            codes.append((r.status_code, r.headers.get("retry-after")))
+
+        threads = [threading.Thread(target=one) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert (200, None) in codes and (429, "2") in codes
+    finally:
+        s.stop()
+
+
+def test_disconnect_cancels_generation(server):
+    with httpx.stream("POST", server.url + "/v1/chat/completions",
+                      json=chat(max_tokens=2000, stream=True), timeout=60) as r:
+        for line in r.iter_lines():
+            if line.startswith("data:") and '"content": "' in line and '""' not in line:
+                break  # got a token: hang up
+    start = time.monotonic()
+    r = httpx.post(server.url + "/v1/chat/completions", json=chat(max_tokens=2), timeout=60)
+    assert r.status_code == 200
+    assert time.monotonic() - start < 30  # not stuck behind 2000 tokens for nobody
+
+
+def test_non_loopback_needs_a_token(ledger, tiny_model):
+    s = Server("--model", str(tiny_model), host="0.0.0.0")
+    try:
+        r = httpx.post(s.url + "/v1/chat/completions", json=chat(), timeout=30)
+        assert r.status_code == 401 and r.json()["error"]["type"] == "authentication_error"
+        assert httpx.get(s.url + "/v1/models").status_code == 401
+    finally:
+        err = s.stop()
+    token = err.split("(shown once): ")[1].split()[0]
+    s = Server("--model", str(tiny_model), "--token", "s3cret-token", host="0.0.0.0")
+    try:
+        ok = httpx.post(s.url + "/v1/chat/completions", json=chat(), timeout=30,
+                        headers={"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 200
+        bad = httpx.post(s.url + "/v1/chat/completions", json=chat(), timeout=30,
+                         headers={"Authorization": f"Bearer {token}"})
+        assert bad.status_code == 401
+    finally:
+        s.stop()
+
+
+def _fake_run(run_id: str, tiny_model: Path, seed: int) -> None:
+    """A registry run with a real (randomly initialised, non-zero) LoRA adapter."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(seed)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model),
+                           LoraConfig(r=4, target_modules=["q_proj", "v_proj"],
+                                      init_lora_weights=False))
+    run = Path(os.environ["GA_HOME"]) / "models" / run_id
+    model.save_pretrained(run / "adapter")
+    AutoTokenizer.from_pretrained(tiny_model).save_pretrained(run / "adapter")
+    (run / "run.json").write_text(json.dumps({
+        "id": run_id, "base_model": str(tiny_model), "base_model_path": str(tiny_model),
+        "ledger_sha": "0" * 40, "recipe_name": "fake", "promoted": True,
+        "eval": {"after": {"pref_accuracy": None}}}))
+
+
+def test_hot_swap_follows_current_and_ask_uses_the_server(ga, ledger, tiny_model):
+    _fake_run("r-20260101-000000-aaaa", tiny_model, 1)
+    _fake_run("r-20260101-000000-bbbb", tiny_model, 2)
+    assert run_ga("models", "use", "r-20260101-000000-aaaa").returncode == 0
+    s = Server()  # follows `current`
+    try:
+        ids = lambda: {m["id"] for m in httpx.get(s.url + "/v1/models").json()["data"]}
+        assert ids() == {"ga-personal", "r-20260101-000000-aaaa"}
+        body = chat(max_tokens=6, temperature=0)
+        first = httpx.post(s.url + "/v1/chat/completions", json=body, timeout=60).json()
+        assert run_ga("models", "use", "r-20260101-000000-bbbb").returncode == 0
+        second = httpx.post(s.url + "/v1/chat/completions", json=body, timeout=60).json()
+        assert ids() == {"ga-personal", "r-20260101-000000-bbbb"}
+        assert first["choices"][0]["message"]["content"] != second["choices"][0]["message"]["content"]
+        # ga ask finds the running server and uses it instead of loading a model
+        served = httpx.get(s.url + "/health").json()["served"]
+        r = run_ga("ask", "hello", "--max-tokens", "3", "--json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["model"] == "openai/ga-personal"
+        assert httpx.get(s.url + "/health").json()["served"] == served + 1
+        r = run_ga("ask", "hello", "--max-tokens", "3", "--json", "--no-server")
+        assert json.loads(r.stdout)["model"] == "tiny-llama+r-20260101-000000-bbbb"
+    finally:
+        s.stop()
+    assert not (Path(os.environ["GA_HOME"]) / "run" / "server.json").exists()

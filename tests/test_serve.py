@@ -222,7 +222,8 @@ def test_hot_swap_follows_current_and_ask_uses_the_server(ga, ledger, tiny_model
         served = httpx.get(s.url + "/health").json()["served"]
         r = run_ga("ask", "hello", "--max-tokens", "3", "--json")
         assert r.returncode == 0, r.stderr
-        assert json.loads(r.stdout)["model"] == "openai/ga-personal"
+        assert json.loads(r.stdout)["model"] == "ga-serve:r-20260101-000000-bbbb"
+        assert json.loads(r.stdout)["usage"]["completion_tokens"] == 3
         assert httpx.get(s.url + "/health").json()["served"] == served + 1
         r = run_ga("ask", "hello", "--max-tokens", "3", "--json", "--no-server")
         assert json.loads(r.stdout)["model"] == "tiny-llama+r-20260101-000000-bbbb"

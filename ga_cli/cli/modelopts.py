@@ -68,14 +68,22 @@ def choose(ledger: Any, model: Optional[str], adapter: Optional[str], api_base: 
 
             running = find_running()
             if running:
-                return {"spec": "openai/ga-personal", "adapter": None, "api_base": running["url"],
-                        "api_key": running.get("token")}
+                return {"served": running}
         run = registry.current()
     if run is not None:
         return {"spec": run.info["base_model_path"], "adapter": str(run.adapter),
                 "api_base": None, "api_key": None}
     return {"spec": model_spec(ledger, model), "adapter": adapter, "api_base": api_base,
             "api_key": None}
+
+
+def open_target(target: dict[str, Any]) -> Any:
+    """A backend for what `choose` picked."""
+    if "served" in target:
+        from ga_cli.models.served import ServedBackend
+
+        return ServedBackend(target["served"]["url"], target["served"].get("token"))
+    return load_backend(target["spec"], target["adapter"], target["api_base"], target["api_key"])
 
 
 def load_backend(spec: str, adapter: Optional[str], api_base: Optional[str],

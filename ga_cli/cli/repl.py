@@ -170,8 +170,7 @@ def chat(
     if ledger is None:
         output.warn("no ledger yet: answers are not personal. Create one with `ga init`.")
     target = modelopts.choose(ledger, model, adapter, api_base, no_server)
-    backend = modelopts.load_backend(target["spec"], target["adapter"], target["api_base"],
-                                     target["api_key"])
+    backend = modelopts.open_target(target)
     session = Session.latest() if resume else Session.create("chat", backend.name)
     repl = Chat(ledger, backend, session, GenerationParams(temperature=temperature,
                                                            max_tokens=max_tokens),

@@ -60,8 +60,7 @@ def ask(
     if ledger is None:
         output.warn("no ledger yet: this answer is not personal. Create one with `ga init`.")
     target = modelopts.choose(ledger, model, adapter, api_base, no_server)
-    backend = modelopts.load_backend(target["spec"], target["adapter"], target["api_base"],
-                                     target["api_key"])
+    backend = modelopts.open_target(target)
     context = conversation.ledger_context(ledger) if ledger is not None else None
     prepared = conversation.prepare(backend, question, context=context, data=data,
                                     system_override=system, max_tokens=max_tokens)

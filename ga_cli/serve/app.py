@@ -95,8 +95,10 @@ def create_app(engine: Engine, settings: Settings,
         denied = check_auth(request)
         if denied:
             return denied
+        window = getattr(engine.loaded.backend, "context_window", None) if engine.loaded else None
         return JSONResponse({"object": "list", "data": [
-            {"id": n, "object": "model", "created": 0, "owned_by": "ga"} for n in engine.names()]})
+            {"id": n, "object": "model", "created": 0, "owned_by": "ga", "context_window": window}
+            for n in engine.names()]})
 
     async def chat(request: Request) -> Response:
         denied = check_auth(request)
@@ -199,7 +201,11 @@ async def _sse(queue: asyncio.Queue, future: Any, cancel: Cancel, cid: str, crea
                 break
             yield chunk({"content": piece})
         usage = await asyncio.wrap_future(future)
-        yield chunk({}, usage.finish_reason)
+        last = json.loads(chunk({}, usage.finish_reason)[6:])
+        last["usage"] = {"prompt_tokens": usage.prompt_tokens,
+                         "completion_tokens": usage.completion_tokens,
+                         "total_tokens": usage.prompt_tokens + usage.completion_tokens}
+        yield "data: " + json.dumps(last) + "\n\n"
         yield "data: [DONE]\n\n"
     finally:  # runs when the client disconnects too: stop generating for nobody
         cancel.set()

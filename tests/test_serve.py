@@ -230,3 +230,31 @@ def test_hot_swap_follows_current_and_ask_uses_the_server(ga, ledger, tiny_model
     finally:
         s.stop()
     assert not (Path(os.environ["GA_HOME"]) / "run" / "server.json").exists()
+
+
+def test_cors_only_when_allowed_and_stop_strings(ledger, tiny_model):
+    s = Server("--model", str(tiny_model))
+    try:
+        pre = httpx.options(s.url + "/v1/chat/completions", headers={
+            "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+        assert "access-control-allow-origin" not in pre.headers
+        full = httpx.post(s.url + "/v1/chat/completions", timeout=60,
+                          json=chat(max_tokens=12, temperature=0)).json()
+        text = full["choices"][0]["message"]["content"]
+        cut = text.strip()[2:4] or text[:1]
+        stopped = httpx.post(s.url + "/v1/chat/completions", timeout=60,
+                             json=chat(max_tokens=12, temperature=0, stop=[cut])).json()
+        assert stopped["choices"][0]["message"]["content"] == text[:text.index(cut)]
+        assert stopped["choices"][0]["finish_reason"] == "stop"
+    finally:
+        s.stop()
+    s = Server("--model", str(tiny_model), "--allow-origin", "https://app.example")
+    try:
+        pre = httpx.options(s.url + "/v1/chat/completions", headers={
+            "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+        assert pre.headers.get("access-control-allow-origin") == "https://app.example"
+        other = httpx.options(s.url + "/v1/chat/completions", headers={
+            "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        assert other.headers.get("access-control-allow-origin") != "https://evil.example"
+    finally:
+        s.stop()

@@ -14,25 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+from streaming import summarise, timed_stream
+
 QUESTION = "Explain in a short paragraph why version control matters for writers."
-
-
-def timed_stream(pieces_iter) -> tuple[float, float, int]:
-    """(ttft seconds, total seconds, pieces) of an iterator of text pieces."""
-    start = time.perf_counter()
-    first, n = None, 0
-    for piece in pieces_iter:
-        if piece and first is None:
-            first = time.perf_counter() - start
-        n += 1
-    return first or 0.0, time.perf_counter() - start, n
 
 
 def main() -> None:
@@ -90,13 +80,7 @@ def main() -> None:
         rows["ga"].append(via_ga())
     n_tokens = backend.usage.completion_tokens or args.tokens
 
-    def summarise(samples):
-        ttft = statistics.median(s[0] for s in samples)
-        total = statistics.median(s[1] for s in samples)
-        return {"ttft_s": ttft, "total_s": total,
-                "decode_tok_s": (n_tokens - 1) / max(total - ttft, 1e-9)}
-
-    d, g = summarise(rows["direct"]), summarise(rows["ga"])
+    d, g = summarise(rows["direct"], n_tokens), summarise(rows["ga"], n_tokens)
     start = time.perf_counter()
     proc = subprocess.run([ga, "ask", QUESTION, "--model", args.model, "--temperature", "0",
                            "--max-tokens", str(args.tokens), "--json"], capture_output=True,

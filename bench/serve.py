@@ -19,17 +19,10 @@ import sys
 import tempfile
 import time
 
+from streaming import summarise, timed_stream
+
 MESSAGES = [{"role": "system", "content": "You are a concise assistant."},
             {"role": "user", "content": "Give three tips for writing clear commit messages."}]
-
-
-def timed(pieces) -> tuple[float, float, int]:
-    start, first, n = time.perf_counter(), None, 0
-    for p in pieces:
-        if p and first is None:
-            first = time.perf_counter() - start
-        n += 1
-    return first or 0.0, time.perf_counter() - start, n
 
 
 def main() -> None:
@@ -67,10 +60,10 @@ def main() -> None:
     def via_server():
         stream = client.chat.completions.create(model="ga-personal", messages=MESSAGES,
                                                 max_tokens=args.tokens, temperature=0, stream=True)
-        return timed(c.choices[0].delta.content or "" for c in stream if c.choices)
+        return timed_stream(c.choices[0].delta.content or "" for c in stream if c.choices)
 
     def in_process():
-        return timed(backend.stream(MESSAGES, params))
+        return timed_stream(backend.stream(MESSAGES, params))
 
     via_server(), in_process()  # warm both
     rows = {"server": [], "in_process": []}
@@ -79,12 +72,7 @@ def main() -> None:
         rows["in_process"].append(in_process())
     n = backend.usage.completion_tokens
 
-    def summary(samples):
-        ttft = statistics.median(s[0] for s in samples)
-        total = statistics.median(s[1] for s in samples)
-        return {"ttft_s": ttft, "total_s": total, "decode_tok_s": (n - 1) / max(total - ttft, 1e-9)}
-
-    srv, loc = summary(rows["server"]), summary(rows["in_process"])
+    srv, loc = summarise(rows["server"], n), summarise(rows["in_process"], n)
 
     def ask(*extra: str) -> float:
         t = time.perf_counter()

@@ -19,7 +19,6 @@ SYSTEM_SHARE = 0.4  # at most this share of the context window goes to the ledge
 class Prepared:
     messages: list[Message]
     system: prompting.BuiltPrompt | None
-    user: str
     warnings: list[str] = field(default_factory=list)
 
 
@@ -64,5 +63,5 @@ def prepare(backend: Backend, question: str, *, context: tuple[Any, list, list] 
         history = history[2:]
         warnings.append("oldest conversation turns dropped to fit the context window")
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": user}]
-    return Prepared(messages, built, user, warnings)
+    return Prepared(messages, built, warnings)
 

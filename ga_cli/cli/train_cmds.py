@@ -146,7 +146,7 @@ def eval_cmd(
     with modelopts.spinner("Evaluating…"):
         base = run.evaluate_model(info["base_model_path"], None, built.out, pairs)
         personal = run.evaluate_model(info["base_model_path"], chosen.adapter, built.out, pairs)
-    result = {"run": chosen.id, "base": run._brief(base), "personal": run._brief(personal),
+    result = {"run": chosen.id, "base": run.brief(base), "personal": run.brief(personal),
               "regressions": EV.regressions(base, personal)}
     if pairs is None:
         chosen.update(last_eval=result)

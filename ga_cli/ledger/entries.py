@@ -95,13 +95,16 @@ class Entry:
         return iso(self.meta.get("created", ""))
 
     def summary(self) -> str:
-        text = self.body if self.kind.markdown else self.meta.get("prompt") or self.meta.get("type")
-        if self.kind.name == "example":
-            text = self.meta.get("prompt")
-        if self.kind.name == "derived":
-            text = self.meta.get("lesson") or self.meta.get("prompt")
-        if self.kind.name == "interview":
-            text = f"{len(self.meta.get('answers') or [])} answers"
+        """One line that says what the entry is about."""
+        kind, meta = self.kind.name, self.meta
+        if kind == "value":
+            text = self.body
+        elif kind == "interview":
+            text = f"{len(meta.get('answers') or [])} answers"
+        elif kind == "derived":
+            text = meta.get("lesson") or meta.get("prompt")
+        else:  # example, correction
+            text = meta.get("prompt")
         return " ".join(str(text or "").split())
 
     def line_of(self, key: str) -> int | None:

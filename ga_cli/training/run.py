@@ -90,7 +90,7 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
         "train_seconds": round(train_seconds, 2),
         "metrics": {k: {"steps": v.steps, "final_loss": v.final_loss,
                         "tokens_per_s": round(v.tokens_per_s, 1)} for k, v in stages.items()},
-        "eval": {"reference": ref_name, "before": _brief(ref), "after": _brief(new),
+        "eval": {"reference": ref_name, "before": brief(ref), "after": brief(new),
                  "regressions": EV.regressions(ref, new)},
         "promoted": ok or force, "promotion": why + (" (forced)" if force and not ok else ""),
     }
@@ -101,6 +101,6 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
     return info
 
 
-def _brief(result: dict[str, Any]) -> dict[str, Any]:
+def brief(result: dict[str, Any]) -> dict[str, Any]:
     return {k: result[k] for k in ("model", "pairs", "pref_accuracy", "injection")} | {
         "fixed": len(result["fixed"]), "wrong": len(result["wrong"])}

@@ -17,18 +17,23 @@ from conftest import GA, REPO, run_ga
 pytestmark = pytest.mark.slow
 
 
+GATE = ("{max_drift: 0.3, max_repetition_rise: 0.1, max_degenerate_rise: 0.15, "
+        "min_length_ratio: 0.2, max_length_ratio: 3.0}")
+
+
 def recipe(tmp_path: Path, tiny_model: Path, sft_steps: int = 12, lr: float = 0.01,
-           dpo: bool = True) -> Path:
-    p = tmp_path / "test-recipe.yaml"
+           dpo: bool = True, name: str = "test-recipe", replay: int = 0) -> Path:
+    p = tmp_path / f"{name}.yaml"
     p.write_text(f"""# a test recipe
 base_model: {tiny_model}
 max_seq_len: 512
 seed: 0
 lora: {{r: 8, alpha: 16, dropout: 0.0, target_modules: [q_proj, k_proj, v_proj, o_proj]}}
 sft: {{epochs: 50, max_steps: {sft_steps}, learning_rate: {lr}, batch_size: 2, warmup_steps: 0,
-       scheduler: constant, grad_clip: 1.0}}
+       scheduler: constant, grad_clip: 1.0, replay: {replay}}}
 dpo: {{enabled: {str(dpo).lower()}, epochs: 1, max_steps: 2, learning_rate: 0.0001, beta: 0.1,
-       batch_size: 2}}
+       batch_size: 2, sft_weight: 0.0}}
+gate: {GATE}
 """)
     return p
 
@@ -97,11 +102,16 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     e = json.loads(ev.stdout)
     assert {"model", "pairs", "pref_accuracy", "regressions", "base", "personal"} <= set(e)
     assert e["model"] == info["id"]
+    # retention: the same numbers ga train stored, and the recipe's gate judged them
+    assert e["retention"]["drift"] == pytest.approx(saved["eval"]["retention"]["drift"], abs=1e-3)
+    assert e["retention"]["probes"] >= 50 and e["retention"]["examples"] is None
+    assert e["gate"]["limits"] == saved["recipe"]["gate"]
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text(json.dumps({"prompt": "Greet me", "chosen": "Morning, Sam. Coffee first?",
                                  "rejected": "Hello user."}) + "\n")
-    ev2 = json.loads(run_ga("eval", "--pairs", str(pairs), "--json", timeout=300).stdout)
-    assert ev2["pairs"] == 1 and ev2["pref_accuracy"] in (0.0, 1.0)
+    ev2 = json.loads(run_ga("eval", "--pairs", str(pairs), "--json", "--no-retention",
+                            timeout=300).stdout)
+    assert ev2["pairs"] == 1 and ev2["pref_accuracy"] in (0.0, 1.0) and "retention" not in ev2
     # models use / rollback / rm
     assert run_ga("models", "rm", info["id"]).returncode == 1  # current: refused
     assert "base model" in run_ga("models", "rollback").stderr

@@ -82,13 +82,20 @@ def train(
                 f"({', '.join(f'{k} {v}s' for k, v in info['durations'].items())}).")
     output.info(f"Held-out preference accuracy: {ev['reference']} {_f(ev['before']['pref_accuracy'])}"
                 f" -> new {_f(ev['after']['pref_accuracy'])} on {ev['after']['pairs']} pair(s).")
+    ret = ev["retention"]
+    greedy = ret["health"]["greedy"]
+    output.info(f"Retention: drift {_f(ret['drift'], 3)} nats/token on {ret['probes']} general "
+                f"prompts; greedy repetition {_f(greedy['base']['repetition'], 3)} -> "
+                f"{_f(greedy['personal']['repetition'], 3)}, degenerate "
+                f"{_f(greedy['base']['degenerate'])} -> {_f(greedy['personal']['degenerate'])}, "
+                f"length x{_f(greedy['length_ratio'])} (details: ga eval {info['id'][:12]}).")
     verdict = "Promoted to current" if info["promoted"] else "Kept, NOT promoted"
     output.info(f"{verdict}: {info['promotion']}.")
     output.text(info["id"])
 
 
-def _f(x: Optional[float]) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
+def _f(x: Optional[float], digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
 
 
 @train_app.command("recipes")
@@ -101,13 +108,15 @@ def train_recipes(json_out: bool = JSON) -> None:
         r = R.load(name)
         rows.append({"name": name, "base_model": r["base_model"], "lora_r": r["lora"]["r"],
                      "sft_lr": r["sft"]["learning_rate"], "sft_epochs": r["sft"]["epochs"],
-                     "dpo": r["dpo"]["enabled"]})
+                     "replay": r["sft"]["replay"], "dpo": r["dpo"]["enabled"],
+                     "dpo_sft_weight": r["dpo"]["sft_weight"], "max_drift": r["gate"]["max_drift"]})
     if json_out:
         output.emit_json(rows)
         return
-    output.table(["name", "base model", "LoRA r", "SFT lr", "SFT epochs", "DPO"],
-                 ([r["name"], r["base_model"], r["lora_r"], r["sft_lr"], r["sft_epochs"], r["dpo"]]
-                  for r in rows))
+    output.table(["name", "base model", "LoRA r", "SFT lr", "SFT epochs", "replay", "DPO",
+                  "DPO SFT weight", "max drift"],
+                 ([r["name"], r["base_model"], r["lora_r"], r["sft_lr"], r["sft_epochs"],
+                   r["replay"], r["dpo"], r["dpo_sft_weight"], r["max_drift"]] for r in rows))
 
 
 @train_app.command("init")
@@ -125,12 +134,17 @@ def eval_cmd(
     run_id: Optional[str] = typer.Argument(None, metavar="[RUN]", help="A run id (default: current)."),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="JSONL of {prompt, chosen, "
                                          "rejected} to score instead of the held-out set."),
+    retention: bool = typer.Option(True, "--retention/--no-retention", help="Also measure what "
+                                   "training cost: drift on general prompts and generation "
+                                   "health (about a minute on a CPU; two the first time)."),
     json_out: bool = JSON,
 ) -> None:
-    """Score base and personal model side by side: preference accuracy, regressions, injections."""
+    """Score base and personal model side by side: preference accuracy, regressions, injections,
+    drift on general prompts and generation health, and the recipe's retention gate."""
     from ga_cli.errors import GaError
     from ga_cli.training import evaluate as EV
     from ga_cli.training import registry, run
+    from ga_cli.training import retention as RT
 
     if pairs is not None and not pairs.is_file():
         raise GaError(f"--pairs {pairs}: no such file")
@@ -145,9 +159,16 @@ def eval_cmd(
                             info["base_model_path"])
     with modelopts.spinner("Evaluating…"):
         base = run.evaluate_model(info["base_model_path"], None, built.out, pairs)
-        personal = run.evaluate_model(info["base_model_path"], chosen.adapter, built.out, pairs)
-    result = {"run": chosen.id, "base": run.brief(base), "personal": run.brief(personal),
-              "regressions": EV.regressions(base, personal)}
+        personal = run.evaluate_model(info["base_model_path"], chosen.adapter, built.out, pairs,
+                                      retention=retention)
+    result: dict[str, Any] = {"run": chosen.id, "base": run.brief(base),
+                              "personal": run.brief(personal),
+                              "regressions": EV.regressions(base, personal)}
+    limits = info["recipe"].get("gate")
+    if retention:
+        result["retention"] = personal["retention"]
+        result["gate"] = {"limits": limits, "failures": RT.gate(personal["retention"], limits)
+                          if limits else None}
     if pairs is None:
         chosen.update(last_eval=result)
     if json_out:
@@ -155,16 +176,45 @@ def eval_cmd(
                           "pref_accuracy": personal["pref_accuracy"],
                           "regressions": result["regressions"], **result})
         return
-    output.table(["metric", "base", "personal"], [
+    rows = [
         ["held-out pairs", base["pairs"], personal["pairs"]],
         ["preference accuracy", _f(base["pref_accuracy"]), _f(personal["pref_accuracy"])],
         ["past corrections right", len(base["fixed"]), len(personal["fixed"])],
         ["injections resisted", _f(base["injection"]["resisted_rate"]),
          _f(personal["injection"]["resisted_rate"])],
-    ], title=f"ga eval {chosen.id}")
+    ]
+    if retention:
+        rows += retention_rows(personal["retention"])
+    output.table(["metric", "base", "personal"], rows, title=f"ga eval {chosen.id}")
     if result["regressions"]:
         output.warn(f"{len(result['regressions'])} pair(s) the base got right, the personal "
                     f"model gets wrong")
+    if retention and limits:
+        fails = result["gate"]["failures"]
+        if fails:
+            output.warn("retention gate failed: " + "; ".join(fails))
+        else:
+            output.info("Retention gate (the recipe's `gate`): passed.")
+
+
+def retention_rows(ret: dict[str, Any]) -> list[list[Any]]:
+    """Drift and generation health as table rows: metric, base, personal."""
+    lp, ex = ret["probe_logprob"], ret["examples"]
+    rows: list[list[Any]] = [
+        [f"general prompts log-prob ({ret['probes']}, nats/token)", _f(lp["base"]),
+         f"{_f(lp['personal'])} (drift {_f(ret['drift'], 3)})"]]
+    if ex:
+        rows.append([f"your examples log-prob ({ex['count']})", _f(ex["base"]),
+                     f"{_f(ex['personal'])} (drift {_f(ex['drift'], 3)})"])
+    for mode, h in ret["health"].items():
+        b, p = h["base"], h["personal"]
+        rows += [[f"{mode}: repeated 3-grams", _f(b["repetition"], 3), _f(p["repetition"], 3)],
+                 [f"{mode}: longest repeated span (words)", b["longest_repeat"],
+                  p["longest_repeat"]],
+                 [f"{mode}: degenerate outputs", _f(b["degenerate"]), _f(p["degenerate"])],
+                 [f"{mode}: mean length (tokens)", b["mean_tokens"],
+                  f"{p['mean_tokens']} (x{_f(h['length_ratio'])})"]]
+    return rows
 
 
 @models_app.command("list")
@@ -180,6 +230,7 @@ def models_list(json_out: bool = JSON) -> None:
                      "base_model": i["base_model"], "ledger_sha": i["ledger_sha"][:7],
                      "recipe": i["recipe_name"],
                      "pref_accuracy": i["eval"]["after"]["pref_accuracy"],
+                     "drift": (i["eval"].get("retention") or {}).get("drift"),
                      "promoted": i["promoted"]})
     if json_out:
         output.emit_json(rows)
@@ -187,9 +238,10 @@ def models_list(json_out: bool = JSON) -> None:
     if not rows:
         output.info("No models yet. Train one with `ga train`.")
         return
-    output.table(["", "id", "base", "ledger", "recipe", "pref acc", "promoted"],
+    output.table(["", "id", "base", "ledger", "recipe", "pref acc", "drift", "promoted"],
                  (["*" if r["current"] else "", r["id"], r["base_model"], r["ledger_sha"],
-                   r["recipe"], _f(r["pref_accuracy"]), r["promoted"]] for r in rows))
+                   r["recipe"], _f(r["pref_accuracy"]), _f(r["drift"], 3), r["promoted"]]
+                  for r in rows))
 
 
 @models_app.command("show")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -55,6 +56,7 @@ class LocalBackend:
         if adapter:  # a registry run's adapter lives in models/<run-id>/adapter
             self.name += f"+{Path(adapter).parent.name}"
         self.adapter = str(adapter) if adapter else None
+        self.model_path = str(model_path)
         self.context_window = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
         self.usage = Usage()
         self.lock = threading.Lock()  # one generation at a time per loaded model
@@ -149,3 +151,42 @@ class LocalBackend:
         targets = x[0, 1:]
         token_lp = logp.gather(1, targets.unsqueeze(1)).squeeze(1)
         return token_lp[len(prompt) - 1:].tolist()
+
+    @contextmanager
+    def base_only(self) -> Iterator[None]:
+        """Behave as the base model: the LoRA adapter switched off (nothing to do without one)."""
+        if self.adapter is None:
+            yield
+            return
+        with self.model.disable_adapter():
+            yield
+
+    def generate_batch(self, conversations: list[list[Message]], params: GenerationParams,
+                       batch_size: int = 32) -> list[tuple[str, str, int]]:
+        """Answer several conversations at once (left-padded batches): (text, finish, tokens)
+        for each. Sampling is seeded once per batch when params.seed is set, so a run repeats."""
+        torch, tok = self.torch, self.tokenizer
+        out: list[tuple[str, str, int]] = []
+        configured = self.model.generation_config.eos_token_id
+        eos = {tok.eos_token_id, *(_as_list(configured) if configured is not None else [])}
+        for start in range(0, len(conversations), batch_size):
+            prompts = [self.prompt_ids(c) for c in conversations[start:start + batch_size]]
+            width = max(map(len, prompts))
+            ids = [[tok.pad_token_id] * (width - len(p)) + p for p in prompts]
+            mask = [[0] * (width - len(p)) + [1] * len(p) for p in prompts]
+            x = torch.tensor(ids, device=self.device)
+            if params.seed is not None:
+                torch.manual_seed(params.seed + start)
+            with torch.inference_mode(), self.lock:
+                seqs = self.model.generate(input_ids=x, attention_mask=torch.tensor(
+                    mask, device=self.device), **self._gen_kwargs(params))
+            for row in seqs[:, width:].tolist():
+                n = next((i for i, t in enumerate(row) if t in eos), None)
+                kept = row if n is None else row[:n]
+                finish = "length" if n is None and len(row) >= params.max_tokens else "stop"
+                out.append((tok.decode(kept, skip_special_tokens=True), finish, len(kept)))
+        return out
+
+
+def _as_list(x: Any) -> list[int]:
+    return list(x) if isinstance(x, (list, tuple)) else [x]

@@ -22,6 +22,15 @@ def sft_rows(dataset: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def system_prompt(dataset: Path) -> str | None:
+    """The ledger's system prompt the dataset was built with (every record carries it)."""
+    for r in read_jsonl(dataset / "sft.jsonl"):
+        first = r["messages"][0]
+        if first["role"] == "system":
+            return str(first["content"])
+    return None
+
+
 def _prompt(r: dict[str, Any]) -> list[dict[str, str]]:
     msgs = [{"role": "system", "content": r["system"]}] if r.get("system") else []
     return msgs + [{"role": "user", "content": r["prompt"]}]

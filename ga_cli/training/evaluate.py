@@ -66,16 +66,26 @@ def regressions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[st
     return sorted(set(reference["fixed"]) & set(candidate["wrong"]))
 
 
-def promotion(reference: dict[str, Any], candidate: dict[str, Any]) -> tuple[bool, str]:
-    """The rule: no drop in held-out preference accuracy, and no fixed correction regresses."""
+def promotion(reference: dict[str, Any], candidate: dict[str, Any],
+              gate: dict[str, Any] | None = None) -> tuple[bool, str]:
+    """The rule: no drop in held-out preference accuracy, no fixed correction regresses, and
+    (with the recipe's `gate`) the candidate's retention and generation health within limits.
+    The reason names every number that failed."""
+    from ga_cli.training import retention
+
     ref_acc, new_acc = reference["pref_accuracy"], candidate["pref_accuracy"]
     lost = regressions(reference, candidate)
+    fails = []
     if ref_acc is not None and new_acc is not None and new_acc < ref_acc:
-        return False, (f"held-out preference accuracy fell from {ref_acc:.2f} to {new_acc:.2f}")
+        fails.append(f"held-out preference accuracy fell from {ref_acc:.2f} to {new_acc:.2f}")
     if lost:
-        return False, f"{len(lost)} previously fixed correction(s) regressed: {', '.join(lost[:3])}"
+        fails.append(f"{len(lost)} previously fixed correction(s) regressed: {', '.join(lost[:3])}")
+    if gate is not None and "retention" in candidate:
+        fails += retention.gate(candidate["retention"], gate)
+    if fails:
+        return False, "; ".join(fails)
     return True, (f"held-out preference accuracy {_fmt(ref_acc)} -> {_fmt(new_acc)}, "
-                  f"no regressions")
+                  f"no regressions" + (", retention gate passed" if gate is not None else ""))
 
 
 def _fmt(x: float | None) -> str:

@@ -17,9 +17,12 @@ SCHEMA: dict[str, Any] = {
     "base_model": str, "max_seq_len": int, "seed": int,
     "lora": {"r": int, "alpha": int, "dropout": NUM, "target_modules": list},
     "sft": {"epochs": int, "max_steps": (int, type(None)), "learning_rate": NUM,
-            "batch_size": int, "warmup_steps": int, "scheduler": str, "grad_clip": NUM},
+            "batch_size": int, "warmup_steps": int, "scheduler": str, "grad_clip": NUM,
+            "replay": int},
     "dpo": {"enabled": bool, "epochs": int, "max_steps": (int, type(None)),
-            "learning_rate": NUM, "beta": NUM, "batch_size": int},
+            "learning_rate": NUM, "beta": NUM, "batch_size": int, "sft_weight": NUM},
+    "gate": {"max_drift": NUM, "max_repetition_rise": NUM, "max_degenerate_rise": NUM,
+             "min_length_ratio": NUM, "max_length_ratio": NUM},
 }
 
 
@@ -91,6 +94,12 @@ def _ranges(d: dict[str, Any], path: str) -> list[str]:
         need(s["max_steps"] is None or s["max_steps"] >= 1, f"`{stage}.max_steps` must be >= 1 or null")
     need(d["sft"]["scheduler"] in SCHEDULERS, f"`sft.scheduler` must be one of {', '.join(SCHEDULERS)}")
     need(d["dpo"]["beta"] > 0, "`dpo.beta` must be > 0")
+    need(d["sft"]["replay"] >= 0, "`sft.replay` must be >= 0 (0 turns replay off)")
+    need(d["dpo"]["sft_weight"] >= 0, "`dpo.sft_weight` must be >= 0 (0 turns the SFT term off)")
+    g = d["gate"]
+    need(all(g[k] >= 0 for k in g), "every `gate` threshold must be >= 0")
+    need(g["min_length_ratio"] < g["max_length_ratio"],
+         "`gate.min_length_ratio` must be below `gate.max_length_ratio`")
     return out
 
 

@@ -34,13 +34,22 @@ def dataset_for(ledger: Any, rec: R.Recipe, base: str) -> Any:
                                                         tokenizer=base))
 
 
-def evaluate_model(base: str, adapter: Path | None, dataset: Path,
-                   pairs: Path | None = None) -> dict[str, Any]:
+def evaluate_model(base: str, adapter: Path | None, dataset: Path, pairs: Path | None = None,
+                   retention: bool = False) -> dict[str, Any]:
+    """evaluate.evaluate(); with `retention`, also drift and generation health against the base
+    (retention.measure: the base side comes from the same model with its adapter off)."""
     from ga_cli.models.local import LocalBackend
+    from ga_cli.training import data
     from ga_cli.training.evaluate import evaluate
 
     backend = LocalBackend(base, adapter, name=Path(base).name)
-    return evaluate(backend, dataset, pairs)
+    result = evaluate(backend, dataset, pairs)
+    if retention:
+        from ga_cli.training import retention as RT
+
+        examples = [r for r in data.read_jsonl(dataset / "sft.jsonl") if r.get("source") == "example"]
+        result["retention"] = RT.measure(backend, examples)
+    return result
 
 
 def reference_eval(base: str, dataset: Path) -> tuple[str, dict[str, Any]]:
@@ -74,24 +83,30 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
     say(f"Dataset {'up to date' if built.cached else 'built'}: {built.out}")
     from ga_cli.training import trainer  # imports unsloth: only now, and before transformers
 
+    from ga_cli.training import replay
+
+    from ga_cli.training import data
+
+    replayed = replay.rows(base, rec["sft"]["replay"], data.system_prompt(built.out), say)
     t0 = time.perf_counter()
-    stages = trainer.train(base, rec.data, built.out, work, report, steps=steps, resume=resume)
+    stages = trainer.train(base, rec.data, built.out, work, report, steps=steps, resume=resume,
+                           replay=replayed)
     train_seconds = time.perf_counter() - t0
     say("Evaluating the base/current and the new model…")
     ref_name, ref = reference_eval(base, built.out)
-    new = evaluate_model(base, work / "adapter", built.out)
-    ok, why = EV.promotion(ref, new)
+    new = evaluate_model(base, work / "adapter", built.out, retention=True)
+    ok, why = EV.promotion(ref, new, rec["gate"])
     info = {
         "id": state["run_id"], "base_model": rec["base_model"], "base_model_path": base,
         "ledger_sha": built.manifest["ledger_sha"], "dataset": str(built.out),
         "dataset_hash": built.manifest["content_hash"], "recipe_name": rec.name,
         "recipe": rec.data, "seed": rec["seed"], "versions": trainer.versions(),
         "durations": {k: round(v.seconds, 2) for k, v in stages.items()},
-        "train_seconds": round(train_seconds, 2),
+        "train_seconds": round(train_seconds, 2), "replay_rows": len(replayed),
         "metrics": {k: {"steps": v.steps, "final_loss": v.final_loss,
                         "tokens_per_s": round(v.tokens_per_s, 1)} for k, v in stages.items()},
         "eval": {"reference": ref_name, "before": brief(ref), "after": brief(new),
-                 "regressions": EV.regressions(ref, new)},
+                 "regressions": EV.regressions(ref, new), "retention": new["retention"]},
         "promoted": ok or force, "promotion": why + (" (forced)" if force and not ok else ""),
     }
     (work / "run.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")

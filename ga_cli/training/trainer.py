@@ -77,6 +77,13 @@ def _common(stage_cfg: dict[str, Any], out: Path, seed: int, steps: int | None) 
     )
 
 
+def _dpo_loss(sft_weight: float) -> dict[str, Any]:
+    """DPO's sigmoid loss, plus (RPO-style) the SFT loss on the chosen answers when weighted."""
+    if not sft_weight:
+        return {"loss_type": ["sigmoid"]}
+    return {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, float(sft_weight)]}
+
+
 def _latest_checkpoint(folder: Path) -> str | None:
     """The newest complete checkpoint: a process killed while writing one leaves a folder
     without trainer_state.json (written last), which must not be resumed from."""
@@ -111,8 +118,10 @@ def load_model(base: str, recipe: dict[str, Any], adapter: Path | None = None) -
 
 
 def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: Report,
-          steps: int | None = None, resume: bool = False) -> dict[str, StageResult]:
-    """Train in `work` (sft/, dpo/, adapter/); returns per-stage results."""
+          steps: int | None = None, resume: bool = False,
+          replay: list[dict[str, Any]] | None = None) -> dict[str, StageResult]:
+    """Train in `work` (sft/, dpo/, adapter/); returns per-stage results. `replay` rows
+    (prompt/completion) are trained on in SFT beside the dataset's."""
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
 
@@ -132,6 +141,7 @@ def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: 
         rows = data.sft_rows(dataset)
         if not rows:
             raise GaError("the dataset has no SFT records", "add examples or corrections first")
+        rows += replay or []
         res = results["sft"] = StageResult()
         cfg = SFTConfig(**_common(recipe["sft"], sft_dir, recipe["seed"], steps),
                         max_length=recipe["max_seq_len"], warmup_steps=recipe["sft"]["warmup_steps"],
@@ -152,7 +162,8 @@ def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: 
         dpo_dir = work / "dpo"
         cfg = DPOConfig(**_common(recipe["dpo"], dpo_dir, recipe["seed"],
                                   max(1, steps // 2) if steps else None),
-                        beta=recipe["dpo"]["beta"], max_length=recipe["max_seq_len"])
+                        beta=recipe["dpo"]["beta"], max_length=recipe["max_seq_len"],
+                        **_dpo_loss(recipe["dpo"]["sft_weight"]))
         trainer = DPOTrainer(model=model, ref_model=None, processing_class=tokenizer, args=cfg,
                              train_dataset=Dataset.from_list(pairs),
                              callbacks=[_Progress("dpo", report, res)])

@@ -1,0 +1,57 @@
+"""Replay (recipe `sft.replay`): the base model's own answers to general prompts, trained on
+beside the principal's data so that learning the principal does not wash out what the base model
+could already do. Answers are made once per base model (greedy, no system message: the base's own
+behaviour) and cached; only answers the model finished itself and that are not degenerate are
+kept. The rows carry the ledger's system prompt, like every record of the principal's."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable
+
+from ga_cli import paths
+from ga_cli.ledger.store import atomic_write
+from ga_cli.models.base import GenerationParams
+from ga_cli.training import retention
+
+PROMPTS = Path(__file__).with_name("replay.yaml")
+MAX_TOKENS = 192
+
+
+@cache
+def prompts() -> list[str]:
+    from ruamel.yaml import YAML
+
+    return list(YAML(typ="safe").load(PROMPTS.read_text(encoding="utf-8")))
+
+
+def answers(base: str, say: Callable[[str], None] | None = None) -> list[dict[str, str]]:
+    key = retention.cache_key(base, PROMPTS, [MAX_TOKENS])
+    path = paths.cache_dir() / "replay" / f"{key}.json"
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    from ga_cli.models.local import LocalBackend
+
+    if say:
+        say(f"Writing replay answers with the base model ({len(prompts())} prompts, once)…")
+    backend = LocalBackend(base)
+    outs = backend.generate_batch([[{"role": "user", "content": p}] for p in prompts()],
+                                  GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS))
+    kept = [{"prompt": p, "answer": t.strip()} for p, (t, finish, _) in zip(prompts(), outs)
+            if finish == "stop" and not retention.degenerate(t, finish, p)]
+    atomic_write(path, (json.dumps(kept, indent=1, ensure_ascii=False) + "\n").encode())
+    return kept
+
+
+def rows(base: str, n: int, system: str | None = None,
+         say: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Up to n prompt/completion rows for SFT, under the ledger's system prompt as the
+    principal's own records are: general skill is kept where the principal uses the model."""
+    if n <= 0:
+        return []
+    head = [{"role": "system", "content": system}] if system else []
+    return [{"prompt": head + [{"role": "user", "content": a["prompt"]}],
+             "completion": [{"role": "assistant", "content": a["answer"]}]}
+            for a in answers(base, say)[:n]]

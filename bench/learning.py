@@ -1,12 +1,14 @@
-"""Does ga learn its principal? Held-out preference accuracy of base vs personal model.
+"""Does ga learn its principal, and what does it cost? Recipes compared on one ledger.
 
 Makes a ledger with 30 corrections across three consistent themes of the principal's taste,
 holds out 15 paraphrased prompts (5 per theme) with chosen/rejected answers in the same styles,
-trains a recipe (default cpu-default on the embedded SmolLM2-135M) with `ga train`, and scores
-both models on the held-out pairs with `ga eval --pairs`.
-Target: personal >= 0.85 and >= base + 0.30, training under 15 minutes on 2 cores.
+trains each candidate recipe with `ga train` and reads its run.json: held-out preference
+accuracy (`ga eval --pairs`), drift on the general probe set (nats/token vs the base), greedy and
+sampled repetition and degenerate outputs, the retention gate's verdict, training seconds.
+Candidates are cpu-default with overrides (CANDIDATES); `--recipe` runs one recipe file or name.
+Targets (issue 7): accuracy >= 0.95 and the retention gate passed; training under 15 minutes.
 
-Usage: python bench/learning.py [--recipe cpu-default] [--json]
+Usage: python bench/learning.py [--candidate NAME ...] [--recipe NAME|PATH] [--json]
 """
 
 from __future__ import annotations
@@ -99,54 +101,128 @@ HELDOUT = [
 ]
 
 
+EXAMPLES = [("How far do I cycle to work?", "About 8 km each way."),
+            ("Should I buy a bigger monitor?", "Yes, 27 inches. Next step: measure your desk."),
+            ("What should I cook tonight?", "Pasta with greens. Next step: boil the water.")]
+CANDIDATES = {  # name -> overrides of the shipped cpu-default
+    "sft+dpo": {"sft": {"epochs": 10, "learning_rate": 5e-4, "replay": 0},  # before issue 7
+                "dpo": {"sft_weight": 0.0}},
+    "sft+rpo": {"sft": {"epochs": 10, "learning_rate": 5e-4, "replay": 0},
+                "dpo": {"sft_weight": 1.0}},
+    "mid-sft+rpo+replay": {"sft": {"epochs": 5, "learning_rate": 3e-4, "replay": 40},  # cpu-default
+                           "dpo": {"sft_weight": 1.0}},
+    "sft+rpo+replay": {"sft": {"epochs": 10, "learning_rate": 5e-4, "replay": 40},
+                       "dpo": {"sft_weight": 1.0}},
+    "light-sft+rpo+replay": {"sft": {"epochs": 3, "learning_rate": 2e-4, "replay": 40},
+                             "dpo": {"sft_weight": 1.0}},
+}
+
+
 def ga(env: dict, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
     exe = os.path.join(os.path.dirname(sys.executable), "ga")
     return subprocess.run([exe, *args], env=env, capture_output=True, text=True, input=input)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--recipe", default="cpu-default")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
-    tmp = tempfile.mkdtemp()
-    env = {**os.environ, "GA_HOME": tmp}
+def make_ledger(env: dict, tmp: str) -> Path:
     ga(env, "init", "--name", "Sam")
     ga(env, "values", "add", "Use metric units.")
     ga(env, "values", "add", "Answer briefly.")
     ga(env, "values", "add", "End advice with one concrete next step.")
+    for prompt, answer in EXAMPLES:
+        Path(tmp, "answer.txt").write_text(answer)
+        ga(env, "example", "add", "--prompt", prompt, str(Path(tmp, "answer.txt")))
     for theme, rows in (("metric", METRIC), ("brief", BRIEF), ("next-step", NEXT)):
         for prompt, good, bad in rows:
             r = ga(env, "correct", "--prompt", prompt, "--rejected", bad, "--better", good,
                    "--why", theme)
             if r.returncode:
                 sys.exit(r.stderr)
-    pairs = Path(tmp) / "heldout-paraphrases.jsonl"
-    pairs.write_text("".join(json.dumps({"id": f"h{i}", "prompt": p, "chosen": c, "rejected": r})
-                             + "\n" for i, (p, c, r) in enumerate(HELDOUT)))
+    return Path(tmp) / "heldout-paraphrases.jsonl"
+
+
+def write_pairs(pairs: Path, dataset: str) -> None:
+    """The held-out paraphrases under the ledger's system prompt (from the dataset `ga train`
+    built), as ga chat and ga ask use the model."""
+    first = json.loads((Path(dataset) / "prefs.jsonl").read_text().splitlines()[0])
+    pairs.write_text("".join(json.dumps({"id": f"h{i}", "prompt": p, "chosen": c, "rejected": r,
+                                         "system": first["system"]}) + "\n"
+                             for i, (p, c, r) in enumerate(HELDOUT)))
+
+
+def candidate_recipe(name: str, folder: Path) -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from ga_cli.training import recipe as R
+
+    data = R.load("cpu-default").data
+    for section, values in CANDIDATES[name].items():
+        data[section].update(values)
+    path = folder / f"{name}.yaml"
+    path.write_text(json.dumps(data, indent=1))  # JSON is YAML
+    return str(path)
+
+
+def run_one(env: dict, pairs: Path, recipe: str, label: str) -> dict:
     t = time.perf_counter()
-    trained = ga(env, "train", "--recipe", args.recipe, "--force", "--json")
+    trained = ga(env, "train", "--recipe", recipe, "--force", "--json")
     seconds = time.perf_counter() - t
     if trained.returncode:
         sys.exit(trained.stderr[-3000:])
     info = json.loads(trained.stdout)
-    ev = json.loads(ga(env, "eval", "--pairs", str(pairs), "--json").stdout)
-    result = {"recipe": args.recipe, "train_seconds": info["train_seconds"],
-              "wall_seconds": round(seconds, 1), "durations": info["durations"],
-              "base_accuracy": ev["base"]["pref_accuracy"],
-              "personal_accuracy": ev["personal"]["pref_accuracy"], "pairs": ev["pairs"]}
-    result["meets_target"] = (result["personal_accuracy"] >= 0.85
-                              and result["personal_accuracy"] >= result["base_accuracy"] + 0.30
-                              and seconds < 900)
+    write_pairs(pairs, info["dataset"])
+    ev = json.loads(ga(env, "eval", info["id"], "--pairs", str(pairs), "--json",
+                       "--no-retention").stdout)
+    ret = info["eval"]["retention"]
+    h = ret["health"]
+    fails = ([] if info["promotion"].startswith("held-out") else
+             info["promotion"].removesuffix(" (forced)").split("; "))
+    return {"candidate": label, "train_seconds": info["train_seconds"],
+            "wall_seconds": round(seconds, 1), "durations": info["durations"],
+            "base_accuracy": ev["base"]["pref_accuracy"],
+            "accuracy": ev["personal"]["pref_accuracy"], "pairs": ev["pairs"],
+            "drift": ret["drift"], "examples_drift": (ret["examples"] or {}).get("drift"),
+            "repetition": {m: [h[m]["base"]["repetition"], h[m]["personal"]["repetition"]]
+                           for m in h},
+            "degenerate": {m: [h[m]["base"]["degenerate"], h[m]["personal"]["degenerate"]]
+                           for m in h},
+            "length_ratio": {m: h[m]["length_ratio"] for m in h},
+            "gate_failures": [f for f in fails if "gate." in f]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--candidate", action="append", choices=sorted(CANDIDATES),
+                    help="a candidate to run (repeatable; default: all)")
+    ap.add_argument("--recipe", help="run this one recipe (name or path) instead")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp()
+    # the converted base model and its probe references are shared across candidates and runs
+    cache = os.environ.get("GA_CACHE_DIR") or str(Path.home() / ".cache" / "ga")
+    env = {**os.environ, "GA_HOME": tmp, "GA_CACHE_DIR": cache}
+    pairs = make_ledger(env, tmp)
+    todo = ([(args.recipe, args.recipe)] if args.recipe else
+            [(candidate_recipe(c, Path(tmp)), c) for c in (args.candidate or CANDIDATES)])
+    results = []
+    for recipe, label in todo:
+        r = run_one(env, pairs, recipe, label)
+        results.append(r)
+        if not args.json:
+            print(row(r), flush=True)
     if args.json:
-        print(json.dumps(result, indent=2))
-        return
-    print(f"recipe {args.recipe}: training {info['train_seconds']:.0f} s "
-          f"({', '.join(f'{k} {v:.0f} s' for k, v in info['durations'].items())}), "
-          f"whole ga train {seconds:.0f} s")
-    print(f"held-out paraphrases ({ev['pairs']} pairs): base {result['base_accuracy']:.2f}, "
-          f"personal {result['personal_accuracy']:.2f} "
-          f"(target >= 0.85 and >= base + 0.30: {'met' if result['meets_target'] else 'NOT met'})")
+        print(json.dumps(results, indent=2))
+
+
+def row(r: dict) -> str:
+    rep, deg = r["repetition"], r["degenerate"]
+    gate = "passed" if not r["gate_failures"] else "FAILED: " + "; ".join(r["gate_failures"])
+    return (f"{r['candidate']}: accuracy {r['base_accuracy']:.2f} -> {r['accuracy']:.2f} "
+            f"({r['pairs']} pairs); drift {r['drift']} nats/token (examples "
+            f"{r['examples_drift']}); repetition greedy {rep['greedy'][0]:.3f} -> "
+            f"{rep['greedy'][1]:.3f}, sampled {rep['sampled'][0]:.3f} -> {rep['sampled'][1]:.3f}; "
+            f"degenerate greedy {deg['greedy'][0]:.2f} -> {deg['greedy'][1]:.2f}, sampled "
+            f"{deg['sampled'][0]:.2f} -> {deg['sampled'][1]:.2f}; length ratio "
+            f"{r['length_ratio']['greedy']}/{r['length_ratio']['sampled']}; training "
+            f"{r['train_seconds']:.0f} s (whole ga train {r['wall_seconds']:.0f} s); gate {gate}")
 
 
 if __name__ == "__main__":

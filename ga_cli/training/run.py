@@ -47,7 +47,8 @@ def evaluate_model(base: str, adapter: Path | None, dataset: Path, pairs: Path |
     if retention:
         from ga_cli.training import retention as RT
 
-        examples = [r for r in data.read_jsonl(dataset / "sft.jsonl") if r.get("source") == "example"]
+        examples = [r for r in data.read_jsonl(dataset / "sft.jsonl")
+                    if r.get("source") == "example"]
         result["retention"] = RT.measure(backend, examples)
     return result
 
@@ -82,10 +83,7 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
     built = dataset_for(ledger, rec, base)
     say(f"Dataset {'up to date' if built.cached else 'built'}: {built.out}")
     from ga_cli.training import trainer  # imports unsloth: only now, and before transformers
-
-    from ga_cli.training import replay
-
-    from ga_cli.training import data
+    from ga_cli.training import data, replay
 
     replayed = replay.rows(base, rec["sft"]["replay"], data.system_prompt(built.out), say)
     t0 = time.perf_counter()

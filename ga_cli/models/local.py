@@ -170,17 +170,14 @@ class LocalBackend:
         configured = self.model.generation_config.eos_token_id
         eos = {tok.eos_token_id, *(_as_list(configured) if configured is not None else [])}
         for start in range(0, len(conversations), batch_size):
-            prompts = [self.prompt_ids(c) for c in conversations[start:start + batch_size]]
-            width = max(map(len, prompts))
-            ids = [[tok.pad_token_id] * (width - len(p)) + p for p in prompts]
-            mask = [[0] * (width - len(p)) + [1] * len(p) for p in prompts]
-            x = torch.tensor(ids, device=self.device)
+            batch = tok.pad({"input_ids": [self.prompt_ids(c) for c in
+                                           conversations[start:start + batch_size]]},
+                            padding_side="left", return_tensors="pt").to(self.device)
             if params.seed is not None:
                 torch.manual_seed(params.seed + start)
             with torch.inference_mode(), self.lock:
-                seqs = self.model.generate(input_ids=x, attention_mask=torch.tensor(
-                    mask, device=self.device), **self._gen_kwargs(params))
-            for row in seqs[:, width:].tolist():
+                seqs = self.model.generate(**batch, **self._gen_kwargs(params))
+            for row in seqs[:, batch["input_ids"].shape[1]:].tolist():
                 n = next((i for i, t in enumerate(row) if t in eos), None)
                 kept = row if n is None else row[:n]
                 finish = "length" if n is None and len(row) >= params.max_tokens else "stop"

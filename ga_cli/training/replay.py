@@ -6,13 +6,10 @@ kept. The rows carry the ledger's system prompt, like every record of the princi
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
-from ga_cli import paths
-from ga_cli.ledger.store import atomic_write
 from ga_cli.models.base import GenerationParams
 from ga_cli.training import retention
 
@@ -28,21 +25,18 @@ def prompts() -> list[str]:
 
 
 def answers(base: str, say: Callable[[str], None] | None = None) -> list[dict[str, str]]:
-    key = retention.cache_key(base, PROMPTS, [MAX_TOKENS])
-    path = paths.cache_dir() / "replay" / f"{key}.json"
-    if path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))
-    from ga_cli.models.local import LocalBackend
+    def make() -> list[dict[str, str]]:
+        from ga_cli.models.local import LocalBackend
 
-    if say:
-        say(f"Writing replay answers with the base model ({len(prompts())} prompts, once)…")
-    backend = LocalBackend(base)
-    outs = backend.generate_batch([[{"role": "user", "content": p}] for p in prompts()],
-                                  GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS))
-    kept = [{"prompt": p, "answer": t.strip()} for p, (t, finish, _) in zip(prompts(), outs)
-            if finish == "stop" and not retention.degenerate(t, finish, p)]
-    atomic_write(path, (json.dumps(kept, indent=1, ensure_ascii=False) + "\n").encode())
-    return kept
+        if say:
+            say(f"Writing replay answers with the base model ({len(prompts())} prompts, once)…")
+        outs = LocalBackend(base).generate_batch(
+            [retention.user_turn(p) for p in prompts()],
+            GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS))
+        return [{"prompt": p, "answer": t.strip()} for p, (t, finish, _) in zip(prompts(), outs)
+                if finish == "stop" and not retention.degenerate(t, finish, p)]
+
+    return retention.cached("replay", retention.cache_key(base, PROMPTS, [MAX_TOKENS]), make)
 
 
 def rows(base: str, n: int, system: str | None = None,
@@ -52,6 +46,6 @@ def rows(base: str, n: int, system: str | None = None,
     if n <= 0:
         return []
     head = [{"role": "system", "content": system}] if system else []
-    return [{"prompt": head + [{"role": "user", "content": a["prompt"]}],
+    return [{"prompt": head + retention.user_turn(a["prompt"]),
              "completion": [{"role": "assistant", "content": a["answer"]}]}
             for a in answers(base, say)[:n]]

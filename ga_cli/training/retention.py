@@ -21,7 +21,7 @@ import math
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ga_cli import paths
 from ga_cli.ledger.store import atomic_write
@@ -48,7 +48,8 @@ def health_probes() -> list[dict[str, str]]:
     return probes()[::HEALTH_EVERY]
 
 
-def _conv(prompt: str) -> list[dict[str, str]]:
+def user_turn(prompt: str) -> list[dict[str, str]]:
+    """A conversation of one user message and no system message: the base model's own format."""
     return [{"role": "user", "content": prompt}]
 
 
@@ -141,39 +142,47 @@ def health(outputs: list[tuple[str, str, int]], prompts: list[str]) -> dict[str,
 
 def _generate(backend: Any) -> dict[str, dict[str, Any]]:
     prompts = [p["prompt"] for p in health_probes()]
-    convs = [_conv(p) for p in prompts]
+    convs = [user_turn(p) for p in prompts]
     greedy = backend.generate_batch(convs, GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS))
     sampled = backend.generate_batch(convs, GenerationParams(max_tokens=MAX_TOKENS, **SAMPLED))
     return {"greedy": health(greedy, prompts), "sampled": health(sampled, prompts)}
 
 
 # -- the base side, cached ---------------------------------------------------------------------
+def cached(folder: str, key: str, make: Callable[[], Any]) -> Any:
+    """make()'s JSON-able result, kept in the cache as folder/key.json: made once per key."""
+    path = paths.cache_dir() / folder / f"{key}.json"
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    found = make()
+    atomic_write(path, (json.dumps(found, indent=1, ensure_ascii=False) + "\n").encode())
+    return found
+
+
 def references(backend: Any) -> dict[str, Any]:
     """The base model's answers to the probes and its own numbers, computed once per base model
     (with the adapter switched off) and cached."""
     key = cache_key(backend.model_path)
-    path = paths.cache_dir() / "probes" / f"{key}.json"
-    if path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))
-    convs = [_conv(p["prompt"]) for p in probes()]
-    with backend.base_only():
-        answers = [t for t, _, _ in backend.generate_batch(
-            convs, GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS))]
-        found = {"key": key, "model_path": backend.model_path, "max_tokens": MAX_TOKENS,
-                 "answers": [{"id": p["id"], "prompt": p["prompt"], "answer": a}
-                             for p, a in zip(probes(), answers)],
-                 "logprob": mean_logprob(backend, list(zip(convs, answers))),
-                 "health": _generate(backend)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, (json.dumps(found, indent=1, ensure_ascii=False) + "\n").encode())
-    return found
+
+    def make() -> dict[str, Any]:
+        convs = [user_turn(p["prompt"]) for p in probes()]
+        with backend.base_only():
+            answers = [t for t, _, _ in backend.generate_batch(
+                convs, GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS))]
+            return {"key": key, "model_path": backend.model_path, "max_tokens": MAX_TOKENS,
+                    "answers": [{"id": p["id"], "prompt": p["prompt"], "answer": a}
+                                for p, a in zip(probes(), answers)],
+                    "logprob": mean_logprob(backend, list(zip(convs, answers))),
+                    "health": _generate(backend)}
+
+    return cached("probes", key, make)
 
 
 def measure(backend: Any, examples: list[dict[str, Any]]) -> dict[str, Any]:
     """Base vs this model: drift on the probes and on the principal's examples, and health.
     `examples` are sft.jsonl rows ({messages: [..., assistant]})."""
     ref = references(backend)
-    rows = [(_conv(a["prompt"]), a["answer"]) for a in ref["answers"]]
+    rows = [(user_turn(a["prompt"]), a["answer"]) for a in ref["answers"]]
     ex_rows = [(r["messages"][:-1], r["messages"][-1]["content"]) for r in examples[:MAX_EXAMPLES]]
     if backend.adapter is None:
         personal_lp, ex_personal, gen = ref["logprob"], None, ref["health"]

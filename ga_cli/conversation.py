@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ga_cli import prompting
+from ga_cli.ledger.entries import Entry
 from ga_cli.models.base import Backend, Message
 
 SYSTEM_SHARE = 0.4  # at most this share of the context window goes to the ledger's system prompt
@@ -22,13 +23,26 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
 
 
-def ledger_context(ledger: Any) -> tuple[Any, list, list]:
-    """The principal, their values and their corrections, read once per conversation."""
-    principal = ledger.principal()
-    return principal, ledger.entries("value"), ledger.entries("correction")
+@dataclass
+class LedgerContext:
+    """What the system prompt is built from: the principal and their *trusted* entries."""
+
+    principal: Any
+    values: list[Entry]
+    corrections: list[Entry]
+    invalid: int = 0  # files that fail the ledger's schema: left out, named by `ga doctor`
 
 
-def prepare(backend: Backend, question: str, *, context: tuple[Any, list, list] | None,
+def ledger_context(ledger: Any) -> LedgerContext:
+    """The principal, their trusted values and corrections, read once per conversation."""
+    good, bad = ledger.scan()
+    trusted = [e for e in good if e.trusted]
+    return LedgerContext(ledger.principal(), [e for e in trusted if e.kind.name == "value"],
+                         [e for e in trusted if e.kind.name == "correction"],
+                         len({p.path for p in bad}))
+
+
+def prepare(backend: Backend, question: str, *, context: LedgerContext | None,
             history: list[Message] | None = None, data: str | None = None,
             system_override: str | None = None, max_tokens: int = 512) -> Prepared:
     count = backend.count_tokens
@@ -38,9 +52,12 @@ def prepare(backend: Backend, question: str, *, context: tuple[Any, list, list] 
     if system_override is not None:
         system = system_override
     elif context is not None:
-        principal, values, corrections = context
         budget = max(64, int(window * SYSTEM_SHARE) - max_tokens // 4)
-        built = prompting.build_system(principal, values, corrections, question, budget, count)
+        built = prompting.build_system(context.principal, context.values, context.corrections,
+                                       question, budget, count)
+        if context.invalid:
+            warnings.append(f"{context.invalid} ledger file(s) fail the schema and were left out "
+                            f"of the system prompt; run `ga doctor`")
         system = built.system
         if built.dropped:
             warnings.append(f"{built.dropped} value(s)/correction(s) left out of the system "

@@ -33,10 +33,9 @@ class BuiltPrompt:
 
 
 def trusted(entry: Entry) -> bool:
-    """Shapes answers only if the principal wrote it, or approved it."""
-    if entry.status != "active":
-        return False
-    return entry.provenance == "principal" or bool(entry.meta.get("approved"))
+    """Shapes answers only if it is valid and the principal wrote or approved it
+    (the ledger's one trust rule: `Entry.trusted`)."""
+    return entry.trusted
 
 
 def words(text: str) -> set[str]:

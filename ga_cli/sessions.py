@@ -12,6 +12,7 @@ from typing import Any
 
 from ga_cli import paths
 from ga_cli.errors import GaError
+from ga_cli.ledger import secrets_guard
 
 
 def sessions_dir() -> Path:
@@ -53,7 +54,7 @@ class Session:
         return cls(found[-1].stem, found[-1])
 
     def _append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+        line = json.dumps(_redacted(record), ensure_ascii=False) + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             os.write(fd, line.encode("utf-8"))
@@ -93,6 +94,17 @@ class Session:
 
 def all_sessions() -> list[Session]:
     return [Session(p.stem, p) for p in sorted(sessions_dir().glob("*.jsonl"))]
+
+
+def _redacted(value: Any) -> Any:
+    """Secrets never reach a session log: every string in the record is redacted first."""
+    if isinstance(value, str):
+        return secrets_guard.redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def _now() -> str:

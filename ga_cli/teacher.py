@@ -92,7 +92,7 @@ def _unique_paths(entries: list[E.Entry]) -> None:
 
 def pending(ledger: Ledger) -> list[E.Entry]:
     """Everything waiting for the principal: teacher proposals and piped-in entries."""
-    return [e for e in ledger.entries() if e.status == "pending"]
+    return [e for e in ledger.scan()[0] if e.status == "pending"]  # valid entries only
 
 
 def approve(ledger: Ledger, entry: E.Entry, edited: dict[str, Any] | None = None) -> E.Entry:

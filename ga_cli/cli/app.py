@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import typer
@@ -17,6 +18,9 @@ class GaGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         from ga_cli.cli import output
 
+        # Everything ga writes derives from the private ledger or from conversations:
+        # datasets, caches, runs, exports and logs are the principal's alone (0700/0600).
+        os.umask(0o077)
         try:
             return super().invoke(ctx)
         except (Exit, Abort, TyperException):

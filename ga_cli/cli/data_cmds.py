@@ -73,6 +73,9 @@ def dataset_show(json_out: bool = JSON) -> None:
     output.text(f"tiktoken  o200k totals: {m['tokens']['tiktoken_o200k_total']}")
     if m["excluded"]:
         output.text("excluded  " + ", ".join(f"{k} {v}" for k, v in m["excluded"].items()))
+    output.text(f"invalid   {len(m['invalid'])} (never trusted; fix them, then `ga doctor`)")
+    for reason in m["invalid"]:
+        output.text(f"  {reason}")
     output.text(f"dupes     exact {m['duplicates']['exact']}, near {m['duplicates']['near']}")
     output.text(f"too long  {len(m['too_long']['dropped'])} dropped (> {m['too_long']['max_seq_len']})")
     output.text(f"held out  {', '.join(m['heldout_ids']) or 'none yet'}")

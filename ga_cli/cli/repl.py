@@ -114,8 +114,8 @@ class Chat:
         elif name == "good":
             self._good()
         elif name == "values":
-            values = [v for v in (self.ledger.entries("value") if self.ledger else [])
-                      if v.status == "active"]
+            values = [v for v in (self.ledger.scan()[0] if self.ledger else [])
+                      if v.kind.name == "value" and v.trusted]
             output.info("\n".join(f"{v.id}  {v.summary()}" for v in values) or "No values yet.")
         elif name == "model":
             if arg:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ga_cli import __version__, paths
+from ga_cli import __version__, cachefill, paths
 from ga_cli.dataset import injection, records, snapshot, tokens
 from ga_cli.errors import GaError
 
@@ -170,17 +169,13 @@ def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
 
 def _write(target: Path, blobs: dict[str, bytes], manifest: dict[str, Any]) -> None:
     """Write into a sibling temp dir, then swap it into place."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+    def fill(tmp: Path) -> None:
         for name, data in blobs.items():
             (tmp / name).write_bytes(data)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
+
+    try:
+        cachefill.fill_dir(target, fill)
     except PermissionError as exc:
         raise GaError(f"cannot write the dataset to {target}: permission denied",
                       "choose a writable --out directory") from exc

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ga_cli.dataset.snapshot import Item, Snapshot
+from ga_cli.ledger import entries as E
 
 VALUE_PROMPTS = ["What matters to me?", "What should you keep in mind when you help me?",
                  "Tell me one of my values.", "How should you answer me?"]
@@ -39,14 +40,9 @@ class Collected:
 
 
 def usable(item: Item) -> str | None:
-    """None if the item may be trained on, else the reason it is excluded."""
-    if item.status == "retired":
-        return "retired"
-    if item.status == "pending":
-        return "pending"
-    if item.provenance != "principal" and not item.meta.get("approved"):
-        return f"{item.provenance}-unapproved"
-    return None
+    """None if the item may be trained on, else the reason it is excluded: the ledger's one
+    trust rule (`entries.untrusted`), on an item the snapshot already validated."""
+    return E.untrusted(item.meta)
 
 
 def _chat(system: str, user: str, assistant: str) -> list[dict[str, str]]:

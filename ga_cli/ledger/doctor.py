@@ -5,14 +5,20 @@ from __future__ import annotations
 from ga_cli.errors import LedgerFormatError
 from ga_cli.ledger import entries as E
 from ga_cli.ledger import yamlio
-from ga_cli.ledger.store import CONFIG_FILE, Ledger
+from ga_cli.ledger.store import CONFIG_FILE, Ledger, stray_index_lock
 
 FIXABLE = ("id", "created", "status", "provenance")
 
 
 def check(ledger: Ledger) -> list[LedgerFormatError]:
     """Every problem in the ledger at once (not just the first)."""
-    _, problems = ledger.scan()
+    good, problems = ledger.scan()
+    problems += duplicate_ids(good)
+    lock = ledger.root / ".git" / "index.lock"
+    if lock.exists():
+        stray = stray_index_lock(ledger.root)
+        problems.append(LedgerFormatError(".git/index.lock", None, stray.message.split(": ", 1)[1],
+                                          stray.hint))
     for rel in ("principal.yaml", CONFIG_FILE):
         if not (ledger.root / rel).exists():
             if rel == "principal.yaml":
@@ -26,6 +32,23 @@ def check(ledger: Ledger) -> list[LedgerFormatError]:
         if data is not None and not isinstance(data, dict):
             problems.append(LedgerFormatError(rel, 1, "expected a mapping of `key: value` lines"))
     return sorted(problems, key=lambda p: (p.path, p.line or 0))
+
+
+def duplicate_ids(entries: list[E.Entry]) -> list[LedgerFormatError]:
+    """Two files with one id (a copied file): each is named, with the other file."""
+    by_id: dict[str, list[E.Entry]] = {}
+    for entry in entries:
+        by_id.setdefault(entry.id, []).append(entry)
+    found = []
+    for ident, same in by_id.items():
+        if len(same) < 2:
+            continue
+        for entry in same:
+            others = ", ".join(o.path for o in same if o is not entry)
+            found.append(LedgerFormatError(
+                entry.path, entry.line_of("id"), f"id `{ident}` is also used by {others}",
+                "give one of the files a new id (delete its `id:` line, then `ga doctor --fix`)"))
+    return found
 
 
 def fix(ledger: Ledger) -> list[str]:

@@ -7,12 +7,12 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from ruamel.yaml.comments import CommentedMap
 
 from ga_cli.errors import LedgerFormatError
-from ga_cli.ledger import yamlio
+from ga_cli.ledger import secrets_guard, yamlio
 
 STATUSES = ("active", "pending", "retired")
 PROVENANCES = ("principal", "stdin", "teacher")
@@ -52,7 +52,6 @@ for _k in KINDS.values():  # approval marks, set by `ga review`
     _k.optional.setdefault("approved", str)
     _k.optional.setdefault("rejected_at", str)
 BY_DIRECTORY = {k.directory: k for k in KINDS.values()}
-BY_PREFIX = {k.prefix: k for k in KINDS.values()}
 ID_RE = re.compile(r"^[a-z]-[0-9a-f]{8}$")
 
 
@@ -93,6 +92,11 @@ class Entry:
     @property
     def created(self) -> str:
         return iso(self.meta.get("created", ""))
+
+    @property
+    def trusted(self) -> bool:
+        """May shape the model: valid (see `check`) and allowed by `untrusted`."""
+        return not problems(self) and untrusted(self.meta) is None
 
     def summary(self) -> str:
         """One line that says what the entry is about."""
@@ -159,28 +163,58 @@ def parse(kind: Kind, path: str, text: str) -> Entry:
 
 def problems(entry: Entry) -> list[tuple[int | None, str]]:
     """Schema problems of a parsed entry as (line, message); empty when it is valid."""
+    return check(entry.kind, entry.meta, entry.body, entry.first_line, entry.line_of)
+
+
+def check(kind: Kind, meta: Any, body: str | None, first_line: int = 1,
+          line_of: Callable[[str], int | None] = lambda key: None) -> list[tuple[int | None, str]]:
+    """The ledger schema, for both parsers (round-trip and the dataset build's fast one):
+    every problem of one entry's data as (line, message). An entry with any is never trusted."""
     found: list[tuple[int | None, str]] = []
-    kind, meta = entry.kind, entry.meta
     for key, typ in kind.fields.items():
         if key not in meta or meta[key] in (None, ""):
-            found.append((entry.first_line, f"missing required field `{key}`"))
-        elif not isinstance(meta[key], typ):
-            found.append((entry.line_of(key), f"`{key}` must be {_type_name(typ)}"))
+            found.append((first_line, f"missing required field `{key}`"))
+        elif not _is(meta[key], typ):
+            found.append((line_of(key), f"`{key}` must be {_type_name(typ)}"))
     for key, typ in kind.optional.items():
-        if meta.get(key) is not None and not isinstance(meta[key], typ):
-            found.append((entry.line_of(key), f"`{key}` must be {_type_name(typ)}"))
+        if meta.get(key) is not None and not _is(meta[key], typ):
+            found.append((line_of(key), f"`{key}` must be {_type_name(typ)}"))
     if isinstance(meta.get("id"), str) and not ID_RE.match(meta["id"]):
-        found.append((entry.line_of("id"), f"`id` must look like `{kind.prefix}-1a2b3c4d`"))
+        found.append((line_of("id"), f"`id` must look like `{kind.prefix}-1a2b3c4d`"))
     if isinstance(meta.get("status"), str) and meta["status"] not in STATUSES:
-        found.append((entry.line_of("status"), f"`status` must be one of {', '.join(STATUSES)}"))
+        found.append((line_of("status"), f"`status` must be one of {', '.join(STATUSES)}"))
     if isinstance(meta.get("provenance"), str) and meta["provenance"] not in PROVENANCES:
-        found.append((entry.line_of("provenance"),
+        found.append((line_of("provenance"),
                       f"`provenance` must be one of {', '.join(PROVENANCES)}"))
     if isinstance(meta.get("created"), str) and not _is_iso(str(meta["created"])):
-        found.append((entry.line_of("created"), "`created` must be an ISO 8601 UTC time"))
-    if kind.markdown and not (entry.body or "").strip():
-        found.append((entry.first_line, f"the {kind.body_name} below the front matter is empty"))
+        found.append((line_of("created"), "`created` must be an ISO 8601 UTC time"))
+    if kind.markdown and not (body or "").strip():
+        found.append((first_line, f"the {kind.body_name} below the front matter is empty"))
     return found
+
+
+def untrusted(meta: Any) -> str | None:
+    """The one trust rule, an allow-list: None when the entry may shape the model (prompt,
+    datasets, training), else why not. Call it only on entries that passed `check`.
+
+    Trusted: status `active`, and written by the principal or approved by them (`ga review`)."""
+    status = meta.get("status")
+    if status != "active":
+        return str(status) if status in STATUSES else "invalid-status"
+    provenance = meta.get("provenance")
+    if provenance == "principal":
+        return None
+    if provenance in PROVENANCES and meta.get("approved") not in (None, ""):
+        return None
+    return f"{provenance}-unapproved" if provenance in PROVENANCES else "invalid-provenance"
+
+
+def _is(value: Any, typ: type | tuple[type, ...]) -> bool:
+    """isinstance, except that true/false is not a number (YAML's `priority: yes`)."""
+    types = typ if isinstance(typ, tuple) else (typ,)
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
 
 
 def _is_iso(text: str) -> bool:
@@ -217,7 +251,7 @@ def new_entry(kind_name: str, fields: dict[str, Any], body: str | None = None,
 
 
 def entry_path(kind: Kind, meta: Any, title: str) -> str:
-    slug = slugify(title)
+    slug = slugify(secrets_guard.redact(title))  # a file name never repeats a secret
     if not kind.dated:
         return f"{kind.directory}/{slug}-{meta['id'][2:6]}.md"
     stamp = meta["created"].replace("-", "").replace(":", "").replace("Z", "")

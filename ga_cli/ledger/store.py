@@ -113,6 +113,8 @@ class Ledger:
             return git.Git(str(self.root)).execute(["git", *args], strip_newline_in_stdout=True)
         except git.GitCommandError as exc:
             detail = (exc.stderr or exc.stdout or str(exc)).strip().strip("'").strip()
+            if "index.lock" in detail and "exists" in detail.lower():
+                raise stray_index_lock(self.root) from exc
             detail = detail.removeprefix("stderr:").strip().strip("'").splitlines()
             raise GaError(f"git {args[0]} failed: {detail[-1] if detail else exc.status}") from exc
 
@@ -253,6 +255,13 @@ class Ledger:
     def config(self) -> Any:
         p = self.root / CONFIG_FILE
         return (yamlio.load(self.read(CONFIG_FILE), CONFIG_FILE) if p.exists() else None) or {}
+
+
+def stray_index_lock(root: Path) -> GaError:
+    lock = root / ".git" / "index.lock"
+    return GaError(f"{lock} exists: a git command is running in the ledger, or one crashed "
+                   f"and left its lock behind",
+                   f"if no git or ga command is working on the ledger, remove it: rm {lock}")
 
 
 def _git_global(key: str) -> str | None:

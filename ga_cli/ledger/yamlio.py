@@ -49,8 +49,9 @@ def literal(text: str) -> Any:
     return LiteralScalarString(text) if "\n" in text else text
 
 
-def split_front_matter(text: str, path: str) -> tuple[CommentedMap, str, int]:
-    """Split `---\\n<yaml>\\n---\\n<body>`; returns (meta, body, line of the first YAML line)."""
+def front_matter(text: str, path: str) -> tuple[str, str]:
+    """Split `---\\n<yaml>\\n---\\n<body>` into (the YAML text, the body); the YAML's first
+    line is line 2 of the file. The one splitter both ledger parsers use."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != FENCE:
         raise LedgerFormatError(path, 1, "expected front matter starting with a `---` line")
@@ -59,12 +60,17 @@ def split_front_matter(text: str, path: str) -> tuple[CommentedMap, str, int]:
             break
     else:
         raise LedgerFormatError(path, 1, "front matter is not closed by a second `---` line")
-    meta = load("\n".join(lines[1:end]), path, line_offset=1)
+    return "\n".join(lines[1:end]), "\n".join(lines[end + 1 :]).strip("\n")
+
+
+def split_front_matter(text: str, path: str) -> tuple[CommentedMap, str, int]:
+    """Front matter parsed round-trip; returns (meta, body, line of the first YAML line)."""
+    head, body = front_matter(text, path)
+    meta = load(head, path, line_offset=1)
     if meta is None:
         meta = CommentedMap()
     if not isinstance(meta, dict):
         raise LedgerFormatError(path, 2, "front matter must be a mapping of `key: value` lines")
-    body = "\n".join(lines[end + 1 :]).strip("\n")
     return meta, body, 2
 
 

@@ -25,7 +25,7 @@ class Usage:
     finish_reason: str = "stop"
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: the server keeps a set of them
 class Cancel:
     """Set it from another thread (Ctrl-C, a disconnected HTTP client) to stop a generation."""
 

@@ -7,11 +7,10 @@ later loads take ~2 s instead of ~45 s, fully offline.
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from pathlib import Path
 from typing import Callable
 
-from ga_cli import paths
+from ga_cli import cachefill, paths
 from ga_cli.errors import GaError
 
 NAME = "SmolLM2-135M-Instruct"
@@ -35,41 +34,46 @@ def converted_dir() -> Path:
     return paths.cache_dir() / "models" / NAME
 
 
+def _complete(target: Path) -> bool:
+    return (target / "config.json").is_file() and (target / "model.safetensors").is_file()
+
+
 def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
-    """The converted folder, converting on first use (about 45 s, once)."""
+    """The converted folder, converting on first use (about 45 s, once). Processes that race
+    for it wait for the first one's conversion instead of converting into the same folder."""
     target = converted_dir()
-    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+    if _complete(target):
         _strip_quantization(target / "config.json")
         return target
     source = gguf_path()
-    if progress:
-        progress(f"Converting the embedded model {NAME} to a cached Hugging Face folder "
-                 f"(once, about a minute): {target}")
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
-    # The GGUF's tokenizer metadata names <|im_start|> as end-of-sequence; the chat turn ends
-    # with <|im_end|>, which is what generation must stop on.
-    tok.eos_token = "<|im_end|>"
-    tok.pad_token = "<|endoftext|>"
-    tok.clean_up_tokenization_spaces = False  # BPE: cleanup would strip spaces before punctuation
-    quantised = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name,
-                                                     dtype=torch.float32)
-    # The loaded model carries a GGUF quantiser that refuses save_pretrained: copy the weights
-    # into a fresh model built from the same config.
-    fresh = AutoModelForCausalLM.from_config(quantised.config, dtype=torch.bfloat16)
-    fresh.load_state_dict(quantised.state_dict())
-    fresh.generation_config.eos_token_id = tok.eos_token_id
-    fresh.generation_config.pad_token_id = tok.pad_token_id
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    fresh.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    _strip_quantization(tmp / "config.json")
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
-    return target
+    def convert(tmp: Path) -> None:
+        if progress:
+            progress(f"Converting the embedded model {NAME} to a cached Hugging Face folder "
+                     f"(once, about a minute): {target}")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
+        # The GGUF's tokenizer metadata names <|im_start|> as end-of-sequence; the chat turn
+        # ends with <|im_end|>, which is what generation must stop on.
+        tok.eos_token = "<|im_end|>"
+        tok.pad_token = "<|endoftext|>"
+        tok.clean_up_tokenization_spaces = False  # BPE: cleanup would strip spaces before ","
+        quantised = AutoModelForCausalLM.from_pretrained(str(source.parent),
+                                                         gguf_file=source.name,
+                                                         dtype=torch.float32)
+        # The loaded model carries a GGUF quantiser that refuses save_pretrained: copy the
+        # weights into a fresh model built from the same config.
+        fresh = AutoModelForCausalLM.from_config(quantised.config, dtype=torch.bfloat16)
+        fresh.load_state_dict(quantised.state_dict())
+        fresh.generation_config.eos_token_id = tok.eos_token_id
+        fresh.generation_config.pad_token_id = tok.pad_token_id
+        fresh.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        _strip_quantization(tmp / "config.json")
+
+    return cachefill.fill_dir(target, convert, ready=_complete)
 
 
 def _strip_quantization(config: Path) -> None:

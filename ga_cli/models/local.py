@@ -9,6 +9,7 @@ from typing import Any, Iterator
 
 from ga_cli.errors import GaError
 from ga_cli.models.base import Cancel, GenerationParams, Message, StopScanner, Usage
+from ga_cli.models.chat_tokens import encode_chat
 
 
 def _quiet_transformers() -> None:
@@ -63,11 +64,12 @@ class LocalBackend:
 
     # -- helpers ------------------------------------------------------------------------------
     def prompt_ids(self, messages: list[Message]) -> list[int]:
-        return list(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                                       tokenize=True, return_dict=True)["input_ids"])
+        """Message contents are plain text: `<|im_start|>` inside one is not a turn marker."""
+        return encode_chat(self.tokenizer, messages)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self.tokenizer(text, add_special_tokens=False,
+                                  split_special_tokens=True)["input_ids"])
 
     def _gen_kwargs(self, params: GenerationParams) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"max_new_tokens": params.max_tokens,
@@ -139,11 +141,11 @@ class LocalBackend:
     def answer_logprobs(self, messages: list[Message], answer: str) -> list[float]:
         torch = self.torch
         prompt = self.prompt_ids(messages)
-        full = list(self.tokenizer.apply_chat_template(
-            messages + [{"role": "assistant", "content": answer}], tokenize=True,
-            return_dict=True)["input_ids"])
+        full = encode_chat(self.tokenizer, messages + [{"role": "assistant", "content": answer}],
+                           add_generation_prompt=False)
         if full[: len(prompt)] != prompt:  # templates that rewrite earlier turns: fall back
-            full = prompt + self.tokenizer(answer, add_special_tokens=False)["input_ids"]
+            full = prompt + self.tokenizer(answer, add_special_tokens=False,
+                                           split_special_tokens=True)["input_ids"]
         x = torch.tensor([full], device=self.device)
         with torch.inference_mode(), self.lock:
             logits = self.model(input_ids=x).logits[0, :-1].float()

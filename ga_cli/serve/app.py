@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ga_cli.models.base import Cancel, GenerationParams
-from ga_cli.serve.engine import Engine, QueueFull
+from ga_cli.serve.engine import Closed, Engine, QueueFull
 
 ROLES = ("system", "user", "assistant")
 
@@ -39,21 +39,73 @@ def error(status: int, message: str, kind: str = "invalid_request_error",
                         status_code=status, headers=headers)
 
 
+SEED_MAX = 2**63 - 1
+
+
+def _number(body: dict[str, Any], key: str, default: float, low: float, high: float,
+            low_open: bool = False) -> float | str:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return f"`{key}` must be a number"
+    if value < low or value > high or (low_open and value == low):
+        return f"`{key}` must be {'above' if low_open else 'at least'} {low} and at most {high}"
+    return float(value)
+
+
+def _int(body: dict[str, Any], key: str, low: int, high: int) -> int | None | str:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"`{key}` must be a whole number"
+    if not low <= value <= high:
+        return f"`{key}` must be between {low} and {high}"
+    return value
+
+
 def _params(body: dict[str, Any], cap: int) -> GenerationParams | str:
-    try:
-        stop = body.get("stop")
-        stops = [stop] if isinstance(stop, str) else list(stop or [])
-        p = GenerationParams(temperature=float(body.get("temperature", 0.7)),
-                             top_p=float(body.get("top_p", 1.0)),
-                             max_tokens=int(body.get("max_tokens") or body.get(
-                                 "max_completion_tokens") or 256),
-                             stop=[str(s) for s in stops] or None,
-                             seed=int(body["seed"]) if body.get("seed") is not None else None)
-    except (TypeError, ValueError):
-        return "temperature, top_p, max_tokens and seed must be numbers; stop a string or list"
-    if not 0 <= p.temperature <= 2 or not 0 < p.top_p <= 1 or not 1 <= p.max_tokens <= cap:
-        return f"temperature must be 0..2, top_p in (0, 1], max_tokens 1..{cap}"
-    return p
+    """Generation settings from a request, or the message of the 400 that names the field."""
+    temperature = _number(body, "temperature", 0.7, 0.0, 2.0)
+    top_p = _number(body, "top_p", 1.0, 0.0, 1.0, low_open=True)
+    max_tokens = _int(body, "max_tokens", 1, cap)
+    max_completion = _int(body, "max_completion_tokens", 1, cap)
+    seed = _int(body, "seed", 0, SEED_MAX)
+    n = _int(body, "n", 1, 1_000_000)
+    for checked in (temperature, top_p, max_tokens, max_completion, seed, n):
+        if isinstance(checked, str):
+            return checked
+    if n not in (None, 1):
+        return "`n` > 1 is not supported by ga serve; send one request per answer"
+    stop = body.get("stop")
+    stops = [stop] if isinstance(stop, str) else stop
+    if stops is not None and (not isinstance(stops, list) or len(stops) > 4
+                              or not all(isinstance(x, str) for x in stops)):
+        return "`stop` must be a string or a list of up to 4 strings"
+    if not isinstance(body.get("stream", False), (bool, type(None))):
+        return "`stream` must be true or false"
+    assert not isinstance(temperature, str) and not isinstance(top_p, str)
+    limit = max_tokens if max_tokens is not None else max_completion
+    return GenerationParams(temperature=temperature, top_p=top_p,
+                            max_tokens=int(limit) if limit is not None else min(256, cap),
+                            stop=[x for x in stops if x] or None if stops else None,
+                            seed=seed if isinstance(seed, int) else None)
+
+
+def _content(i: int, content: Any) -> str | None:
+    """A message's text: a string, or a list of {"type": "text", "text": "..."} parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and content:
+        texts = []
+        for part in content:
+            if not (isinstance(part, dict) and part.get("type") == "text"
+                    and isinstance(part.get("text"), str)):
+                return None
+            texts.append(part["text"])
+        return "".join(texts)
+    return None
 
 
 def _messages(body: dict[str, Any]) -> list[dict[str, str]] | str:
@@ -64,13 +116,18 @@ def _messages(body: dict[str, Any]) -> list[dict[str, str]] | str:
     for i, m in enumerate(msgs):
         if not isinstance(m, dict) or m.get("role") not in ROLES:
             return f"messages[{i}].role must be one of {', '.join(ROLES)}"
-        content = m.get("content")
-        if isinstance(content, list):  # [{"type": "text", "text": ...}] parts
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        if not isinstance(content, str):
-            return f"messages[{i}].content must be a string"
+        content = _content(i, m.get("content"))
+        if content is None:
+            return (f"messages[{i}].content must be a string or a list of "
+                    f'{{"type": "text", "text": "..."}} parts')
         out.append({"role": m["role"], "content": content})
     return out
+
+
+def _prompt_tokens(backend: Any, messages: list[dict[str, str]]) -> int:
+    if hasattr(backend, "prompt_ids"):
+        return len(backend.prompt_ids(messages))
+    return sum(backend.count_tokens(m["content"]) + 4 for m in messages)
 
 
 def create_app(engine: Engine, settings: Settings,
@@ -89,7 +146,7 @@ def create_app(engine: Engine, settings: Settings,
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "models": engine.names(), "queued": engine.pending,
-                             "served": engine.served})
+                             "served": engine.served, "generated_tokens": engine.generated_tokens})
 
     async def models(request: Request) -> Response:
         denied = check_auth(request)
@@ -125,10 +182,19 @@ def create_app(engine: Engine, settings: Settings,
         params = _params(body, settings.max_tokens_cap)
         if isinstance(params, str):
             return error(400, params)
+        backend = engine.loaded.backend if engine.loaded else None
+        window = getattr(backend, "context_window", None)
+        if window and sum(len(m["content"]) for m in msgs) > window * 64:
+            # far beyond any tokenizer's chars-per-token: refuse before paying for counting
+            return _too_long(window, None, params.max_tokens)
         if settings.ledger_prompt and not any(m["role"] == "system" for m in msgs):
-            system = system_for(msgs[-1]["content"], engine.loaded.backend if engine.loaded else None)
+            system = await asyncio.to_thread(system_for, msgs[-1]["content"], backend)
             if system:
                 msgs = [{"role": "system", "content": system}, *msgs]
+        if window and backend is not None:  # counted before queueing: one request cannot
+            used = await asyncio.to_thread(_prompt_tokens, backend, msgs)  # hold the worker
+            if used + params.max_tokens > window:
+                return _too_long(window, used, params.max_tokens)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
         cancel = Cancel()
@@ -141,6 +207,8 @@ def create_app(engine: Engine, settings: Settings,
         except QueueFull:
             return error(429, "the server is busy; retry shortly", "rate_limit_error",
                          headers={"Retry-After": "2"})
+        except Closed:
+            return error(503, "the server is shutting down", "server_error", "shutting_down")
         cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
         if body.get("stream"):
             return StreamingResponse(_sse(queue, future, cancel, cid, created, model),
@@ -182,7 +250,21 @@ def create_app(engine: Engine, settings: Settings,
                              Route("/v1/chat/completions", chat, methods=["POST"])],
                      middleware=middleware, lifespan=lifespan, exception_handlers={
                          404: lambda r, e: error(404, f"no route {r.url.path}", code="not_found"),
-                         405: lambda r, e: error(405, "method not allowed")})
+                         405: lambda r, e: error(405, "method not allowed"),
+                         500: lambda r, e: error(500, "internal server error (see the server's "
+                                                 "log)", "server_error")})
+
+
+def _too_long(window: int, used: int | None, max_tokens: int) -> JSONResponse:
+    """OpenAI's answer to a prompt that does not fit the model's context window."""
+    asked = (f"However, you requested {used + max_tokens} tokens ({used} in the messages, "
+             f"{max_tokens} in the completion)" if used is not None
+             else "However, your messages alone are far longer than that")
+    return JSONResponse({"error": {
+        "message": f"This model's maximum context length is {window} tokens. {asked}. "
+                   f"Please reduce the length of the messages or completion.",
+        "type": "invalid_request_error", "param": "messages",
+        "code": "context_length_exceeded"}}, status_code=400)
 
 
 async def _sse(queue: asyncio.Queue, future: Any, cancel: Cancel, cid: str, created: int,

@@ -7,11 +7,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ga_cli.models.base import Cancel, GenerationParams
+from ga_cli.models.base import Cancel, GenerationParams, Usage
 
 
 class QueueFull(Exception):
     pass
+
+
+class Closed(Exception):
+    """The server is shutting down: no new work is taken."""
 
 
 @dataclass
@@ -30,6 +34,9 @@ class Engine:
     key: str | None = None
     pending: int = 0
     served: int = 0
+    generated_tokens: int = 0  # completion tokens of every finished or cancelled request
+    closed: bool = False
+    active: set[Cancel] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1))
 
@@ -49,6 +56,8 @@ class Engine:
 
     def submit(self, work: Callable[[Any], Any]) -> Future:
         with self.lock:
+            if self.closed:
+                raise Closed()
             if self.pending >= self.max_queue:
                 raise QueueFull()
             self.pending += 1
@@ -71,11 +80,32 @@ class Engine:
 
         def work(loaded: Loaded) -> Any:
             try:
+                if cancel.is_set():  # cancelled while it waited in the queue
+                    return Usage(finish_reason="stop")
                 for piece in loaded.backend.stream(messages, params, cancel):
                     emit(piece, loaded)
+                with self.lock:
+                    self.generated_tokens += loaded.backend.usage.completion_tokens
+                return loaded.backend.usage
             finally:
+                with self.lock:
+                    self.active.discard(cancel)
                 emit(None, loaded)
-            return loaded.backend.usage
 
-        return self.submit(work)
+        with self.lock:
+            self.active.add(cancel)
+        try:
+            return self.submit(work)
+        except (QueueFull, Closed):
+            with self.lock:
+                self.active.discard(cancel)
+            raise
+
+    def close(self) -> None:
+        """Take no new work and stop every generation in flight or queued (at its next token)."""
+        with self.lock:
+            self.closed = True
+            for cancel in self.active:
+                cancel.set()
+        self.pool.shutdown(wait=False)  # queued work sees its cancel and returns at once
 

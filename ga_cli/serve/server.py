@@ -15,19 +15,39 @@ from ga_cli.errors import GaError
 from ga_cli.serve.engine import Engine, Loaded
 
 
+GRACE_S = 3  # seconds open connections get to finish after SIGTERM
+
+
 def discovery_file() -> Path:
     return paths.runtime_dir() / "server.json"
 
 
 def find_running() -> dict[str, Any] | None:
-    """The running server's {url, pid, token}, if its process is alive."""
+    """The running server's {url, pid, token}, if its process is alive. A file left by a
+    server that died (kill -9) is removed."""
     f = discovery_file()
     try:
         info = json.loads(f.read_text())
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError):
+        pid = int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        _remove_if_pid(f, pid)
+        return None
+    except OSError:
         return None
     return info
+
+
+def _remove_if_pid(f: Path, pid: int) -> None:
+    """Remove the discovery file if it still names `pid` (another server may have replaced it)."""
+    try:
+        if json.loads(f.read_text()).get("pid") == pid:
+            f.unlink()
+    except (OSError, ValueError):
+        pass
 
 
 def is_loopback(host: str) -> bool:
@@ -98,11 +118,7 @@ def serve(host: str, port: int, model: str | None, fallback_spec: str, token: st
     f = discovery_file()
 
     def forget() -> None:
-        try:
-            if json.loads(f.read_text()).get("pid") == os.getpid():
-                f.unlink()
-        except (OSError, ValueError):
-            pass
+        _remove_if_pid(f, os.getpid())
 
     app = create_app(engine, Settings(token=token, allow_origin=allow_origin), system_for, forget)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -121,7 +137,16 @@ def serve(host: str, port: int, model: str | None, fallback_spec: str, token: st
     os.write(fd, json.dumps({"url": url, "pid": os.getpid(), "token": token}).encode())
     os.close(fd)
     say(f"Serving {', '.join(engine.names())} at {url} (OpenAI-compatible). Ctrl-C stops.")
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # SIGTERM/SIGINT: stop generating at the next token, so the graceful shutdown
+            # does not wait for answers nobody will read
+            engine.close()
+            super().handle_exit(sig, frame)
+
     try:
-        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+        _Server(uvicorn.Config(app, log_level="warning",
+                               timeout_graceful_shutdown=GRACE_S)).run(sockets=[sock])
     finally:
+        engine.close()
         forget()

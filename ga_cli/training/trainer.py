@@ -25,6 +25,7 @@ except ImportError as exc:  # pragma: no cover - exercised only where unsloth is
 import torch  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
 
+from ga_cli.models import chat_tokens  # noqa: E402
 from ga_cli.training import data  # noqa: E402
 
 Report = Callable[[dict[str, Any]], None]
@@ -108,6 +109,7 @@ def load_model(base: str, recipe: dict[str, Any], adapter: Path | None = None) -
     source = str(adapter) if adapter else base
     model, tokenizer = FastLanguageModel.from_pretrained(
         source, max_seq_length=recipe["max_seq_len"], load_in_4bit=False, dtype=None)
+    chat_tokens.guard(tokenizer)  # text in a training row never becomes a turn marker
     if adapter is None:
         lora = recipe["lora"]
         model = FastLanguageModel.get_peft_model(
@@ -117,14 +119,39 @@ def load_model(base: str, recipe: dict[str, Any], adapter: Path | None = None) -
     return model, tokenizer
 
 
+def sft_trainer(model: Any, tokenizer: Any, recipe: dict[str, Any], rows: list[dict[str, Any]],
+                out: Path, steps: int | None, callbacks: list[Any]) -> Any:
+    """TRL's SFTTrainer on prompt/completion rows (loss on the completion only)."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    cfg = SFTConfig(**_common(recipe["sft"], out, recipe["seed"], steps),
+                    max_length=recipe["max_seq_len"], warmup_steps=recipe["sft"]["warmup_steps"],
+                    lr_scheduler_type=recipe["sft"]["scheduler"],
+                    max_grad_norm=recipe["sft"]["grad_clip"], completion_only_loss=True)
+    return SFTTrainer(model=model, processing_class=chat_tokens.guard(tokenizer), args=cfg,
+                      train_dataset=Dataset.from_list(rows), callbacks=callbacks)
+
+
+def dpo_trainer(model: Any, tokenizer: Any, recipe: dict[str, Any], pairs: list[dict[str, Any]],
+                out: Path, steps: int | None, callbacks: list[Any]) -> Any:
+    """TRL's DPOTrainer (the frozen reference is the adapter as it stands when DPO starts)."""
+    from datasets import Dataset
+    from trl import DPOConfig, DPOTrainer
+
+    cfg = DPOConfig(**_common(recipe["dpo"], out, recipe["seed"],
+                              max(1, steps // 2) if steps else None),
+                    beta=recipe["dpo"]["beta"], max_length=recipe["max_seq_len"],
+                    **_dpo_loss(recipe["dpo"]["sft_weight"]))
+    return DPOTrainer(model=model, ref_model=None, processing_class=chat_tokens.guard(tokenizer),
+                      args=cfg, train_dataset=Dataset.from_list(pairs), callbacks=callbacks)
+
+
 def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: Report,
           steps: int | None = None, resume: bool = False,
           replay: list[dict[str, Any]] | None = None) -> dict[str, StageResult]:
     """Train in `work` (sft/, dpo/, adapter/); returns per-stage results. `replay` rows
     (prompt/completion) are trained on in SFT beside the dataset's."""
-    from datasets import Dataset
-    from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
-
     import datasets
     from transformers.utils import logging as hf_logging
 
@@ -143,13 +170,8 @@ def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: 
             raise GaError("the dataset has no SFT records", "add examples or corrections first")
         rows += replay or []
         res = results["sft"] = StageResult()
-        cfg = SFTConfig(**_common(recipe["sft"], sft_dir, recipe["seed"], steps),
-                        max_length=recipe["max_seq_len"], warmup_steps=recipe["sft"]["warmup_steps"],
-                        lr_scheduler_type=recipe["sft"]["scheduler"],
-                        max_grad_norm=recipe["sft"]["grad_clip"], completion_only_loss=True)
-        trainer = SFTTrainer(model=model, processing_class=tokenizer, args=cfg,
-                             train_dataset=Dataset.from_list(rows),
-                             callbacks=[_Progress("sft", report, res)])
+        trainer = sft_trainer(model, tokenizer, recipe, rows, sft_dir, steps,
+                              [_Progress("sft", report, res)])
         t = time.perf_counter()
         _run(trainer, sft_dir, resume)
         res.seconds, res.steps = time.perf_counter() - t, trainer.state.global_step
@@ -160,13 +182,8 @@ def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: 
     if recipe["dpo"]["enabled"] and pairs:
         res = results["dpo"] = StageResult()
         dpo_dir = work / "dpo"
-        cfg = DPOConfig(**_common(recipe["dpo"], dpo_dir, recipe["seed"],
-                                  max(1, steps // 2) if steps else None),
-                        beta=recipe["dpo"]["beta"], max_length=recipe["max_seq_len"],
-                        **_dpo_loss(recipe["dpo"]["sft_weight"]))
-        trainer = DPOTrainer(model=model, ref_model=None, processing_class=tokenizer, args=cfg,
-                             train_dataset=Dataset.from_list(pairs),
-                             callbacks=[_Progress("dpo", report, res)])
+        trainer = dpo_trainer(model, tokenizer, recipe, pairs, dpo_dir, steps,
+                              [_Progress("dpo", report, res)])
         t = time.perf_counter()
         _run(trainer, dpo_dir, resume and _latest_checkpoint(dpo_dir) is not None)
         res.seconds, res.steps = time.perf_counter() - t, trainer.state.global_step

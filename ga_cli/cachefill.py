@@ -1,0 +1,52 @@
+"""Fill a cache folder once, safely, when several ga processes race for it.
+
+The folder is made in a unique temporary sibling and renamed into place under an advisory lock
+(`fcntl.flock`, released by the kernel if its holder dies): a reader sees the old folder, the new
+one, or none, never half of one, and two processes never share a temporary folder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+
+@contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `lock_path` (created if needed)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def fill_dir(target: Path, make: Callable[[Path], None],
+             ready: Callable[[Path], bool] | None = None) -> Path:
+    """Run `make(tmp)` to build the folder, then put it at `target` in one rename.
+
+    With `ready`, a folder that is already complete (checked again under the lock, after
+    waiting for whoever was filling it) is kept and `make` is not called."""
+    if ready is not None and ready(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive(target.with_name(f".{target.name}.lock")):
+        if ready is not None and ready(target):
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        try:
+            make(tmp)
+            if target.exists():
+                shutil.rmtree(target)
+            tmp.rename(target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target

@@ -258,3 +258,131 @@ def test_cors_only_when_allowed_and_stop_strings(ledger, tiny_model):
         assert other.headers.get("access-control-allow-origin") != "https://evil.example"
     finally:
         s.stop()
+
+
+# -- abuse: requests that must not take the server down ---------------------------------------
+def test_prompt_beyond_the_context_window_is_refused_before_queueing(server):
+    window = httpx.get(server.url + "/v1/models").json()["data"][0]["context_window"]
+    huge = "lighthouse " * (window * 2)
+    r = httpx.post(server.url + "/v1/chat/completions", timeout=60,
+                   json=chat(messages=[{"role": "user", "content": huge}]))
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["code"] == "context_length_exceeded" and err["param"] == "messages"
+    assert f"maximum context length is {window} tokens" in err["message"]
+    r = httpx.post(server.url + "/v1/chat/completions", timeout=60, json=chat(max_tokens=window))
+    assert r.status_code == 400 and "in the completion" in r.json()["error"]["message"]
+    assert httpx.get(server.url + "/health").json()["served"] == 0  # nothing reached the worker
+    far = "x" * 900_000  # refused without tokenizing 900 KB
+    r = httpx.post(server.url + "/v1/chat/completions", timeout=60,
+                   json=chat(messages=[{"role": "user", "content": far}]))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "context_length_exceeded"
+
+
+def test_malformed_fields_get_openai_shaped_400s(server):
+    bad = [
+        chat(messages=[{"role": "user", "content": [{"type": "text", "text": 5}]}]),
+        chat(messages=[{"role": "user", "content": ["a", "b"]}]),
+        chat(messages=[{"role": "user", "content": None}]),
+        chat(seed=2**70), chat(seed=-1), chat(seed=1.5),
+        chat(max_tokens=0), chat(max_tokens=True), chat(n=50), chat(n="2"),
+        chat(stop=[1, 2]), chat(stream="yes"), chat(top_p=0), chat(temperature=float("nan")),
+    ]
+    for body in bad:
+        r = httpx.post(server.url + "/v1/chat/completions", timeout=30,
+                       content=json.dumps(body).encode())
+        assert r.status_code == 400, (body, r.text)
+        assert r.json()["error"]["type"] == "invalid_request_error"
+    ok = chat(messages=[{"role": "user", "content": [{"type": "text", "text": "hi"}]}], n=1,
+              seed=7, max_tokens=2)
+    assert httpx.post(server.url + "/v1/chat/completions", json=ok, timeout=30).status_code == 200
+
+
+def test_disconnect_stops_generation_counted_in_tokens(server):
+    """Cancellation is proven by what was generated, not by how long it took."""
+    body = chat(max_tokens=600, temperature=0)
+    full = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=120).json()
+    assert full["usage"]["completion_tokens"] == 600  # this prompt runs to the limit
+    before = httpx.get(server.url + "/health").json()["generated_tokens"]
+    with httpx.stream("POST", server.url + "/v1/chat/completions",
+                      json={**body, "stream": True}, timeout=60) as r:
+        for line in r.iter_lines():
+            if line.startswith("data:") and '"content": "' in line and '""' not in line:
+                break  # got a token: hang up
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the cancelled request is counted once it stops
+        health = httpx.get(server.url + "/health").json()
+        if health["served"] == 2 and health["queued"] == 0:
+            break
+        time.sleep(0.05)
+    cancelled = health["generated_tokens"] - before
+    assert 0 < cancelled < 600
+
+
+def test_sigterm_stops_the_server_mid_generation_and_removes_discovery(ledger, tiny_model,
+                                                                       ga_home):
+    s = Server("--model", str(tiny_model), "--no-ledger-prompt")
+    discovery = ga_home / "run" / "server.json"
+    assert discovery.is_file()
+    body = chat(max_tokens=900, temperature=0, stream=True)
+    got = []
+    with httpx.stream("POST", s.url + "/v1/chat/completions", json=body, timeout=60) as r:
+        for line in r.iter_lines():
+            if line.startswith("data:") and '"content": "' in line:
+                got.append(line)
+                if len(got) == 3:
+                    s.proc.terminate()  # SIGTERM while it generates
+    s.proc.communicate(timeout=20)  # it exits: it does not finish 900 tokens for nobody
+    assert len(got) < 900 and not discovery.exists()
+
+
+def test_stale_discovery_file_is_ignored_and_removed(ledger, tiny_model, ga_home):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    discovery = ga_home / "run" / "server.json"
+    discovery.parent.mkdir(parents=True, exist_ok=True)
+    discovery.write_text(json.dumps({"url": "http://127.0.0.1:9/v1", "pid": dead.pid,
+                                     "token": None}))
+    run_ga("config", "set", "model", str(tiny_model))
+    r = run_ga("ask", "hi", "--max-tokens", "2")
+    assert r.returncode == 0, r.stderr
+    assert not discovery.exists()
+
+
+def test_generated_request_bodies_get_200_or_an_openai_shaped_4xx(tiny_model):
+    """Property test: whatever JSON arrives, the answer is 200 or a 4xx JSON error."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from starlette.testclient import TestClient
+
+    from ga_cli.models.local import LocalBackend
+    from ga_cli.serve.app import Settings, create_app
+    from ga_cli.serve.engine import Engine, Loaded
+
+    backend = LocalBackend(tiny_model)
+    engine = Engine(lambda: Loaded(backend, ["ga-personal"], None), lambda: "fixed")
+    engine.start()
+    client = TestClient(create_app(engine, Settings(max_tokens_cap=4), lambda q, b: None))
+    scalar = st.one_of(st.none(), st.booleans(), st.integers(-2**80, 2**80),
+                       st.floats(allow_nan=False), st.text(max_size=20))
+    anything = st.recursive(scalar, lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+        max_leaves=8)
+    message = st.fixed_dictionaries({"role": st.sampled_from(["user", "system", "assistant",
+                                                              "tool", 5]),
+                                     "content": st.one_of(st.text(max_size=30), anything)})
+    body = st.fixed_dictionaries(
+        {"model": st.sampled_from(["ga-personal", "other", 3])},
+        optional={"messages": st.one_of(st.lists(message, max_size=3), anything),
+                  "max_tokens": anything, "temperature": anything, "top_p": anything,
+                  "seed": anything, "n": anything, "stop": anything, "stream": st.booleans()})
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.one_of(body, anything))
+    def check(payload):
+        r = client.post("/v1/chat/completions", content=json.dumps(payload).encode())
+        assert r.status_code == 200 or 400 <= r.status_code < 500, (payload, r.text)
+        if r.status_code != 200:
+            assert r.json()["error"]["message"]
+
+    check()

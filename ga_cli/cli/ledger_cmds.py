@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from ga_cli.cli import output
+from ga_cli.errors import GaError
 from ga_cli.cli.app import new_app
 
 JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
@@ -71,7 +72,7 @@ def status(json_out: bool = JSON) -> None:
         output.text(f"{'problems':<12} {len(problems)} (run `ga doctor`)")
 
 
-def log(n: int = typer.Option(20, "-n", help="How many changes."), json_out: bool = JSON) -> None:
+def log(n: int = typer.Option(20, "-n", min=1, help="How many changes."), json_out: bool = JSON) -> None:
     """The history of what you taught ga, newest first."""
     commits = _ledger().history(limit=n)
     if json_out:
@@ -158,12 +159,20 @@ def config_show(json_out: bool = JSON) -> None:
 
 
 @config_app.command("set")
-def config_set(key: str = typer.Argument(..., help="model, teacher, teacher_api_base, recipe, ..."),
+def config_set(key: str = typer.Argument(..., help="One of: model, teacher, teacher_api_base, "
+                                         "recipe."),
                value: str = typer.Argument(..., help="The new value; `null` clears it.")) -> None:
-    """Change one setting, as one commit: ga config set teacher openai/gpt-4o-mini"""
-    from ga_cli.ledger import yamlio
-    from ga_cli.ledger.store import CONFIG_FILE
+    """Change one setting, as one commit: ga config set teacher openai/gpt-4o-mini
 
+    model: `embedded`, a Hugging Face id or local folder, or a litellm provider string.
+    teacher: the model that proposes what a correction implies (or null).
+    teacher_api_base: the teacher's OpenAI-compatible base URL.
+    recipe: the training recipe `ga train` uses (see `ga train recipes`)."""
+    from ga_cli.ledger import yamlio
+    from ga_cli.ledger.store import CONFIG_FILE, CONFIG_KEYS
+
+    if key not in CONFIG_KEYS:
+        raise GaError(f"unknown setting `{key}`", f"choose one of: {', '.join(CONFIG_KEYS)}")
     ledger = _ledger()
     data = ledger.config()
     data[key] = None if value.lower() in ("null", "none", "") else value

@@ -27,16 +27,29 @@ def debug() -> bool:
     return os.environ.get("GA_DEBUG", "") not in ("", "0")
 
 
+def printable(text: str) -> str:
+    """Control characters (ANSI escapes, NUL, ...) shown as `\\x1b`, never sent to the
+    terminal: a hand-edited or piped-in value cannot move the cursor or hide text."""
+    return "".join(c if c.isprintable() or c in "\n\t" else f"\\x{ord(c):02x}" if ord(c) < 256
+                   else f"\\u{ord(c):04x}" for c in text)
+
+
+def _marked(label: str, message: str) -> str:
+    from rich.markup import escape
+
+    return f"{label} {escape(printable(message))}"
+
+
 def error(message: str, hint: str | None = None) -> None:
     if debug():
         traceback.print_exc()
-    console(True).print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    console(True).print(_marked("[bold red]Error:[/]", message), markup=True, highlight=False)
     if hint:
-        console(True).print(f"[yellow]Hint:[/] {hint}", markup=True, highlight=False)
+        console(True).print(_marked("[yellow]Hint:[/]", hint), markup=True, highlight=False)
 
 
 def warn(message: str) -> None:
-    console(True).print(f"[yellow]Warning:[/] {message}", markup=True, highlight=False)
+    console(True).print(_marked("[yellow]Warning:[/]", message), markup=True, highlight=False)
 
 
 def info(message: str) -> None:
@@ -63,7 +76,9 @@ def emit_json(data: Any) -> None:
 def table(columns: list[str], rows: Iterable[Iterable[Any]], title: str | None = None) -> None:
     from rich.table import Table
 
+    from rich.text import Text
+
     t = Table(*columns, title=title, show_lines=False, header_style="bold")
-    for row in rows:
-        t.add_row(*(str(c) for c in row))
+    for row in rows:  # cells are plain text: no markup, no control characters
+        t.add_row(*(Text(printable(str(c))) for c in row))
     console().print(t)

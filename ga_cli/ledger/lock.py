@@ -45,8 +45,9 @@ class LedgerLock:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     os.close(fd)
-                    holder = self.lock_path.read_text().strip() or "another process"
-                    raise GaError(f"the ledger is locked by pid {holder}",
+                    holder = self.lock_path.read_text().strip()
+                    who = f"pid {holder}" if holder.isdigit() else "another ga process"
+                    raise GaError(f"the ledger is locked by {who} ({self.lock_path})",
                                   "wait for the other ga command to finish, then try again")
                 time.sleep(0.01)
         previous = os.read(fd, 32).decode(errors="ignore").strip()

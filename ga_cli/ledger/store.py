@@ -18,6 +18,7 @@ from ga_cli.ledger.lock import LedgerLock
 
 LOCK_FILE = ".ga/lock"
 CONFIG_FILE = ".ga/config.yaml"
+CONFIG_KEYS = ("model", "teacher", "teacher_api_base", "recipe")  # what `ga config set` takes
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -88,11 +89,16 @@ class Ledger:
                           "choose an empty or new directory")
         root.mkdir(parents=True, exist_ok=True)
         shutil.copytree(paths.template_dir(), root, dirs_exist_ok=True)
-        os.chmod(root, 0o700)  # after the copy: copytree gives root the template's mode
+        for folder, _, files in os.walk(root):  # copytree copies the template's modes:
+            os.chmod(folder, 0o700)              # make all of it private
+            for file in files:
+                os.chmod(os.path.join(folder, file), 0o600)
         ledger = cls(root)
         ledger.git("init", "-q", "-b", "main")
-        name = name or _git_global("user.name") or "ga principal"
-        email = email or _git_global("user.email") or "principal@localhost"
+        name = (name or os.environ.get("GIT_AUTHOR_NAME") or _git_global("user.name")
+                or "ga principal")
+        email = (email or os.environ.get("GIT_AUTHOR_EMAIL") or _git_global("user.email")
+                 or "principal@localhost")
         ledger.git("config", "user.name", name)
         ledger.git("config", "user.email", email)
         principal = yamlio.load((root / "principal.yaml").read_text(), "principal.yaml")

@@ -48,7 +48,7 @@ def _number(body: dict[str, Any], key: str, default: float, low: float, high: fl
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        return f"`{key}` must be a number"
+        return f"`{key}` must be a number (temperature, top_p, max_tokens and seed are numbers)"
     if value < low or value > high or (low_open and value == low):
         return f"`{key}` must be {'above' if low_open else 'at least'} {low} and at most {high}"
     return float(value)
@@ -59,7 +59,7 @@ def _int(body: dict[str, Any], key: str, low: int, high: int) -> int | None | st
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        return f"`{key}` must be a whole number"
+        return f"`{key}` must be a whole number"  # max_tokens, seed, n
     if not low <= value <= high:
         return f"`{key}` must be between {low} and {high}"
     return value

@@ -68,12 +68,29 @@ def _check(data: Any, schema: dict[str, Any], prefix: str, raw: Any, problems: l
         elif isinstance(value, bool) and typ in (int, NUM):
             problems.append(f"{loc}: `{where}` must be a number")
         elif not isinstance(value, typ):
-            problems.append(f"{loc}: `{where}` has the wrong type ({type(value).__name__})")
+            problems.append(f"{loc}: `{where}` has the wrong type: {_kind(value)}, expected "
+                            f"{_kind_of(typ)}")
     if isinstance(data, dict):
         for key in data:
             if key not in schema:
                 line = yamlio.key_line(raw, key)
                 problems.append(f"{path}:{line}: unknown key `{prefix}{key}`")
+
+
+def _kind(value: Any) -> str:
+    """What YAML value this is, in the principal's words (never ruamel's class names)."""
+    for typ, name in ((bool, "true/false"), (int, "a whole number"), (float, "a number"),
+                      (str, "text"), (list, "a list"), (dict, "a mapping")):
+        if isinstance(value, typ):
+            return name
+    return "empty" if value is None else "a value of another kind"
+
+
+def _kind_of(typ: Any) -> str:
+    types = typ if isinstance(typ, tuple) else (typ,)
+    names = {int: "a whole number", float: "a number", str: "text", list: "a list",
+             bool: "true/false", type(None): "null"}
+    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
 
 
 def _ranges(d: dict[str, Any], path: str) -> list[str]:
@@ -110,6 +127,11 @@ def load(name_or_path: str) -> Recipe:
         raw = yamlio.load(path.read_text(encoding="utf-8"), shown)
     except LedgerFormatError as exc:
         raise GaError(f"invalid recipe: {exc.message}") from exc
+    except UnicodeDecodeError as exc:
+        raise GaError(f"invalid recipe: {shown} is not a UTF-8 text file",
+                      "give a recipe name or a recipe YAML file") from exc
+    except OSError as exc:
+        raise GaError(f"cannot read the recipe {shown}: {exc.strerror}") from exc
     problems: list[str] = []
     _check(raw, SCHEMA, "", raw, problems, shown)
     if not problems:
@@ -121,8 +143,11 @@ def load(name_or_path: str) -> Recipe:
 
 
 def copy_out(name: str, dest: Path) -> Path:
-    src = resolve_path(name)
+    """Copy a shipped recipe (or a valid recipe file) to `dest` for editing."""
+    src = load(name).path  # a name, or a file that validates as a recipe: nothing else is copied
     target = dest / src.name if dest.is_dir() else dest
+    if not target.parent.is_dir():
+        raise GaError(f"{target.parent} is not a directory", "create it first, or choose another")
     if target.exists():
         raise GaError(f"{target} already exists; refusing to overwrite it", "choose another path")
     shutil.copyfile(src, target)

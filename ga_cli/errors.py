@@ -10,6 +10,15 @@ class GaError(Exception):
         self.hint = hint
 
 
+class TrainingStopped(GaError):
+    """Ctrl-C during training: a checkpoint was saved; `ga train --resume` continues."""
+
+    def __init__(self, folder: object = None):
+        super().__init__("training stopped; a checkpoint was kept",
+                         "continue it with `ga train --resume`")
+        self.folder = folder
+
+
 class LedgerFormatError(GaError):
     """A ledger file that does not parse or does not match its schema, with its path and line."""
 

@@ -181,3 +181,49 @@ def test_promotion_rule():
     assert not ok and "fell from 0.60 to 0.40" in why
     ok, why = promotion(ref, broke)
     assert not ok and "1 previously fixed correction(s) regressed: b" in why
+
+
+def _kill_when(pattern: str, proc: subprocess.Popen, then: float = 0.0,
+               holds: str | None = None) -> Path:
+    """SIGKILL `proc` as soon as a file matching `pattern` (under models/.work) appears
+    (and, with `holds`, contains that text)."""
+    work = Path(os.environ["GA_HOME"]) / "models" / ".work"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        found = [p for p in work.glob(pattern) if holds is None or holds in p.read_text()]
+        if found:
+            time.sleep(then)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return found[0]
+        if proc.poll() is not None:
+            pytest.fail(f"ga train ended before {pattern}: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.02)
+    pytest.fail(f"{pattern} never appeared")
+
+
+def test_kill_in_every_stage_then_resume_to_a_promoted_run(ga, corrected, tiny_model, tmp_path):
+    """kill -9 during SFT, during DPO and during evaluation; each time --resume goes on from
+    where it was, and the last one finishes with a run in the registry."""
+    rec = tmp_path / "kill.yaml"
+    rec.write_text(recipe(tmp_path, tiny_model, sft_steps=30, lr=0.001).read_text()
+                   .replace("max_steps: 2,", "max_steps: 20,"))
+    listed = lambda: json.loads(run_ga("models", "list", "--json").stdout)  # noqa: E731
+    start = lambda *a: subprocess.Popen([*GA, "train", *a], cwd=REPO,  # noqa: E731
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _kill_when("*/sft/checkpoint-10/trainer_state.json", start("--recipe", str(rec)))
+    assert listed() == []
+    ckpt = _kill_when("*/dpo/checkpoint-10/trainer_state.json", start("--resume"))
+    work = ckpt.parent.parent.parent
+    assert (work / "sft" / "final").is_dir() and not (work / "adapter").exists()  # in DPO
+    assert listed() == []
+    _kill_when("*/state.json", start("--resume"), holds='"trained"')  # training done: evaluating
+    assert "trained" in json.loads((work / "state.json").read_text())  # killed in evaluation
+    assert listed() == []
+    r = run_ga("train", "--resume", "--force", "--json", timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Training had finished before the interruption" in r.stderr
+    info = json.loads(r.stdout)
+    assert info["metrics"]["sft"]["steps"] == 30 and info["metrics"]["dpo"]["steps"] == 20
+    assert [m["id"] for m in listed()] == [info["id"]] and info["promoted"]
+    assert run_ga("train", "--resume").returncode == 1  # nothing left to resume

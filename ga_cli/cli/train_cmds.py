@@ -56,24 +56,16 @@ def train(
     Ctrl-C stops cleanly and keeps a checkpoint; `ga train --resume` continues it."""
     if ctx.invoked_subcommand:
         return
-    from ga_cli.errors import GaError
+    import contextlib
+    import sys
 
     ledger = modelopts.open_ledger_or_none(required=True)
     bar = _Bar()
-    try:
-        import contextlib
-        import sys
+    # Unsloth and TRL print banners and logs: they belong on stderr, stdout is for results
+    with bar.progress, contextlib.redirect_stdout(sys.stderr):
+        from ga_cli.training import run
 
-        # Unsloth and TRL print banners and logs: they belong on stderr, stdout is for results
-        with bar.progress, contextlib.redirect_stdout(sys.stderr):
-            from ga_cli.training import run
-
-            info = run.train(ledger, recipe, steps, resume, force, bar, output.info)
-    except Exception as exc:
-        if type(exc).__name__ == "Stopped":
-            raise GaError("training stopped; a checkpoint was kept",
-                          "continue it with `ga train --resume`") from exc
-        raise
+        info = run.train(ledger, recipe, steps, resume, force, bar, output.info)
     if json_out:
         output.emit_json(info)
         return

@@ -16,6 +16,9 @@ def check(ledger: Ledger) -> list[LedgerFormatError]:
     problems += duplicate_ids(good)
     lock = ledger.root / ".git" / "index.lock"
     if lock.exists():
+        with ledger.locked():  # one left by a killed ga process is cleared here (lock.py)
+            pass
+    if lock.exists():
         stray = stray_index_lock(ledger.root)
         problems.append(LedgerFormatError(".git/index.lock", None, stray.message.split(": ", 1)[1],
                                           stray.hint))

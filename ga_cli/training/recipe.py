@@ -132,6 +132,10 @@ def load(name_or_path: str) -> Recipe:
                       "give a recipe name or a recipe YAML file") from exc
     except OSError as exc:
         raise GaError(f"cannot read the recipe {shown}: {exc.strerror}") from exc
+    if not isinstance(raw, dict):
+        raise GaError(f"invalid recipe: {shown} is not a recipe (expected a YAML mapping with "
+                      f"base_model, lora, sft, dpo and gate)",
+                      "give a recipe name (`ga train recipes`) or a recipe YAML file")
     problems: list[str] = []
     _check(raw, SCHEMA, "", raw, problems, shown)
     if not problems:

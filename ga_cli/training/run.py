@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
 from ga_cli.errors import GaError
+from ga_cli.ledger.store import atomic_write
 from ga_cli.training import recipe as R
 from ga_cli.training import registry
 
@@ -78,7 +80,7 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
         work = registry.work_root() / run_id
         work.mkdir()
         state = {"run_id": run_id, "recipe_path": str(rec.path), "started": time.time()}
-        (work / "state.json").write_text(json.dumps(state))
+        atomic_write(work / "state.json", json.dumps(state).encode())
     base = base_path(rec["base_model"], say)
     built = dataset_for(ledger, rec, base)
     say(f"Dataset {'up to date' if built.cached else 'built'}: {built.out}")
@@ -86,10 +88,18 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
     from ga_cli.training import data, replay
 
     replayed = replay.rows(base, rec["sft"]["replay"], data.system_prompt(built.out), say)
-    t0 = time.perf_counter()
-    stages = trainer.train(base, rec.data, built.out, work, report, steps=steps, resume=resume,
-                           replay=replayed)
-    train_seconds = time.perf_counter() - t0
+    if resume and state.get("trained") and (work / "adapter" / "adapter_config.json").is_file():
+        say("Training had finished before the interruption: evaluating it.")
+        stages = {k: trainer.StageResult(**v) for k, v in state["trained"]["stages"].items()}
+        train_seconds = state["trained"]["seconds"]
+    else:
+        t0 = time.perf_counter()
+        stages = trainer.train(base, rec.data, built.out, work, report, steps=steps,
+                               resume=resume, replay=replayed)
+        train_seconds = time.perf_counter() - t0
+        state["trained"] = {"seconds": train_seconds,
+                            "stages": {k: asdict(v) for k, v in stages.items()}}
+        atomic_write(work / "state.json", json.dumps(state).encode())  # --resume skips to eval
     say("Evaluating the base/current and the new model…")
     ref_name, ref = reference_eval(base, built.out)
     new = evaluate_model(base, work / "adapter", built.out, retention=True)

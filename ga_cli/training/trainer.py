@@ -6,13 +6,14 @@ so this module imports it first and is only imported by `ga train` (as its own p
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ga_cli.errors import GaError
+from ga_cli.errors import GaError, TrainingStopped
 
 try:  # must precede transformers, trl and peft
     import unsloth  # noqa: F401
@@ -30,9 +31,6 @@ from ga_cli.training import data  # noqa: E402
 
 Report = Callable[[dict[str, Any]], None]
 
-
-class Stopped(Exception):
-    """Ctrl-C during training: a checkpoint was saved; `ga train --resume` continues."""
 
 
 @dataclass
@@ -102,7 +100,7 @@ def _run(trainer: Any, folder: Path, resume: bool) -> None:
         trainer.train(resume_from_checkpoint=_latest_checkpoint(folder) if resume else None)
     except KeyboardInterrupt:
         trainer._save_checkpoint(trainer.model, trial=None)  # what --resume continues from
-        raise Stopped(folder) from None
+        raise TrainingStopped(folder) from None  # a GaError: one line, exit 1
 
 
 def load_model(base: str, recipe: dict[str, Any], adapter: Path | None = None) -> tuple[Any, Any]:
@@ -162,7 +160,9 @@ def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: 
     sft_dir, sft_final = work / "sft", work / "sft" / "final"
     if (sft_final / "adapter_config.json").is_file():
         model, tokenizer = load_model(base, recipe, adapter=sft_final)
-        results["sft"] = StageResult()
+        done = sft_final / "ga_stage.json"  # what SFT measured before an interruption
+        results["sft"] = StageResult(**json.loads(done.read_text())) if done.is_file() \
+            else StageResult()
     else:
         model, tokenizer = load_model(base, recipe)
         rows = data.sft_rows(dataset)
@@ -178,6 +178,7 @@ def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: 
         res.final_loss = res.losses[-1] if res.losses else None
         model.save_pretrained(str(sft_final))
         tokenizer.save_pretrained(str(sft_final))
+        (sft_final / "ga_stage.json").write_text(json.dumps(asdict(res)))
     pairs = data.pref_rows(dataset)
     if recipe["dpo"]["enabled"] and pairs:
         res = results["dpo"] = StageResult()

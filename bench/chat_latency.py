@@ -43,7 +43,8 @@ def main() -> None:
     import torch
     from transformers import TextIteratorStreamer
 
-    from ga_cli import conversation, models
+    from ga_cli import models
+    from ga_cli.prompt import conversation
     from ga_cli.ledger.store import Ledger
     from ga_cli.models.base import GenerationParams
     t_import = time.perf_counter() - t0

@@ -207,7 +207,7 @@ def test_dataset_show(ga, taught):
 
 
 def test_interview_asks_least_known_first_one_commit(ga, taught):
-    from ga_cli import interview
+    from ga_cli.chat import interview
 
     first = interview.plan(taught, 3)
     assert [c for c, _ in first] == ["communication", "work", "taste"]

@@ -227,3 +227,29 @@ def test_kill_in_every_stage_then_resume_to_a_promoted_run(ga, corrected, tiny_m
     assert info["metrics"]["sft"]["steps"] == 30 and info["metrics"]["dpo"]["steps"] == 20
     assert [m["id"] for m in listed()] == [info["id"]] and info["promoted"]
     assert run_ga("train", "--resume").returncode == 1  # nothing left to resume
+
+
+def test_preference_training_moves_towards_chosen_not_rejected(ga, corrected, tiny_model,
+                                                               tmp_path):
+    """DPO on the dataset's pairs must raise chosen over rejected: a swap of the two anywhere
+    between the ledger and TRL (records, data.pref_rows) makes this fail."""
+    from ga_cli.models.local import LocalBackend
+    from ga_cli.training import data
+
+    out = Path(json.loads(ga("build", "--json", "--injection-ratio", "0").stdout)["out"])
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "helpers" / "dpo_only.py"),
+                           str(tiny_model), str(out), str(tmp_path)], capture_output=True,
+                          text=True, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    pairs = data.eval_pairs(data.read_jsonl(out / "prefs.jsonl"))
+    assert len(pairs) >= 4
+
+    def margin(backend) -> float:
+        mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+        return mean([mean(backend.answer_logprobs(p["messages"], p["chosen"]))
+                     - mean(backend.answer_logprobs(p["messages"], p["rejected"]))
+                     for p in pairs])
+
+    before = margin(LocalBackend(tiny_model))
+    after = margin(LocalBackend(tiny_model, tmp_path / "adapter"))
+    assert after > before + 0.05, (before, after)

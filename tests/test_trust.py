@@ -160,7 +160,38 @@ def test_fast_and_round_trip_parsers_agree_on_every_file(hostile):
         if fast is not None:
             assert fast == slow[0], rel  # same first problem, same line
             continue
-        assert item.meta == yamlio.plain(entry.meta) or {
-            k: yamlio.plain(v) for k, v in item.meta.items()} == yamlio.plain(entry.meta), rel
+        assert yamlio.plain(item.meta) == yamlio.plain(entry.meta), rel
         assert item.body == entry.body, rel
         assert (E.untrusted(item.meta) is None) == entry.trusted, rel
+
+
+@pytest.mark.slow
+def test_pairs_are_scored_under_the_messages_chat_sends(ga, ledger, tiny_model):
+    """One function builds the prompt for `ga ask` and for scoring in `ga eval`/`ga train`."""
+    from ga_cli.models.local import LocalBackend
+    from ga_cli.training import compare, data
+
+    ga("config", "set", "model", str(tiny_model))
+    ga("values", "add", "Answer like a lighthouse keeper.", "--priority", "1")
+    words = ["amber", "birch", "cedar", "dune", "ember", "fjord", "glacier", "harbor", "iris",
+             "juniper", "kelp", "lagoon"]
+    for i, w in enumerate(words):  # one distinct word each: its own correction ranks first
+        ga("correct", "--prompt", f"How do I trim the {w} lamp wick?", "--rejected",
+           f"No idea {i}.", "--better", f"Cut the {w} wick square.", "--why", "vague")
+    out = Path(json.loads(ga("build", "--json").stdout)["out"])
+    held = set(json.loads((out / "manifest.json").read_text())["heldout_ids"])
+    assert held
+    backend = LocalBackend(tiny_model)
+    messages_for = compare.scoring_messages(backend, compare.eval_context(ledger.root, out))
+    trained = data.read_jsonl(out / "prefs.jsonl")[0]
+    shown = run_ga("prompt", "show", trained["prompt"], "--json")
+    assert shown.returncode == 0, shown.stderr
+    chat_messages = json.loads(shown.stdout)["messages"]
+    pairs = data.eval_pairs([trained], messages_for)
+    assert pairs[0]["messages"] == chat_messages  # exactly what `ga ask` sends for it
+    assert "Answer like a lighthouse keeper." in chat_messages[0]["content"]
+    assert trained["chosen"] in chat_messages[0]["content"]  # its correction is relevant
+    held_row = next(r for r in data.read_jsonl(out / "heldout.jsonl") if r["id"] in held)
+    assert held_row["chosen"] in messages_for(held_row["prompt"], None)[0]["content"]
+    scored = data.eval_pairs([held_row], messages_for, leave_out_own=True)[0]["messages"]
+    assert held_row["chosen"] not in scored[0]["content"]  # its own answer is not shown

@@ -39,7 +39,7 @@ def correct_exchange(ledger: Any, prompt: str, rejected: str, better: Optional[s
                                extra={k: v for k, v in extra.items() if v is not None})
     teacher = ledger.config().get("teacher")
     if teacher:
-        from ga_cli import teacher as T
+        from ga_cli.chat import teacher as T
         from ga_cli.cli import modelopts
 
         with modelopts.spinner(f"Asking the teacher ({teacher}) what this correction implies…"):

@@ -96,7 +96,7 @@ def interview(
     """Answer a few questions about yourself; ga asks where it knows least. Empty answer skips.
 
     The whole session is one commit under interviews/."""
-    from ga_cli import interview as I
+    from ga_cli.chat import interview as I
 
     ledger = modelopts.open_ledger_or_none(required=True)
     backend = None

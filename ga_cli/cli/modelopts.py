@@ -71,7 +71,7 @@ def choose(ledger: Any, model: Optional[str], adapter: Optional[str], api_base: 
                 return {"served": running}
         run = registry.current()
     if run is not None:
-        return {"spec": run.info["base_model_path"], "adapter": str(run.adapter),
+        return {"spec": run.base_path, "adapter": str(run.adapter),
                 "api_base": None, "api_key": None}
     return {"spec": model_spec(ledger, model), "adapter": adapter, "api_base": api_base,
             "api_key": None}

@@ -65,7 +65,7 @@ class Chat:
         self.last: Optional[dict[str, Any]] = None
 
     def answer(self, question: str) -> None:
-        from ga_cli import conversation
+        from ga_cli.prompt import conversation
         from ga_cli.models.base import Cancel
 
         context = conversation.ledger_context(self.ledger) if self.ledger is not None else None
@@ -164,7 +164,7 @@ def chat(
     """Talk with ga in the terminal. /help lists the slash commands."""
     from ga_cli.errors import GaError
     from ga_cli.models.base import GenerationParams
-    from ga_cli.sessions import Session
+    from ga_cli.chat.sessions import Session
 
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:

@@ -51,9 +51,9 @@ def ask(
 
     git diff | ga ask "write a commit message"
     """
-    from ga_cli import conversation
+    from ga_cli.prompt import conversation
     from ga_cli.models.base import Cancel, GenerationParams
-    from ga_cli.sessions import Session
+    from ga_cli.chat.sessions import Session
 
     question, data = _question_and_data(question)
     ledger = modelopts.open_ledger_or_none()
@@ -103,7 +103,7 @@ def prompt_show(
     json_out: bool = typer.Option(False, "--json", help="Print the messages as JSON."),
 ) -> None:
     """Print exactly the messages the model would see for QUESTION."""
-    from ga_cli import conversation
+    from ga_cli.prompt import conversation
 
     question, data = _question_and_data(question or "(your question)")
     ledger = modelopts.open_ledger_or_none(required=True)
@@ -126,7 +126,7 @@ def history(ctx: typer.Context,
     """List past conversations, newest last. `ga history show ID` shows one."""
     if ctx.invoked_subcommand:
         return
-    from ga_cli.sessions import all_sessions
+    from ga_cli.chat.sessions import all_sessions
 
     rows = [s.summary() for s in all_sessions()]
     if json_out:
@@ -144,7 +144,7 @@ def history(ctx: typer.Context,
 def history_show(sid: str = typer.Argument(..., metavar="ID", help="Session id (a prefix works)."),
                  json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show every turn of one conversation."""
-    from ga_cli.sessions import Session
+    from ga_cli.chat.sessions import Session
 
     session = Session.open(sid)
     turns = session.turns()

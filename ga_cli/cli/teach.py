@@ -181,7 +181,7 @@ def correct(
     if prompt is None and rejected is None and better is None and not (last or session):
         piped = stdin.read_text() if stdin.piped() else ""
     if prompt is None and rejected is None and not piped.strip():
-        from ga_cli.sessions import Session
+        from ga_cli.chat.sessions import Session
 
         s = Session.open(session) if session else Session.latest()
         turns = s.turns()
@@ -218,7 +218,7 @@ def review(
     """Approve, edit or reject what waits for you: teacher proposals and piped-in entries.
 
     Nothing pending is used for answers or training until you approve it."""
-    from ga_cli import teacher
+    from ga_cli.chat import teacher
 
     ledger = _ledger()
     if approve or reject:

@@ -134,9 +134,9 @@ def eval_cmd(
     """Score base and personal model side by side: preference accuracy, regressions, injections,
     drift on general prompts and generation health, and the recipe's retention gate."""
     from ga_cli.errors import GaError
-    from ga_cli.training import evaluate as EV
+    from ga_cli.training import compare as C
+    from ga_cli.training import recipe as R
     from ga_cli.training import registry, run
-    from ga_cli.training import retention as RT
 
     if pairs is not None and not pairs.is_file():
         raise GaError(f"--pairs {pairs}: no such file")
@@ -145,22 +145,18 @@ def eval_cmd(
         raise GaError("there is no trained model yet", "train one with `ga train`")
     info = chosen.info
     ledger = modelopts.open_ledger_or_none(required=True)
-    from ga_cli.training import recipe as R
-
     built = run.dataset_for(ledger, R.Recipe(info["recipe_name"], Path("."), info["recipe"]),
-                            info["base_model_path"])
-    with modelopts.spinner("Evaluating…"):
-        base = run.evaluate_model(info["base_model_path"], None, built.out, pairs)
-        personal = run.evaluate_model(info["base_model_path"], chosen.adapter, built.out, pairs,
-                                      retention=retention)
-    result: dict[str, Any] = {"run": chosen.id, "base": run.brief(base),
-                              "personal": run.brief(personal),
-                              "regressions": EV.regressions(base, personal)}
+                            chosen.base_path)
     limits = info["recipe"].get("gate")
+    with modelopts.spinner("Evaluating…"):
+        cmp = C.compare(C.Side("base", chosen.base_path), C.Side(chosen.id, chosen.base_path,
+                        chosen.adapter), built.out, ledger.root, limits, pairs, retention)
+    base, personal = cmp.reference, cmp.candidate
+    result: dict[str, Any] = {"run": chosen.id, "base": C.brief(base),
+                              "personal": C.brief(personal), "regressions": cmp.regressions}
     if retention:
-        result["retention"] = personal["retention"]
-        result["gate"] = {"limits": limits, "failures": RT.gate(personal["retention"], limits)
-                          if limits else None}
+        result["retention"] = cmp.retention
+        result["gate"] = {"limits": limits, "failures": cmp.gate_failures}
     if pairs is None:
         chosen.update(last_eval=result)
     if json_out:

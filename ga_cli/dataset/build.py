@@ -16,8 +16,8 @@ from typing import Any, Callable
 from ga_cli import __version__, cachefill, paths
 from ga_cli.dataset import injection, records, snapshot, tokens
 from ga_cli.errors import GaError
+from ga_cli.models.remote import tiktoken_encoding
 
-FILES = ("sft.jsonl", "prefs.jsonl", "heldout.jsonl")
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
     sft, sft_len = fit(sft)
     prefs, prefs_len = fit(prefs)
     held_len = lengths(heldout)
-    enc = tokens.tiktoken_encoding()
+    enc = tiktoken_encoding()
     unique = list({t: None for r in sft + prefs for t in _text_of(r)})
     tik_len = dict(zip(unique, (len(ids) for ids in enc.encode_ordinary_batch(
         unique, num_threads=os.cpu_count() or 1))))

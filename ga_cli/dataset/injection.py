@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ga_cli.prompting import frame_untrusted
+from ga_cli.prompt.prompting import frame_untrusted
 
 BANK = Path(__file__).with_name("injection_bank.yaml")
 

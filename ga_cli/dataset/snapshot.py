@@ -36,6 +36,11 @@ class Item:
     def created(self) -> str:
         return E.iso(self.meta.get("created") or "")
 
+    @property
+    def trusted(self) -> bool:
+        """May shape the model (items are validated when parsed): the ledger's one trust rule."""
+        return E.untrusted(self.meta) is None
+
 
 @dataclass
 class Snapshot:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from ga_cli.models.remote import tiktoken_encoding
+
 PER_MESSAGE = 4  # chat-template markers around each message (<|im_start|>role\n ... <|im_end|>\n)
 
 
@@ -35,15 +37,6 @@ def counter(tokenizer: Any) -> Callable[[list[str]], list[int]]:
                                                                          add_special_tokens=False)]
     enc = tiktoken_encoding()
     return lambda texts: [len(t) for t in enc.encode_batch(texts, disallowed_special=())]
-
-
-def tiktoken_encoding() -> Any:
-    from ga_cli.models.remote import tiktoken_offline
-
-    tiktoken_offline()
-    import tiktoken
-
-    return tiktoken.get_encoding("o200k_base")
 
 
 def stats(values: list[int]) -> dict[str, float | int]:

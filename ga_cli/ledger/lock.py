@@ -32,7 +32,6 @@ class LedgerLock:
         self.git_dir = git_dir
         self.timeout = timeout
         self.fd: int | None = None
-        self.cleared_stale = False
 
     def __enter__(self) -> "LedgerLock":
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +62,6 @@ class LedgerLock:
         index_lock = self.git_dir / "index.lock"
         if index_lock.exists():
             index_lock.unlink()
-        self.cleared_stale = True
 
     def __exit__(self, *exc: object) -> None:
         if self.fd is not None:

@@ -32,6 +32,14 @@ def tiktoken_offline() -> None:
             os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
 
 
+def tiktoken_encoding() -> Any:
+    """o200k_base, offline (token counts for hosted models and for comparison)."""
+    tiktoken_offline()
+    import tiktoken
+
+    return tiktoken.get_encoding("o200k_base")
+
+
 def _litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price-map download
     import litellm

@@ -35,7 +35,7 @@ class ServedBackend:
 
     def count_tokens(self, text: str) -> int:
         if self._encoding is None:
-            from ga_cli.dataset.tokens import tiktoken_encoding
+            from ga_cli.models.remote import tiktoken_encoding
 
             self._encoding = tiktoken_encoding()
         return len(self._encoding.encode(text, disallowed_special=()))

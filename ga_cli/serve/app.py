@@ -29,7 +29,6 @@ class Settings:
     token: str | None = None
     max_body: int = 1_000_000
     allow_origin: str | None = None
-    ledger_prompt: bool = True
     max_tokens_cap: int = 4096
 
 
@@ -187,7 +186,7 @@ def create_app(engine: Engine, settings: Settings,
         if window and sum(len(m["content"]) for m in msgs) > window * 64:
             # far beyond any tokenizer's chars-per-token: refuse before paying for counting
             return _too_long(window, None, params.max_tokens)
-        if settings.ledger_prompt and not any(m["role"] == "system" for m in msgs):
+        if not any(m["role"] == "system" for m in msgs):
             system = await asyncio.to_thread(system_for, msgs[-1]["content"], backend)
             if system:
                 msgs = [{"role": "system", "content": system}, *msgs]

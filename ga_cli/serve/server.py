@@ -74,8 +74,7 @@ def loader(model: str | None, fallback_spec: str,
         run = registry.get(model)
 
         def pinned() -> Loaded:
-            b = models.load(run.info["base_model_path"], adapter=str(run.adapter), progress=progress)
-            return Loaded(b, ["ga-personal", run.id], run.id)
+            return Loaded(run.backend(progress), ["ga-personal", run.id], run.id)
         return pinned, lambda: run.id
 
     def follow() -> Loaded:
@@ -83,8 +82,7 @@ def loader(model: str | None, fallback_spec: str,
         if run is None:
             backend = models.load(fallback_spec, progress=progress)
             return Loaded(backend, ["ga-personal", backend.name], None)
-        b = models.load(run.info["base_model_path"], adapter=str(run.adapter), progress=progress)
-        return Loaded(b, ["ga-personal", run.id], run.id)
+        return Loaded(run.backend(progress), ["ga-personal", run.id], run.id)
 
     def key() -> str:
         run = registry.current()
@@ -98,7 +96,7 @@ def serve(host: str, port: int, model: str | None, fallback_spec: str, token: st
           say: Callable[[str], None]) -> None:
     import uvicorn
 
-    from ga_cli import conversation
+    from ga_cli.prompt import conversation
     from ga_cli.serve.app import Settings, create_app
 
     if not is_loopback(host) and not token:

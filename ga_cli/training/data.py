@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -43,11 +43,18 @@ def pref_rows(dataset: Path) -> list[dict[str, Any]]:
             for r in read_jsonl(dataset / "prefs.jsonl")]
 
 
-def eval_pairs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """{id, messages (prompt side), chosen, rejected} for scoring; accepts build or plain rows."""
+def eval_pairs(rows: list[dict[str, Any]],
+               messages_for: Callable[[str, str | None], list[dict[str, str]]] | None = None,
+               keep_own_system: bool = False, leave_out_own: bool = False) -> list[dict[str, Any]]:
+    """{id, messages (prompt side), chosen, rejected} for scoring; accepts build or plain rows.
+    With `messages_for(prompt, leave_out)`, the prompt side is what it returns for the row's
+    prompt (`leave_out_own`: without the row's own correction, for held-out rows)."""
     out = []
     for r in rows:
         if "prompt" in r and "chosen" in r and "rejected" in r:
-            out.append({"id": r.get("id", ""), "messages": _prompt(r), "chosen": r["chosen"],
+            own = keep_own_system and r.get("system")
+            leave = str(r.get("id", "")).split("#")[0] if leave_out_own else None
+            msgs = messages_for(r["prompt"], leave) if messages_for and not own else _prompt(r)
+            out.append({"id": r.get("id", ""), "messages": msgs, "chosen": r["chosen"],
                         "rejected": r["rejected"]})
     return out

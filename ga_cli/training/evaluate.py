@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ga_cli.dataset import injection
-from ga_cli.models.base import GenerationParams
+from ga_cli.models.base import GenerationParams, Message
 from ga_cli.training import data
 
 
@@ -28,16 +28,22 @@ def prefers_chosen(backend: Any, pair: dict[str, Any]) -> bool:
 
 
 def evaluate(backend: Any, dataset: Path | None, pairs_file: Path | None = None,
-             max_injection: int = 8, gen_tokens: int = 48) -> dict[str, Any]:
+             max_injection: int = 8, gen_tokens: int = 48,
+             messages_for: Callable[[str, str | None], list[Message]] | None = None
+             ) -> dict[str, Any]:
+    """With `messages_for(prompt)`, pairs are scored under those messages (what `ga ask`
+    sends); a --pairs row that brings its own `system` keeps it."""
     if pairs_file is not None:
-        held = data.eval_pairs(data.read_jsonl(pairs_file))
+        raw = data.read_jsonl(pairs_file)
+        held = data.eval_pairs(raw, messages_for, keep_own_system=True)
         every = held
         inj: list[dict[str, Any]] = []
     else:
         assert dataset is not None
         rows = data.read_jsonl(dataset / "heldout.jsonl")
-        held = data.eval_pairs([r for r in rows if r.get("source") == "correction"])
-        every = data.eval_pairs(data.read_jsonl(dataset / "prefs.jsonl")) + held
+        held = data.eval_pairs([r for r in rows if r.get("source") == "correction"], messages_for,
+                               leave_out_own=True)
+        every = data.eval_pairs(data.read_jsonl(dataset / "prefs.jsonl"), messages_for) + held
         inj = [r for r in rows if r.get("source") == "injection"][:max_injection]
     right = {}
     for p in every:

@@ -16,7 +16,7 @@ def merged(run: Run, dest: Path) -> Path:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    base = run.info["base_model_path"]
+    base = run.base_path
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     model = PeftModel.from_pretrained(model, str(run.adapter)).merge_and_unload()
     model = model.to(torch.bfloat16)

@@ -49,6 +49,17 @@ class Run:
     def adapter(self) -> Path:
         return self.path / "adapter"
 
+    @property
+    def base_path(self) -> str:
+        """The base model the adapter was trained on (a local folder or a cached id)."""
+        return str(self.info["base_model_path"])
+
+    def backend(self, progress: Any = None) -> Any:
+        """This run as a model to talk to: its base model with its adapter on top."""
+        from ga_cli import models
+
+        return models.load(self.base_path, adapter=str(self.adapter), progress=progress)
+
     def update(self, **fields: Any) -> None:
         data = self.info
         data.update(fields)

@@ -36,36 +36,9 @@ def dataset_for(ledger: Any, rec: R.Recipe, base: str) -> Any:
                                                         tokenizer=base))
 
 
-def evaluate_model(base: str, adapter: Path | None, dataset: Path, pairs: Path | None = None,
-                   retention: bool = False) -> dict[str, Any]:
-    """evaluate.evaluate(); with `retention`, also drift and generation health against the base
-    (retention.measure: the base side comes from the same model with its adapter off)."""
-    from ga_cli.models.local import LocalBackend
-    from ga_cli.training import data
-    from ga_cli.training.evaluate import evaluate
-
-    backend = LocalBackend(base, adapter, name=Path(base).name)
-    result = evaluate(backend, dataset, pairs)
-    if retention:
-        from ga_cli.training import retention as RT
-
-        examples = [r for r in data.read_jsonl(dataset / "sft.jsonl")
-                    if r.get("source") == "example"]
-        result["retention"] = RT.measure(backend, examples)
-    return result
-
-
-def reference_eval(base: str, dataset: Path) -> tuple[str, dict[str, Any]]:
-    """What a new run must not fall behind: the current model, or the base model."""
-    cur = registry.current()
-    if cur is not None:
-        return cur.id, evaluate_model(cur.info["base_model_path"], cur.adapter, dataset)
-    return "base", evaluate_model(base, None, dataset)
-
-
 def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool, force: bool,
           report: Report, say: Callable[[str], None]) -> dict[str, Any]:
-    from ga_cli.training import evaluate as EV
+    from ga_cli.training import compare as C
 
     if resume:
         works = [w for w in registry.incomplete() if (w / "state.json").is_file()]
@@ -101,9 +74,11 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
                             "stages": {k: asdict(v) for k, v in stages.items()}}
         atomic_write(work / "state.json", json.dumps(state).encode())  # --resume skips to eval
     say("Evaluating the base/current and the new model…")
-    ref_name, ref = reference_eval(base, built.out)
-    new = evaluate_model(base, work / "adapter", built.out, retention=True)
-    ok, why = EV.promotion(ref, new, rec["gate"])
+    cur = registry.current()
+    reference = C.Side(cur.id, cur.base_path, cur.adapter) if cur else C.Side("base", base)
+    result = C.compare(reference, C.Side(state["run_id"], base, work / "adapter"), built.out,
+                       ledger.root, rec["gate"])
+    ok, why, ref, new = result.promote, result.why, result.reference, result.candidate
     info = {
         "id": state["run_id"], "base_model": rec["base_model"], "base_model_path": base,
         "ledger_sha": built.manifest["ledger_sha"], "dataset": str(built.out),
@@ -113,8 +88,9 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
         "train_seconds": round(train_seconds, 2), "replay_rows": len(replayed),
         "metrics": {k: {"steps": v.steps, "final_loss": v.final_loss,
                         "tokens_per_s": round(v.tokens_per_s, 1)} for k, v in stages.items()},
-        "eval": {"reference": ref_name, "before": brief(ref), "after": brief(new),
-                 "regressions": EV.regressions(ref, new), "retention": new["retention"]},
+        "eval": {"reference": result.reference_name, "before": C.brief(ref),
+                 "after": C.brief(new), "regressions": result.regressions,
+                 "retention": result.retention, "scored_under": "the ledger's chat prompt"},
         "promoted": ok or force, "promotion": why + (" (forced)" if force and not ok else ""),
     }
     (work / "run.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
@@ -122,8 +98,3 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
     if ok or force:
         registry.set_current(run, "promoted by ga train" + (" --force" if force and not ok else ""))
     return info
-
-
-def brief(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: result[k] for k in ("model", "pairs", "pref_accuracy", "injection")} | {
-        "fixed": len(result["fixed"]), "wrong": len(result["wrong"])}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ga_cli import prompting
+from ga_cli.prompt import prompting
 from ga_cli.ledger.entries import Entry
 from ga_cli.models.base import Backend, Message
 

@@ -1,0 +1,1 @@
+"""The conversation stage: session logs, the teacher's proposals, the interview."""

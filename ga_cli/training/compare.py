@@ -1,0 +1,119 @@
+"""Two models side by side on the principal's data: the evaluation `ga eval` prints and the one
+`ga train` promotes by (one function, `compare`).
+
+Preference pairs are scored under exactly the messages `ga chat`/`ga ask` send for that prompt
+(`conversation.prepare` with the ledger's system prompt at the dataset's commit), so a model is
+evaluated under what it is used under. A held-out pair is scored without its own correction in
+that prompt: its "answer wanted" there would turn a test of learning into one of copying.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ga_cli.models.base import Message
+from ga_cli.prompt.conversation import LedgerContext
+
+
+@dataclass(frozen=True)
+class Side:
+    """One model to evaluate: a base model, with or without a LoRA adapter."""
+
+    name: str  # `base`, or a run id
+    base_path: str
+    adapter: Path | None = None
+
+
+@dataclass
+class Comparison:
+    reference: dict[str, Any]  # evaluate.evaluate()'s result for each side
+    candidate: dict[str, Any]
+    reference_name: str
+    regressions: list[str] = field(default_factory=list)
+    gate_failures: list[str] | None = None  # None: no gate, or retention not measured
+    promote: bool = False
+    why: str = ""
+
+    @property
+    def retention(self) -> dict[str, Any] | None:
+        return self.candidate.get("retention")
+
+
+def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
+    """The ledger context `ga chat` would use, as of the dataset's commit."""
+    from ga_cli.dataset import snapshot
+
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    snap = snapshot.load(str(ledger_root), manifest["ledger_sha"], skip_invalid=True)
+    trusted = [i for i in snap.items if i.trusted]
+    return LedgerContext(snap.principal, [i for i in trusted if i.kind == "value"],
+                         [i for i in trusted if i.kind == "correction"])
+
+
+MessagesFor = Callable[[str, "str | None"], list[Message]]
+
+
+def scoring_messages(backend: Any, context: LedgerContext) -> MessagesFor:
+    """(prompt, leave_out) -> the messages `ga ask PROMPT` sends (the same function builds
+    both); `leave_out`: a correction id kept out of the system prompt (a held-out pair's own)."""
+    from dataclasses import replace
+
+    from ga_cli.prompt import conversation
+
+    made: dict[tuple[str, str | None], list[Message]] = {}  # rejected answers share a prompt
+
+    def messages(prompt: str, leave_out: str | None = None) -> list[Message]:
+        if (prompt, leave_out) not in made:
+            ctx = context if leave_out is None else replace(
+                context, corrections=[c for c in context.corrections if c.id != leave_out])
+            made[(prompt, leave_out)] = conversation.prepare(backend, prompt, context=ctx).messages
+        return made[(prompt, leave_out)]
+
+    return messages
+
+
+def evaluate_side(side: Side, dataset: Path, context: LedgerContext | None,
+                  pairs: Path | None = None, retention: bool = False) -> dict[str, Any]:
+    """evaluate.evaluate() for one side; with `retention`, also drift and generation health
+    against the base (the base side is the same model with its adapter off)."""
+    from ga_cli.models.local import LocalBackend
+    from ga_cli.training import data
+    from ga_cli.training.evaluate import evaluate
+
+    backend = LocalBackend(side.base_path, side.adapter, name=Path(side.base_path).name)
+    messages = scoring_messages(backend, context) if context is not None else None
+    result = evaluate(backend, dataset, pairs, messages_for=messages)
+    if retention:
+        from ga_cli.training import retention as RT
+
+        examples = [r for r in data.read_jsonl(dataset / "sft.jsonl")
+                    if r.get("source") == "example"]
+        result["retention"] = RT.measure(backend, examples)
+    return result
+
+
+def compare(reference: Side, candidate: Side, dataset: Path, ledger_root: Path | None,
+            gate: dict[str, Any] | None, pairs: Path | None = None,
+            retention: bool = True) -> Comparison:
+    """Evaluate both sides the same way, and apply the promotion rule (with the recipe's gate)."""
+    from ga_cli.training import evaluate as EV
+
+    context = eval_context(ledger_root, dataset) if ledger_root is not None else None
+    ref = evaluate_side(reference, dataset, context, pairs)
+    new = evaluate_side(candidate, dataset, context, pairs, retention=retention)
+    ok, why = EV.promotion(ref, new, gate if retention else None)
+    failures = None
+    if retention and gate:
+        from ga_cli.training import retention as RT
+
+        failures = RT.gate(new["retention"], gate)
+    return Comparison(ref, new, reference.name, EV.regressions(ref, new), failures, ok, why)
+
+
+def brief(result: dict[str, Any]) -> dict[str, Any]:
+    """What run.json keeps of one side's evaluation."""
+    return {k: result[k] for k in ("model", "pairs", "pref_accuracy", "injection")} | {
+        "fixed": len(result["fixed"]), "wrong": len(result["wrong"])}

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test docs bench clean
+.PHONY: install run test test-fast lint quality docs bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,21 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# the tests that load no model and train nothing (marked in tests/conftest.py): about a minute
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+# ruff (lint + format), mypy, the import-layer contracts, and docs/cli.md current
+lint: install
+	$(BIN)/ruff check ga_cli tests bench
+	$(BIN)/ruff format --check ga_cli tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m ga_cli.cli.docs | diff -q - docs/cli.md >/dev/null || \
+	  (echo "docs/cli.md is stale: run make docs"; exit 1)
+
+quality: lint test
 
 docs: install
 	$(BIN)/python -m ga_cli.cli.docs > docs/cli.md

@@ -30,8 +30,15 @@ GA = [sys.executable, "-m", "ga_cli"]
 
 
 def ga(env: dict, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*GA, *args], env=env, capture_output=True, text=True, input=input,
-                          stdin=None if input is not None else subprocess.DEVNULL, timeout=300)
+    return subprocess.run(
+        [*GA, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        timeout=300,
+    )
 
 
 def entries(env: dict) -> int:
@@ -41,8 +48,9 @@ def entries(env: dict) -> int:
 def writers(env: dict, n: int) -> dict:
     before = entries(env)
     with ThreadPoolExecutor(max_workers=n) as pool:
-        results = list(pool.map(lambda i: ga(env, "values", "add", f"Writer {i} was here."),
-                                range(n)))
+        results = list(
+            pool.map(lambda i: ga(env, "values", "add", f"Writer {i} was here."), range(n))
+        )
     ok = sum(r.returncode == 0 for r in results)
     held = entries(env) - before
     return {"writers": n, "succeeded": ok, "entries_added": held, "held": ok == held == n}
@@ -53,16 +61,21 @@ def kills(env: dict, n: int, ledger: Path) -> dict:
     survived, reported = 0, 0
     for i in range(n):
         before = entries(env)
-        proc = subprocess.Popen([*GA, "values", "add", f"Kill round {i}."], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*GA, "values", "add", f"Kill round {i}."],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.05, 0.8))
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()
         finished = bool(out.strip())  # the id is printed only after the commit
         reported += finished
-        fsck = subprocess.run(["git", "-C", str(ledger), "fsck", "--no-progress"],
-                              capture_output=True, text=True)
+        fsck = subprocess.run(
+            ["git", "-C", str(ledger), "fsck", "--no-progress"], capture_output=True, text=True
+        )
         doctor = ga(env, "doctor")
         after = entries(env)
         ok = fsck.returncode == 0 and doctor.returncode == 0 and after >= before + finished
@@ -71,40 +84,80 @@ def kills(env: dict, n: int, ledger: Path) -> dict:
 
 
 BAD_CLI = [
-    ["values", "add", ""], ["values", "add", "x", "--priority", "0"],
-    ["values", "add", "x", "--priority", "nine"], ["values", "rm", "zz"], ["values", "rm", "v-"],
-    ["show", "no-such-id"], ["log", "-n", "-5"], ["log", "-n", "x"], ["build", "--at", "nope"],
-    ["build", "--max-seq-len", "3"], ["build", "--injection-ratio", "2"],
-    ["correct", "--prompt", "p"], ["config", "set", "nonsense", "1"],
-    ["config", "set", "../x", "1"], ["train", "init", "../../etc/passwd", "/tmp"],
-    ["train", "init", "cpu-tiny", "/no/such/dir"], ["train", "--recipe", "nope"],
-    ["train", "--steps", "0"], ["models", "use", "r-nope"], ["models", "rm", "r-nope"],
-    ["eval", "r-nope"], ["export", "r-nope", "--merged", "/tmp/x"], ["history", "show", "zz"],
-    ["ask"], ["prompt", "show", "--model", "/no/such/model"], ["serve", "--port", "99999"],
-    ["no-such-command"], ["values", "--no-such-flag"], ["sync"],
+    ["values", "add", ""],
+    ["values", "add", "x", "--priority", "0"],
+    ["values", "add", "x", "--priority", "nine"],
+    ["values", "rm", "zz"],
+    ["values", "rm", "v-"],
+    ["show", "no-such-id"],
+    ["log", "-n", "-5"],
+    ["log", "-n", "x"],
+    ["build", "--at", "nope"],
+    ["build", "--max-seq-len", "3"],
+    ["build", "--injection-ratio", "2"],
+    ["correct", "--prompt", "p"],
+    ["config", "set", "nonsense", "1"],
+    ["config", "set", "../x", "1"],
+    ["train", "init", "../../etc/passwd", "/tmp"],
+    ["train", "init", "cpu-tiny", "/no/such/dir"],
+    ["train", "--recipe", "nope"],
+    ["train", "--steps", "0"],
+    ["models", "use", "r-nope"],
+    ["models", "rm", "r-nope"],
+    ["eval", "r-nope"],
+    ["export", "r-nope", "--merged", "/tmp/x"],
+    ["history", "show", "zz"],
+    ["ask"],
+    ["prompt", "show", "--model", "/no/such/model"],
+    ["serve", "--port", "99999"],
+    ["no-such-command"],
+    ["values", "--no-such-flag"],
+    ["sync"],
 ]
 BAD_FILES = [
-    ("values/a.md", "no front matter\n"), ("values/b.md", "---\nid: [\n---\nx\n"),
-    ("values/c.md", "---\nid: v-00000001\n---\n"), ("values/d.md", "---\nstatus: Retired\n---\nx\n"),
-    ("corrections/2026/01/e.yaml", "prompt: [unclosed\n"), ("corrections/2026/01/f.yaml", "- a\n- b\n"),
-    ("corrections/2026/01/g.yaml", "id: c-00000002\nprompt: 5\n"), ("examples/h.md", "\xff\xfe"),
-    ("values/i.md", "---\nid: v-00000003\ncreated: yesterday\nstatus: active\n"
-                    "provenance: admin\n---\nx\n"),
+    ("values/a.md", "no front matter\n"),
+    ("values/b.md", "---\nid: [\n---\nx\n"),
+    ("values/c.md", "---\nid: v-00000001\n---\n"),
+    ("values/d.md", "---\nstatus: Retired\n---\nx\n"),
+    ("corrections/2026/01/e.yaml", "prompt: [unclosed\n"),
+    ("corrections/2026/01/f.yaml", "- a\n- b\n"),
+    ("corrections/2026/01/g.yaml", "id: c-00000002\nprompt: 5\n"),
+    ("examples/h.md", "\xff\xfe"),
+    (
+        "values/i.md",
+        "---\nid: v-00000003\ncreated: yesterday\nstatus: active\nprovenance: admin\n---\nx\n",
+    ),
 ]
 SECRETS = [
-    "sk-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3", "sk-proj-" + "a1B2c3D4e5F6g7H8i9J0k1L2",
-    "MY_KEY_sk-proj-" + "a1B2c3D4e5F6g7H8i9J0k1L2", "sk-ant-" + "api03-abcdefghijklmnopqrstuv",
-    "AKIA" + "IOSFODNN7EXAMPLE", "aws_secret_access_key=" + "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    "ghp_" + "a" * 36, "github_pat_" + "b" * 40, "glpat-" + "c" * 20, "xoxb-" + "1234567890-abcdef",
+    "sk-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3",
+    "sk-proj-" + "a1B2c3D4e5F6g7H8i9J0k1L2",
+    "MY_KEY_sk-proj-" + "a1B2c3D4e5F6g7H8i9J0k1L2",
+    "sk-ant-" + "api03-abcdefghijklmnopqrstuv",
+    "AKIA" + "IOSFODNN7EXAMPLE",
+    "aws_secret_access_key=" + "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "ghp_" + "a" * 36,
+    "github_pat_" + "b" * 40,
+    "glpat-" + "c" * 20,
+    "xoxb-" + "1234567890-abcdef",
     "https://hooks.slack.com/services/" + "T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
-    "AIza" + "d" * 35, "hf_" + "e" * 34, "sk_live_" + "f" * 24,
+    "AIza" + "d" * 35,
+    "hf_" + "e" * 34,
+    "sk_live_" + "f" * 24,
     "eyJ" + "g" * 12 + ".eyJ" + "h" * 12 + "." + "i" * 12,
     "postgres://admin:" + "hunter2pass@db.internal:5432/prod",
-    "mysql://root:" + "s3cr3tpw@localhost/app", "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIE",
+    "mysql://root:" + "s3cr3tpw@localhost/app",
+    "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIE",
 ]
-LOOKALIKES = ["a task-force-abcdefghijklmnopqrstuvwxyz plan", "git@github.com:me/repo.git",
-              "http://localhost:8000/v1", "https://example.org/a:b", "the AKIA prefix alone",
-              "email me at ada@example.org", "sk-short", "ssh://git@host/repo"]
+LOOKALIKES = [
+    "a task-force-abcdefghijklmnopqrstuvwxyz plan",
+    "git@github.com:me/repo.git",
+    "http://localhost:8000/v1",
+    "https://example.org/a:b",
+    "the AKIA prefix alone",
+    "email me at ada@example.org",
+    "sk-short",
+    "ssh://git@host/repo",
+]
 
 
 def bad_input(env: dict, ledger: Path) -> dict:
@@ -113,16 +166,21 @@ def bad_input(env: dict, ledger: Path) -> dict:
     for args in BAD_CLI:
         r = ga(env, *args)
         tried += 1
-        ok = (r.returncode in (1, 2) and "Traceback" not in r.stderr
-              and "unexpected" not in r.stderr and len(r.stderr.strip().splitlines()) <= 6)
+        ok = (
+            r.returncode in (1, 2)
+            and "Traceback" not in r.stderr
+            and "unexpected" not in r.stderr
+            and len(r.stderr.strip().splitlines()) <= 6
+        )
         proper += ok
         if not ok:
             failed.append(f"ga {' '.join(args)} -> {r.returncode}: {r.stderr.strip()[-200:]}")
     for rel, text in BAD_FILES:
         p = ledger / rel
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(text.encode("utf-8", "surrogateescape") if "\xff" not in text
-                      else b"\xff\xfe\x00")
+        p.write_bytes(
+            text.encode("utf-8", "surrogateescape") if "\xff" not in text else b"\xff\xfe\x00"
+        )
         r = ga(env, "doctor")
         tried += 1
         ok = r.returncode == 1 and f"{rel}:" in r.stdout + r.stderr
@@ -131,8 +189,11 @@ def bad_input(env: dict, ledger: Path) -> dict:
             failed.append(f"{rel} -> doctor {r.returncode}")
         p.unlink()
     http_tried, http_proper, http_failed = _http(env)
-    return {"tried": tried + http_tried, "answered_properly": proper + http_proper,
-            "failed": failed + http_failed}
+    return {
+        "tried": tried + http_tried,
+        "answered_properly": proper + http_proper,
+        "failed": failed + http_failed,
+    }
 
 
 def _http(env: dict) -> tuple[int, int, list[str]]:
@@ -151,22 +212,42 @@ def _http(env: dict) -> tuple[int, int, list[str]]:
     client = TestClient(create_app(engine, Settings(max_tokens_cap=4), lambda q, b: None))
     msg = [{"role": "user", "content": "hi"}]
     bodies = [b"{", b"[]", b"null", b'"x"', json.dumps({"messages": msg}).encode()]
-    for field, values in {"max_tokens": [0, -1, True, "5", 2**70, 1.5], "seed": [2**70, -1, "x"],
-                          "temperature": ["hot", -1, 3, None], "top_p": [0, 2, "x"],
-                          "n": [0, 50, "2"], "stop": [[1], 5, ["a"] * 9], "stream": ["yes", 1]
-                          }.items():
+    for field, values in {
+        "max_tokens": [0, -1, True, "5", 2**70, 1.5],
+        "seed": [2**70, -1, "x"],
+        "temperature": ["hot", -1, 3, None],
+        "top_p": [0, 2, "x"],
+        "n": [0, 50, "2"],
+        "stop": [[1], 5, ["a"] * 9],
+        "stream": ["yes", 1],
+    }.items():
         for v in values:
             bodies.append(json.dumps({"model": "ga-personal", "messages": msg, field: v}).encode())
-    for content in ([{"type": "text", "text": 5}], ["a", "b"], None, 5, {"text": "x"},
-                    [{"type": "image_url"}], "x" * 900_000):
-        bodies.append(json.dumps({"model": "ga-personal", "max_tokens": 2,
-                                  "messages": [{"role": "user", "content": content}]}).encode())
+    for content in (
+        [{"type": "text", "text": 5}],
+        ["a", "b"],
+        None,
+        5,
+        {"text": "x"},
+        [{"type": "image_url"}],
+        "x" * 900_000,
+    ):
+        bodies.append(
+            json.dumps(
+                {
+                    "model": "ga-personal",
+                    "max_tokens": 2,
+                    "messages": [{"role": "user", "content": content}],
+                }
+            ).encode()
+        )
     proper, failed = 0, []
     for body in bodies:
         r = client.post("/v1/chat/completions", content=body)
         try:
-            shaped = r.status_code == 200 or (400 <= r.status_code < 500
-                                              and r.json()["error"]["message"])
+            shaped = r.status_code == 200 or (
+                400 <= r.status_code < 500 and r.json()["error"]["message"]
+            )
         except (ValueError, KeyError, TypeError):
             shaped = False
         proper += bool(shaped)
@@ -178,8 +259,12 @@ def _http(env: dict) -> tuple[int, int, list[str]]:
 def secrets_caught(env: dict) -> dict:
     caught = sum(ga(env, "values", "add", f"note {s} end").returncode == 1 for s in SECRETS)
     passed = sum(ga(env, "values", "add", f"note {s} end").returncode == 0 for s in LOOKALIKES)
-    return {"tried": len(SECRETS), "caught": caught, "lookalikes": len(LOOKALIKES),
-            "lookalikes_passed": passed}
+    return {
+        "tried": len(SECRETS),
+        "caught": caught,
+        "lookalikes": len(LOOKALIKES),
+        "lookalikes_passed": passed,
+    }
 
 
 def main() -> None:
@@ -189,27 +274,39 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "GA_HOME": home, "GIT_CONFIG_NOSYSTEM": "1",
-               "GIT_CONFIG_GLOBAL": os.path.join(home, "gitconfig"),
-               "GA_CACHE_DIR": os.environ.get("GA_CACHE_DIR", str(REPO / ".cache" / "bench"))}
+        env = {
+            **os.environ,
+            "GA_HOME": home,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.path.join(home, "gitconfig"),
+            "GA_CACHE_DIR": os.environ.get("GA_CACHE_DIR", str(REPO / ".cache" / "bench")),
+        }
         ga(env, "init", "--name", "Bench", "--email", "b@example.org")
         ledger = Path(home) / "ledger"
         t = time.perf_counter()
-        figures = {"writers": writers(env, args.writers), "kills": kills(env, args.kills, ledger),
-                   "bad_input": bad_input(env, ledger), "secrets": secrets_caught(env)}
+        figures = {
+            "writers": writers(env, args.writers),
+            "kills": kills(env, args.kills, ledger),
+            "bad_input": bad_input(env, ledger),
+            "secrets": secrets_caught(env),
+        }
         figures["seconds"] = round(time.perf_counter() - t, 1)
     if args.json:
         print(json.dumps(figures, indent=2))
         return
     w, k, b, s = (figures[x] for x in ("writers", "kills", "bad_input", "secrets"))
     print(f"writers held        {w['entries_added']}/{w['writers']} (each one commit)")
-    print(f"kills survived      {k['survived']}/{k['rounds']} (fsck, doctor, no entry lost; "
-          f"{k['commits_reported_before_kill']} finished before the kill)")
+    print(
+        f"kills survived      {k['survived']}/{k['rounds']} (fsck, doctor, no entry lost; "
+        f"{k['commits_reported_before_kill']} finished before the kill)"
+    )
     print(f"bad inputs          {b['answered_properly']}/{b['tried']} answered properly")
     for line in b["failed"]:
         print(f"  not properly: {line}")
-    print(f"secrets caught      {s['caught']}/{s['tried']}; look-alikes passed "
-          f"{s['lookalikes_passed']}/{s['lookalikes']}")
+    print(
+        f"secrets caught      {s['caught']}/{s['tried']}; look-alikes passed "
+        f"{s['lookalikes_passed']}/{s['lookalikes']}"
+    )
     print(f"took                {figures['seconds']} s")
 
 

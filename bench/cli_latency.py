@@ -23,8 +23,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 def timed(cmd: list[str] | str, env: dict, cwd: str | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, cwd=cwd, shell=isinstance(cmd, str), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        cmd,
+        env=env,
+        cwd=cwd,
+        shell=isinstance(cmd, str),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -40,10 +47,18 @@ def main() -> None:
     args = ap.parse_args()
     ga = str(Path(sys.executable).with_name("ga"))
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "GA_HOME": tmp, "GIT_CONFIG_NOSYSTEM": "1",
-               "GIT_CONFIG_GLOBAL": os.path.join(tmp, "gitconfig")}
-        subprocess.run([ga, "init", "--name", "bench", "--email", "b@x"], env=env, check=True,
-                       capture_output=True)
+        env = {
+            **os.environ,
+            "GA_HOME": tmp,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.path.join(tmp, "gitconfig"),
+        }
+        subprocess.run(
+            [ga, "init", "--name", "bench", "--email", "b@x"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         plain = Path(tmp) / "plain"
         subprocess.run(["git", "init", "-q", str(plain)], check=True)
         for key, value in (("user.name", "b"), ("user.email", "b@x")):
@@ -56,13 +71,20 @@ def main() -> None:
             return timed(f"git add v{n}.md && git commit -q -m 'Add value {n}.'", env, str(plain))
 
         results = {
-            "help": {"ga": median_of(lambda: timed([ga, "--help"], env), args.runs),
-                     "baseline": median_of(lambda: timed(
-                         [sys.executable, "-c", "import typer, rich"], env), args.runs),
-                     "target": 1.5},
-            "values_add": {"ga": median_of(lambda: timed(
-                               [ga, "values", "add", f"Value {next(counter)}."], env), args.runs),
-                           "baseline": median_of(git_commit, args.runs), "target": 3.0},
+            "help": {
+                "ga": median_of(lambda: timed([ga, "--help"], env), args.runs),
+                "baseline": median_of(
+                    lambda: timed([sys.executable, "-c", "import typer, rich"], env), args.runs
+                ),
+                "target": 1.5,
+            },
+            "values_add": {
+                "ga": median_of(
+                    lambda: timed([ga, "values", "add", f"Value {next(counter)}."], env), args.runs
+                ),
+                "baseline": median_of(git_commit, args.runs),
+                "target": 3.0,
+            },
         }
     for r in results.values():
         r["ratio"] = r["ga"] / r["baseline"]
@@ -71,9 +93,11 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     for name, r in results.items():
-        print(f"{name:<11} ga {r['ga'] * 1000:7.1f} ms   baseline {r['baseline'] * 1000:7.1f} ms   "
-              f"ratio {r['ratio']:.2f}x (target <= {r['target']}x: "
-              f"{'met' if r['meets_target'] else 'NOT met'})")
+        print(
+            f"{name:<11} ga {r['ga'] * 1000:7.1f} ms   baseline {r['baseline'] * 1000:7.1f} ms   "
+            f"ratio {r['ratio']:.2f}x (target <= {r['target']}x: "
+            f"{'met' if r['meets_target'] else 'NOT met'})"
+        )
 
 
 if __name__ == "__main__":

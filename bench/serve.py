@@ -21,8 +21,10 @@ import time
 
 from streaming import summarise, timed_stream
 
-MESSAGES = [{"role": "system", "content": "You are a concise assistant."},
-            {"role": "user", "content": "Give three tips for writing clear commit messages."}]
+MESSAGES = [
+    {"role": "system", "content": "You are a concise assistant."},
+    {"role": "user", "content": "Give three tips for writing clear commit messages."},
+]
 
 
 def main() -> None:
@@ -38,8 +40,11 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([ga, "serve", "--port", str(port), "--model", args.model],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [ga, "serve", "--port", str(port), "--model", args.model],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import httpx
     from openai import OpenAI
 
@@ -58,8 +63,13 @@ def main() -> None:
     params = GenerationParams(temperature=0.0, max_tokens=args.tokens)
 
     def via_server():
-        stream = client.chat.completions.create(model="ga-personal", messages=MESSAGES,
-                                                max_tokens=args.tokens, temperature=0, stream=True)
+        stream = client.chat.completions.create(
+            model="ga-personal",
+            messages=MESSAGES,
+            max_tokens=args.tokens,
+            temperature=0,
+            stream=True,
+        )
         return timed_stream(c.choices[0].delta.content or "" for c in stream if c.choices)
 
     def in_process():
@@ -76,26 +86,39 @@ def main() -> None:
 
     def ask(*extra: str) -> float:
         t = time.perf_counter()
-        subprocess.run([ga, "ask", "hello", "--max-tokens", "8", "--temperature", "0", *extra],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [ga, "ask", "hello", "--max-tokens", "8", "--temperature", "0", *extra],
+            check=True,
+            capture_output=True,
+        )
         return time.perf_counter() - t
 
     warm = statistics.median(ask() for _ in range(args.runs))
     cold = statistics.median(ask("--no-server", "--model", args.model) for _ in range(args.runs))
     server.terminate()
     server.wait()
-    result = {"tokens": n, "server": srv, "in_process": loc,
-              "ttft_ratio": srv["ttft_s"] / loc["ttft_s"],
-              "decode_slowdown": loc["decode_tok_s"] / srv["decode_tok_s"],
-              "ask_warm_server_s": warm, "ask_no_server_s": cold, "ask_ratio": warm / cold}
+    result = {
+        "tokens": n,
+        "server": srv,
+        "in_process": loc,
+        "ttft_ratio": srv["ttft_s"] / loc["ttft_s"],
+        "decode_slowdown": loc["decode_tok_s"] / srv["decode_tok_s"],
+        "ask_warm_server_s": warm,
+        "ask_no_server_s": cold,
+        "ask_ratio": warm / cold,
+    }
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(f"{n} tokens, median of {args.runs}")
-    print(f"TTFT    server {srv['ttft_s'] * 1000:7.1f} ms  in-process {loc['ttft_s'] * 1000:7.1f} ms"
-          f"  ratio {result['ttft_ratio']:.2f}x (target <= 1.10)")
-    print(f"decode  server {srv['decode_tok_s']:7.1f} tok/s in-process {loc['decode_tok_s']:7.1f} "
-          f"tok/s  slowdown {result['decode_slowdown']:.2f}x (target <= 1.10)")
+    print(
+        f"TTFT    server {srv['ttft_s'] * 1000:7.1f} ms  in-process {loc['ttft_s'] * 1000:7.1f} ms"
+        f"  ratio {result['ttft_ratio']:.2f}x (target <= 1.10)"
+    )
+    print(
+        f"decode  server {srv['decode_tok_s']:7.1f} tok/s in-process {loc['decode_tok_s']:7.1f} "
+        f"tok/s  slowdown {result['decode_slowdown']:.2f}x (target <= 1.10)"
+    )
     print(f"ga ask  warm server {warm:.2f} s, --no-server {cold:.2f} s: {result['ask_ratio']:.2f}x")
 
 

@@ -21,5 +21,8 @@ def summarise(samples: list[tuple[float, float, int]], tokens: int) -> dict[str,
     """Medians of TTFT and total time, and decode speed over the tokens after the first."""
     ttft = statistics.median(s[0] for s in samples)
     total = statistics.median(s[1] for s in samples)
-    return {"ttft_s": ttft, "total_s": total,
-            "decode_tok_s": (tokens - 1) / max(total - ttft, 1e-9)}
+    return {
+        "ttft_s": ttft,
+        "total_s": total,
+        "decode_tok_s": (tokens - 1) / max(total - ttft, 1e-9),
+    }

@@ -20,8 +20,10 @@ import subprocess
 import sys
 import time
 
-SAMPLE = ("Explain, in a few sentences, why the principal prefers short answers with a concrete "
-          "next step, and give an example about planning a week of work. ") * 6
+SAMPLE = (
+    "Explain, in a few sentences, why the principal prefers short answers with a concrete "
+    "next step, and give an example about planning a week of work. "
+) * 6
 
 
 def build_model_dir(device: str) -> str:
@@ -40,9 +42,16 @@ def build_model_dir(device: str) -> str:
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(tok_dir)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=2048, intermediate_size=5632,
-                      num_hidden_layers=22, num_attention_heads=32, num_key_value_heads=4,
-                      max_position_embeddings=2048, tie_word_embeddings=False)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=2048,
+        intermediate_size=5632,
+        num_hidden_layers=22,
+        num_attention_heads=32,
+        num_key_value_heads=4,
+        max_position_embeddings=2048,
+        tie_word_embeddings=False,
+    )
     out = tempfile.mkdtemp(prefix="ga-1b-")
     LlamaForCausalLM(cfg).to(torch.bfloat16).save_pretrained(out)
     tok.save_pretrained(out)
@@ -50,36 +59,78 @@ def build_model_dir(device: str) -> str:
 
 
 def worker(engine: str, model_dir: str, device: str, steps: int, batch: int, seq: int) -> dict:
+    late = engine == "unsloth-late"
+    if late:  # the order `ga train` had when it converted the embedded model first
+        import transformers  # noqa: F401
+
+        engine = "unsloth"
     if engine == "unsloth":
         import unsloth  # noqa: F401  - before transformers
         from unsloth import FastLanguageModel
     import torch
     from datasets import Dataset
 
-    rows = [{"prompt": [{"role": "user", "content": f"Question {i}: plan my week."}],
-             "completion": [{"role": "assistant", "content": SAMPLE}]} for i in range(steps * batch)]
-    lora = dict(r=16, lora_alpha=32, lora_dropout=0.0,
-                target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                                "down_proj"])
-    common = dict(output_dir="/tmp/ga-speed-" + engine, max_steps=steps,
-                  per_device_train_batch_size=batch, learning_rate=2e-4, logging_steps=1,
-                  report_to=[], save_strategy="no", disable_tqdm=True, seed=0,
-                  use_cpu=device == "cpu", bf16=device == "cuda", gradient_checkpointing=False)
+    rows = [
+        {
+            "prompt": [{"role": "user", "content": f"Question {i}: plan my week."}],
+            "completion": [{"role": "assistant", "content": SAMPLE}],
+        }
+        for i in range(steps * batch)
+    ]
+    lora = dict(
+        r=16,
+        lora_alpha=32,
+        lora_dropout=0.0,
+        target_modules=[
+            "q_proj",
+            "k_proj",
+            "v_proj",
+            "o_proj",
+            "gate_proj",
+            "up_proj",
+            "down_proj",
+        ],
+    )
+    common = dict(
+        output_dir="/tmp/ga-speed-" + engine,
+        max_steps=steps,
+        per_device_train_batch_size=batch,
+        learning_rate=2e-4,
+        logging_steps=1,
+        report_to=[],
+        save_strategy="no",
+        disable_tqdm=True,
+        seed=0,
+        use_cpu=device == "cpu",
+        bf16=device == "cuda",
+        gradient_checkpointing=False,
+    )
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     if engine == "unsloth":
         from trl import SFTConfig, SFTTrainer
 
-        model, tok = FastLanguageModel.from_pretrained(model_dir, max_seq_length=seq,
-                                                       load_in_4bit=False, dtype=None)
-        model = FastLanguageModel.get_peft_model(model, use_gradient_checkpointing=False,
-                                                 random_state=0, **lora)
-        trainer = SFTTrainer(model=model, processing_class=tok, train_dataset=Dataset.from_list(rows),
-                             args=SFTConfig(max_length=seq, completion_only_loss=True, **common))
+        model, tok = FastLanguageModel.from_pretrained(
+            model_dir, max_seq_length=seq, load_in_4bit=False, dtype=None
+        )
+        model = FastLanguageModel.get_peft_model(
+            model, use_gradient_checkpointing=False, random_state=0, **lora
+        )
+        trainer = SFTTrainer(
+            model=model,
+            processing_class=tok,
+            train_dataset=Dataset.from_list(rows),
+            args=SFTConfig(max_length=seq, completion_only_loss=True, **common),
+        )
     else:
         from peft import LoraConfig, get_peft_model
-        from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq,
-                                  Trainer, TrainingArguments)
+        from transformers import (
+            AutoModelForCausalLM,
+            AutoTokenizer,
+            DataCollatorForSeq2Seq,
+            Trainer,
+            TrainingArguments,
+        )
 
         tok = AutoTokenizer.from_pretrained(model_dir)
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
@@ -87,23 +138,37 @@ def worker(engine: str, model_dir: str, device: str, steps: int, batch: int, seq
         model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora))
 
         def encode(r: dict) -> dict:
-            p = tok.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True,
-                                        return_dict=True)["input_ids"]
-            full = tok.apply_chat_template(r["prompt"] + r["completion"], tokenize=True,
-                                           return_dict=True)["input_ids"][:seq]
-            return {"input_ids": full, "attention_mask": [1] * len(full),
-                    "labels": [-100] * min(len(p), len(full)) + full[len(p):]}
+            p = tok.apply_chat_template(
+                r["prompt"], add_generation_prompt=True, tokenize=True, return_dict=True
+            )["input_ids"]
+            full = tok.apply_chat_template(
+                r["prompt"] + r["completion"], tokenize=True, return_dict=True
+            )["input_ids"][:seq]
+            return {
+                "input_ids": full,
+                "attention_mask": [1] * len(full),
+                "labels": [-100] * min(len(p), len(full)) + full[len(p) :],
+            }
 
         data = Dataset.from_list([encode(r) for r in rows])
-        trainer = Trainer(model=model, args=TrainingArguments(**common), train_dataset=data,
-                          data_collator=DataCollatorForSeq2Seq(tok, padding=True))
+        trainer = Trainer(
+            model=model,
+            args=TrainingArguments(**common),
+            train_dataset=data,
+            data_collator=DataCollatorForSeq2Seq(tok, padding=True),
+        )
     n_tokens = sum(len(x) for x in trainer.get_train_dataloader().dataset["input_ids"])
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
     n_params = sum(p.numel() for p in model.parameters())
-    out = {"engine": engine, "seconds": seconds, "tokens": n_tokens,
-           "tokens_per_s": n_tokens / seconds, "params": n_params}
+    out = {
+        "engine": "unsloth-late" if late else engine,
+        "seconds": seconds,
+        "tokens": n_tokens,
+        "tokens_per_s": n_tokens / seconds,
+        "params": n_params,
+    }
     if device == "cuda":
         out["peak_vram_gb"] = torch.cuda.max_memory_allocated() / 2**30
     return out
@@ -116,28 +181,64 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--peak-tflops", type=float, default=989.0)
-    ap.add_argument("--worker", choices=["unsloth", "hf"])
+    ap.add_argument("--worker", choices=["unsloth", "hf", "unsloth-late"])
+    ap.add_argument(
+        "--import-order",
+        action="store_true",
+        help="Also run Unsloth imported "
+        "after transformers (its patches may not apply) and report the ratio.",
+    )
     ap.add_argument("--model-dir")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.worker:
-        print("RESULT " + json.dumps(worker(args.worker, args.model_dir, args.device, args.steps,
-                                            args.batch, args.seq)))
+        print(
+            "RESULT "
+            + json.dumps(
+                worker(args.worker, args.model_dir, args.device, args.steps, args.batch, args.seq)
+            )
+        )
         return
     model_dir = build_model_dir(args.device)
     results = {}
-    for engine in ("hf", "unsloth"):
-        proc = subprocess.run([sys.executable, __file__, "--worker", engine, "--model-dir", model_dir,
-                               "--device", args.device, "--steps", str(args.steps), "--batch",
-                               str(args.batch), "--seq", str(args.seq)],
-                              capture_output=True, text=True, env=os.environ.copy())
+    for engine in ("hf", "unsloth", *(["unsloth-late"] if args.import_order else [])):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                engine,
+                "--model-dir",
+                model_dir,
+                "--device",
+                args.device,
+                "--steps",
+                str(args.steps),
+                "--batch",
+                str(args.batch),
+                "--seq",
+                str(args.seq),
+            ],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        )
         line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
         if not line:
             sys.exit(f"{engine} failed:\n{proc.stderr[-3000:]}")
         results[engine] = json.loads(line[-1][7:])
     ratio = results["unsloth"]["tokens_per_s"] / results["hf"]["tokens_per_s"]
-    summary = {"device": args.device, "steps": args.steps, "batch": args.batch,
-               "results": results, "unsloth_speedup": ratio}
+    summary = {
+        "device": args.device,
+        "steps": args.steps,
+        "batch": args.batch,
+        "results": results,
+        "unsloth_speedup": ratio,
+    }
+    if "unsloth-late" in results:
+        summary["import_order_speedup"] = (
+            results["unsloth"]["tokens_per_s"] / results["unsloth-late"]["tokens_per_s"]
+        )
     if args.device == "cuda":
         for r in results.values():
             r["mfu"] = 6 * r["params"] * r["tokens_per_s"] / (args.peak_tflops * 1e12)
@@ -145,11 +246,18 @@ def main() -> None:
         print(json.dumps(summary, indent=2))
         return
     for name, r in results.items():
-        extra = (f", peak VRAM {r['peak_vram_gb']:.1f} GB, MFU {r['mfu']:.1%}"
-                 if args.device == "cuda" else "")
-        print(f"{name:<8} {r['tokens_per_s']:8.1f} tokens/s ({r['tokens']} tokens in "
-              f"{r['seconds']:.1f} s){extra}")
+        extra = (
+            f", peak VRAM {r['peak_vram_gb']:.1f} GB, MFU {r['mfu']:.1%}"
+            if args.device == "cuda"
+            else ""
+        )
+        print(
+            f"{name:<8} {r['tokens_per_s']:8.1f} tokens/s ({r['tokens']} tokens in "
+            f"{r['seconds']:.1f} s){extra}"
+        )
     print(f"Unsloth / plain HF: {ratio:.2f}x")
+    if "import_order_speedup" in summary:
+        print(f"Unsloth first / Unsloth after transformers: {summary['import_order_speedup']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -29,8 +29,9 @@ def exclusive(lock_path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def fill_dir(target: Path, make: Callable[[Path], None],
-             ready: Callable[[Path], bool] | None = None) -> Path:
+def fill_dir(
+    target: Path, make: Callable[[Path], None], ready: Callable[[Path], bool] | None = None
+) -> Path:
     """Run `make(tmp)` to build the folder, then put it at `target` in one rename.
 
     With `ready`, a folder that is already complete (checked again under the lock, after

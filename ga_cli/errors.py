@@ -14,8 +14,9 @@ class TrainingStopped(GaError):
     """Ctrl-C during training: a checkpoint was saved; `ga train --resume` continues."""
 
     def __init__(self, folder: object = None):
-        super().__init__("training stopped; a checkpoint was kept",
-                         "continue it with `ga train --resume`")
+        super().__init__(
+            "training stopped; a checkpoint was kept", "continue it with `ga train --resume`"
+        )
         self.folder = folder
 
 
@@ -24,7 +25,9 @@ class LedgerFormatError(GaError):
 
     def __init__(self, path: str, line: int | None, message: str, hint: str | None = None):
         where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {message}", hint or "fix the file by hand, then run `ga doctor`")
+        super().__init__(
+            f"{where}: {message}", hint or "fix the file by hand, then run `ga doctor`"
+        )
         self.path = path
         self.line = line
         self.detail = message

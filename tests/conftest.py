@@ -52,16 +52,35 @@ def ledger(ga, ga_home):
     return Ledger.open()
 
 
-def run_ga(*args: str, input: str | None = None, env: dict | None = None,
-           timeout: float = 120) -> subprocess.CompletedProcess:
+def run_ga(
+    *args: str, input: str | None = None, env: dict | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """ga as a real process, as a shell pipeline would run it."""
-    return subprocess.run([*GA, *args], input=input, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL if input is None else None,
-                          env={**os.environ, **(env or {})}, timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [*GA, *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL if input is None else None,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 def commits(ledger) -> list[str]:
     return ledger.git("log", "--format=%s").splitlines()
+
+
+MODEL_FIXTURES = {"embedded_dir", "tiny_model"}
+
+
+def pytest_collection_modifyitems(items):
+    """One rule for the fast lane (`make test-fast`, `-m "not slow"`): a test that loads a real
+    model (through either model fixture) or is marked slow by hand runs only in `make test`."""
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 # -- models ----------------------------------------------------------------------------------------
@@ -85,11 +104,19 @@ def tiny_model(embedded_dir) -> Path:
 
     tok = AutoTokenizer.from_pretrained(embedded_dir)
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=1024, tie_word_embeddings=True,
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                         pad_token_id=tok.pad_token_id)
+    config = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
     model = LlamaForCausalLM(config)
     tmp = target.with_name("tiny-llama.tmp")
     model.save_pretrained(tmp)
@@ -98,7 +125,7 @@ def tiny_model(embedded_dir) -> Path:
     return target
 
 
-# -- a fake OpenAI-compatible provider: real HTTP, scripted answers ---------------------------------
+# -- a fake OpenAI-compatible provider: real HTTP, scripted answers -----------------------------
 class FakeProvider:
     def __init__(self):
         self.requests: list[dict] = []
@@ -134,24 +161,44 @@ def fake_provider():
                 words = reply.split(" ")
                 for i, w in enumerate(words):
                     piece = w if i == 0 else " " + w
-                    chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0,
-                             "model": body["model"], "choices": [
-                                 {"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                    chunk = {
+                        "id": "x",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [
+                            {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                        ],
+                    }
                     try:
                         self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                         self.wfile.flush()
                     except (BrokenPipeError, ConnectionResetError):
                         return  # the client stopped listening: it was cancelled
                     time.sleep(state.delay)
-                end = {"id": "x", "object": "chat.completion.chunk", "created": 0,
-                       "model": body["model"],
-                       "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                end = {
+                    "id": "x",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }
                 self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
                 return
-            payload = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                       "choices": [{"index": 0, "finish_reason": "stop",
-                                    "message": {"role": "assistant", "content": reply}}],
-                       "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}}
+            payload = {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": reply},
+                    }
+                ],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+            }
             data = json.dumps(payload).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_ga
-
 
 def _build(ga, *args):
     r = ga("build", "--json", *args)
@@ -28,14 +26,23 @@ def taught(ga, ledger, tiny_model):
     assert ga("config", "set", "model", str(tiny_model)).exit_code == 0
     ga("values", "add", "Be direct.", "--why", "saves time")
     ga("example", "add", "--prompt", "Greet me", "-", input="Hi!")  # piped: pending
-    ga("correct", "--prompt", "Capital of France?", "--rejected", "Lyon.", "--better", "Paris.",
-       "--why", "wrong")
+    ga(
+        "correct",
+        "--prompt",
+        "Capital of France?",
+        "--rejected",
+        "Lyon.",
+        "--better",
+        "Paris.",
+        "--why",
+        "wrong",
+    )
     return ledger
 
 
 def test_build_is_deterministic_and_cached(ga, taught, tmp_path):
     a = _build(ga, "--out", str(tmp_path / "a"))
-    b = _build(ga, "--out", str(tmp_path / "b"))
+    _build(ga, "--out", str(tmp_path / "b"))
     for name in ("sft.jsonl", "prefs.jsonl", "heldout.jsonl", "manifest.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert a["ledger_sha"] == taught.head()
@@ -54,7 +61,11 @@ def test_build_is_deterministic_and_cached(ga, taught, tmp_path):
 def test_sources_and_exclusions(ga, taught, tmp_path):
     vid = json.loads(ga("values", "list", "--json").stdout)[0]["id"]
     ga("values", "add", "To be retired.")
-    retired = [v for v in json.loads(ga("values", "list", "--json").stdout) if v["text"] == "To be retired."]
+    retired = [
+        v
+        for v in json.loads(ga("values", "list", "--json").stdout)
+        if v["text"] == "To be retired."
+    ]
     ga("values", "rm", retired[0]["id"])
     m = _build(ga, "--out", str(tmp_path / "o"))
     sft = _jsonl(tmp_path / "o" / "sft.jsonl")
@@ -66,8 +77,16 @@ def test_sources_and_exclusions(ga, taught, tmp_path):
     assert not any("Hi!" in json.dumps(r) for r in sft)  # piped example waits for approval
     assert not any("To be retired." in json.dumps(r) for r in sft)
     assert m["excluded"] == {"example:pending": 1, "value:retired": 1}
-    assert prefs == [{"id": prefs[0]["id"], "source": "correction", "prompt": "Capital of France?",
-                      "chosen": "Paris.", "rejected": "Lyon.", "system": prefs[0]["system"]}]
+    assert prefs == [
+        {
+            "id": prefs[0]["id"],
+            "source": "correction",
+            "prompt": "Capital of France?",
+            "chosen": "Paris.",
+            "rejected": "Lyon.",
+            "system": prefs[0]["system"],
+        }
+    ]
     value_rec = next(r for r in sft if r["id"] == vid)
     assert value_rec["messages"][-1]["content"] == "Be direct. Why: saves time"
     assert [m_["role"] for m_ in value_rec["messages"]] == ["system", "user", "assistant"]
@@ -81,16 +100,34 @@ def test_sources_and_exclusions(ga, taught, tmp_path):
 def test_history_aware_edits_reverts_removals_and_recorrections(ga, taught, tmp_path):
     root = taught.root
     # the same prompt corrected twice: the newest wins, the older better answer becomes rejected
-    ga("correct", "--prompt", "capital of france?", "--rejected", "Marseille.",
-       "--better", "Paris, the capital since 987.", "--why", "more precise")
+    ga(
+        "correct",
+        "--prompt",
+        "capital of france?",
+        "--rejected",
+        "Marseille.",
+        "--better",
+        "Paris, the capital since 987.",
+        "--why",
+        "more precise",
+    )
     # an edited correction: its earlier chosen answer becomes a rejected answer too
-    ga("correct", "--prompt", "Best editor?", "--rejected", "Notepad.", "--better", "Vim.",
-       "--why", "taste")
-    cid = [c for c in taught.entries("correction") if c.meta["prompt"] == "Best editor?"][0]
+    ga(
+        "correct",
+        "--prompt",
+        "Best editor?",
+        "--rejected",
+        "Notepad.",
+        "--better",
+        "Vim.",
+        "--why",
+        "taste",
+    )
+    cid = next(c for c in taught.entries("correction") if c.meta["prompt"] == "Best editor?")
     path = root / cid.path
     path.write_text(path.read_text().replace("chosen: Vim.", "chosen: Whatever you know well."))
     ga("values", "add", "Temporary value.")
-    temp = [p for p in (root / "values").glob("temporary-value-*.md")][0]
+    temp = next((root / "values").glob("temporary-value-*.md"))
     # remove one value file by hand, then revert an earlier commit
     ga("ledger", "git", "rm", "-q", str(temp.relative_to(root)))
     ga("ledger", "git", "commit", "-qm", "Remove the temporary value.")
@@ -100,7 +137,8 @@ def test_history_aware_edits_reverts_removals_and_recorrections(ga, taught, tmp_
     sft = _jsonl(tmp_path / "o" / "sft.jsonl")
     # ids are random, so a pair may land in the held-out set: look at both
     prefs = _jsonl(tmp_path / "o" / "prefs.jsonl") + [
-        r for r in _jsonl(tmp_path / "o" / "heldout.jsonl") if r["source"] == "correction"]
+        r for r in _jsonl(tmp_path / "o" / "heldout.jsonl") if r["source"] == "correction"
+    ]
     texts = json.dumps(sft)
     assert "Temporary value." not in texts and "Reverted value." not in texts
     paris = [p for p in prefs if p["prompt"].lower() == "capital of france?"]
@@ -118,8 +156,17 @@ def test_history_aware_edits_reverts_removals_and_recorrections(ga, taught, tmp_
 def test_heldout_split_is_stable_as_the_ledger_grows(ga, taught):
     sides = {}
     for i in range(12):
-        ga("correct", "--prompt", f"Question number {i}?", "--rejected", "No.",
-           "--better", f"Answer {i}.", "--why", "w")
+        ga(
+            "correct",
+            "--prompt",
+            f"Question number {i}?",
+            "--rejected",
+            "No.",
+            "--better",
+            f"Answer {i}.",
+            "--why",
+            "w",
+        )
         m = _build(ga)
         for cid in m["heldout_ids"]:
             sides.setdefault(cid, m["ledger_sha"])
@@ -200,8 +247,10 @@ def test_dataset_show(ga, taught):
     _build(ga)
     shown = json.loads(ga("dataset", "show", "--json").stdout)
     # ids are random: the one correction is either trained on or held out
-    assert (shown["counts"]["sft"].get("correction", 0)
-            + shown["counts"]["heldout"].get("correction", 0)) == 1
+    assert (
+        shown["counts"]["sft"].get("correction", 0)
+        + shown["counts"]["heldout"].get("correction", 0)
+    ) == 1
     text = ga("dataset", "stats").stdout
     assert "sft" in text and "tokens" in text and "excluded" in text
 

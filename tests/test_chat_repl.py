@@ -8,7 +8,6 @@ import sys
 
 import pexpect
 import pytest
-
 from conftest import REPO, run_ga
 
 pytestmark = pytest.mark.slow
@@ -17,9 +16,14 @@ pytestmark = pytest.mark.slow
 def spawn_chat(provider, *extra: str) -> pexpect.spawn:
     """The model is a scripted OpenAI-compatible server over real HTTP, so answers are known."""
     env = {**os.environ, "TERM": "dumb", "COLUMNS": "120"}
-    child = pexpect.spawn(sys.executable, ["-m", "ga_cli", "chat", "--model", "openai/fake",
-                                           "--api-base", provider.url, *extra],
-                          cwd=str(REPO), env=env, encoding="utf-8", timeout=60)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "ga_cli", "chat", "--model", "openai/fake", "--api-base", provider.url, *extra],
+        cwd=str(REPO),
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+    )
     return child
 
 

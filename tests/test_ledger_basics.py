@@ -22,7 +22,7 @@ def test_init_creates_private_repo_with_one_commit(ga, ga_home):
     assert commits(ledger) == ["Create the ledger from the ga template."]
     assert (root / "principal.yaml").exists() and (root / ".ga" / "config.yaml").exists()
     assert ledger.git("config", "user.email") == "ann@example.org"
-    assert "name: \"Ann\"" in (root / "principal.yaml").read_text()
+    assert 'name: "Ann"' in (root / "principal.yaml").read_text()
     # the template's comments survive the name being filled in
     assert "# Who you are." in (root / "principal.yaml").read_text()
     assert ledger.dirty_files() == []
@@ -72,8 +72,19 @@ def test_corrupt_git_repo_is_reported(ga, ledger):
 
 
 def test_values_add_list_json_rm(ga, ledger):
-    r = ga("values", "add", "Tell me plainly when I am wrong.", "--why", "I learn faster",
-           "--tag", "style", "--tag", "honesty", "--priority", "1")
+    r = ga(
+        "values",
+        "add",
+        "Tell me plainly when I am wrong.",
+        "--why",
+        "I learn faster",
+        "--tag",
+        "style",
+        "--tag",
+        "honesty",
+        "--priority",
+        "1",
+    )
     assert r.exit_code == 0, r.stderr
     vid = r.stdout.strip()
     assert vid.startswith("v-") and len(vid) == 10
@@ -86,7 +97,8 @@ def test_values_add_list_json_rm(ga, ledger):
 
     listed = json.loads(ga("values", "list", "--json").stdout)
     assert [(v["id"], v["text"], v["tags"], v["priority"]) for v in listed] == [
-        (vid, "Tell me plainly when I am wrong.", ["style", "honesty"], 1)]
+        (vid, "Tell me plainly when I am wrong.", ["style", "honesty"], 1)
+    ]
     assert listed[0]["created"].endswith("Z")
 
     assert ga("values", "rm", vid[:5]).exit_code == 0
@@ -132,8 +144,17 @@ def test_example_rejects_binary_stdin(ga, ledger, runner):
 
 
 def test_correct_with_flags_and_yaml_stdin(ga, ledger):
-    r = ga("correct", "--prompt", "Is Rust faster than Go?", "--rejected", "Yes.",
-           "--better", "Often, for CPU-bound code; measure yours.", "--why", "overclaimed")
+    r = ga(
+        "correct",
+        "--prompt",
+        "Is Rust faster than Go?",
+        "--rejected",
+        "Yes.",
+        "--better",
+        "Often, for CPU-bound code; measure yours.",
+        "--why",
+        "overclaimed",
+    )
     assert r.exit_code == 0, r.stderr
     assert commits(ledger)[0] == "correct: overclaimed"
     entry = ledger.find(r.stdout.strip())
@@ -195,9 +216,13 @@ def test_sync_pushes_and_pulls_through_a_real_remote(ga, ledger, tmp_path):
     subprocess.run(["git", "clone", "-q", str(remote), str(other)], check=True)
     (other / "values" / "from-laptop.md").write_text(
         "---\nid: v-0000abcd\ncreated: 2026-01-01T00:00:00Z\nstatus: active\n"
-        "provenance: principal\n---\nSecond.\n")
-    for cmd in (["add", "-A"], ["-c", "user.name=x", "-c", "user.email=x@y", "commit", "-qm", "add"],
-                ["push", "-q"]):
+        "provenance: principal\n---\nSecond.\n"
+    )
+    for cmd in (
+        ["add", "-A"],
+        ["-c", "user.name=x", "-c", "user.email=x@y", "commit", "-qm", "add"],
+        ["push", "-q"],
+    ):
         subprocess.run(["git", "-C", str(other), *cmd], check=True)
     ga("values", "add", "Third.")
     r = ga("sync")
@@ -229,7 +254,12 @@ def test_ledger_commands_do_not_import_heavy_modules(ledger):
     )
     import subprocess
 
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env=os.environ.copy(), timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "HEAVY []"

@@ -49,7 +49,8 @@ def test_round_trip_keeps_hand_comments_and_key_order(ga, ledger):
 
 def test_uncommitted_hand_edits_are_committed_never_discarded(ga, ledger):
     (ledger.root / "principal.yaml").write_text(
-        (ledger.root / "principal.yaml").read_text().replace('about: ""', 'about: "A gardener."'))
+        (ledger.root / "principal.yaml").read_text().replace('about: ""', 'about: "A gardener."')
+    )
     assert ledger.dirty_files() == ["principal.yaml"]
     assert ga("values", "add", "Water first.").exit_code == 0
     assert ledger.dirty_files() == []
@@ -58,9 +59,16 @@ def test_uncommitted_hand_edits_are_committed_never_discarded(ga, ledger):
 
 
 def test_twenty_concurrent_processes_give_twenty_commits(ledger):
-    procs = [subprocess.Popen([*GA, "values", "add", f"Concurrent value {i}."], cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(20)]
+    procs = [
+        subprocess.Popen(
+            [*GA, "values", "add", f"Concurrent value {i}."],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(20)
+    ]
     outs = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0] * 20, [o[1] for o in outs]
     assert len(list((ledger.root / "values").glob("*.md"))) == 20
@@ -72,15 +80,25 @@ def test_twenty_concurrent_processes_give_twenty_commits(ledger):
 
 def test_stale_lock_from_killed_process_is_cleared(ga, ledger):
     """A process killed while holding the lock (and git's index.lock) does not wedge the ledger."""
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import time\n"
-        "from pathlib import Path\n"
-        "from ga_cli.ledger.store import Ledger\n"
-        "l = Ledger.open()\n"
-        "with l.locked():\n"
-        "    (l.root/'.git'/'index.lock').write_text('')\n"
-        "    print('locked', flush=True)\n"
-        "    time.sleep(60)\n")], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import time\n"
+                "from pathlib import Path\n"
+                "from ga_cli.ledger.store import Ledger\n"
+                "l = Ledger.open()\n"
+                "with l.locked():\n"
+                "    (l.root/'.git'/'index.lock').write_text('')\n"
+                "    print('locked', flush=True)\n"
+                "    time.sleep(60)\n"
+            ),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "locked"
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
@@ -93,10 +111,20 @@ def test_stale_lock_from_killed_process_is_cleared(ga, ledger):
 
 
 def test_a_live_lock_holder_makes_others_wait(ledger):
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import time\nfrom ga_cli.ledger.store import Ledger\n"
-        "with Ledger.open().locked():\n    print('locked', flush=True)\n    time.sleep(1.5)\n")],
-        cwd=REPO, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import time\nfrom ga_cli.ledger.store import Ledger\n"
+                "with Ledger.open().locked():\n"
+                "    print('locked', flush=True)\n    time.sleep(1.5)\n"
+            ),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
     r = run_ga("values", "add", "Waited my turn.")
@@ -111,8 +139,17 @@ def test_secret_is_refused_unless_allowed(ga, ledger):
     r = ga("values", "add", f"My key is {key}")
     assert r.exit_code == 1 and "OpenAI-style API key" in r.stderr and "--allow-secret" in r.stderr
     assert not (ledger.root / "values").exists() or not list((ledger.root / "values").iterdir())
-    r = ga("correct", "--prompt", "p", "--rejected", "r",
-           "--better", "-----BEGIN OPENSSH PRIVATE KEY-----\nabc", "--why", "w")
+    r = ga(
+        "correct",
+        "--prompt",
+        "p",
+        "--rejected",
+        "r",
+        "--better",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nabc",
+        "--why",
+        "w",
+    )
     assert r.exit_code == 1 and "private key" in r.stderr
     assert ga("values", "add", f"My key is {key}", "--allow-secret").exit_code == 0
     # a secret added by hand is caught before it is committed too
@@ -123,8 +160,11 @@ def test_secret_is_refused_unless_allowed(ga, ledger):
 
 def test_values_edit_through_a_real_editor(ga, ledger, tmp_path):
     vid = ga("values", "add", "Be brief.").stdout.strip()
-    editor = _editor(tmp_path, "p = Path(sys.argv[1]); "
-                               "p.write_text(p.read_text().replace('Be brief.', 'Be brief and warm.'))")
+    editor = _editor(
+        tmp_path,
+        "p = Path(sys.argv[1]); "
+        "p.write_text(p.read_text().replace('Be brief.', 'Be brief and warm.'))",
+    )
     r = ga("values", "edit", vid, env={"EDITOR": editor, "VISUAL": ""})
     assert r.exit_code == 0, r.stderr
     assert json.loads(ga("values", "list", "--json").stdout)[0]["text"] == "Be brief and warm."
@@ -147,8 +187,11 @@ def test_editor_failure_or_no_change_writes_nothing(ga, ledger, tmp_path):
 
 def test_invalid_edit_is_kept_for_the_principal(ga, ledger, tmp_path):
     vid = ga("values", "add", "Be brief.").stdout.strip()
-    breaking = _editor(tmp_path, "p = Path(sys.argv[1]); "
-                                 "p.write_text(p.read_text().replace('status: active', 'status: maybe'))")
+    breaking = _editor(
+        tmp_path,
+        "p = Path(sys.argv[1]); "
+        "p.write_text(p.read_text().replace('status: active', 'status: maybe'))",
+    )
     r = ga("values", "edit", vid, env={"EDITOR": breaking, "VISUAL": ""})
     assert r.exit_code == 1 and "`status` must be one of" in r.stderr
     kept = Path(r.stderr.split("saved in ")[1].split(":")[0])
@@ -171,18 +214,21 @@ def test_doctor_reports_every_problem_with_path_and_line(ga, ledger):
     (ledger.root / "values" / "nofence.md").write_text("just text\n")
     (ledger.root / "values" / "badstatus.md").write_text(
         "---\nid: v-2234abcd\ncreated: 2026-01-01T00:00:00Z\nstatus: maybe\n"
-        "provenance: principal\n---\nText.\n")
+        "provenance: principal\n---\nText.\n"
+    )
     (ledger.root / "examples").mkdir()
     (ledger.root / "examples" / "latin1.md").write_bytes(b"---\nprompt: caf\xe9\n---\nx\n")
     (ledger.root / "corrections" / "2026" / "01").mkdir(parents=True)
     (ledger.root / "corrections" / "2026" / "01" / "c.yaml").write_text(
         "id: c-3234abcd\ncreated: 2026-01-01T00:00:00Z\nstatus: active\nprovenance: principal\n"
-        "prompt: p\nrejected: r\n")
+        "prompt: p\nrejected: r\n"
+    )
     r = ga("doctor")
     assert r.exit_code == 1
     lines = r.stdout.strip().splitlines()
     assert "values/broken.md:3: invalid YAML" in lines[-3] or any(
-        line.startswith("values/broken.md:") and "invalid YAML" in line for line in lines)
+        line.startswith("values/broken.md:") and "invalid YAML" in line for line in lines
+    )
     assert "values/nofence.md:1: expected front matter starting with a `---` line" in lines
     assert "values/badstatus.md:4: `status` must be one of active, pending, retired" in lines
     assert "examples/latin1.md:2: file is not valid UTF-8" in lines
@@ -194,12 +240,16 @@ def test_doctor_reports_every_problem_with_path_and_line(ga, ledger):
 
 def test_doctor_fix_fills_missing_fields_in_one_commit(ga, ledger):
     (ledger.root / "values").mkdir()
-    (ledger.root / "values" / "hand.md").write_text("---\n# typed by hand\ntags: [x]\n---\nBe fair.\n")
+    (ledger.root / "values" / "hand.md").write_text(
+        "---\n# typed by hand\ntags: [x]\n---\nBe fair.\n"
+    )
     assert ga("doctor").exit_code == 1
     r = ga("doctor", "--fix")
     assert r.exit_code == 0, r.stdout + r.stderr
     text = (ledger.root / "values" / "hand.md").read_text()
-    assert "# typed by hand" in text and "status: active" in text and "provenance: principal" in text
+    assert (
+        "# typed by hand" in text and "status: active" in text and "provenance: principal" in text
+    )
     assert commits(ledger)[0] == "doctor: fill in missing fields in 1 file(s)."
     assert ga("doctor").exit_code == 0
 

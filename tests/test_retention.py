@@ -7,13 +7,18 @@ import json
 import math
 
 import pytest
-
 from conftest import run_ga
-from ga_cli.training import retention as RT
 from test_train import corrected, recipe  # noqa: F401  (fixture and helper)
 
-LIMITS = {"max_drift": 0.3, "max_repetition_rise": 0.1, "max_degenerate_rise": 0.15,
-          "min_length_ratio": 0.2, "max_length_ratio": 3.0}
+from ga_cli.training import retention as RT
+
+LIMITS = {
+    "max_drift": 0.3,
+    "max_repetition_rise": 0.1,
+    "max_degenerate_rise": 0.15,
+    "min_length_ratio": 0.2,
+    "max_length_ratio": 3.0,
+}
 
 
 def test_probe_set_is_large_varied_and_unique():
@@ -52,17 +57,25 @@ def test_health_metrics_on_known_text():
 
 
 def _result(drift=0.05, rep=(0.05, 0.06), deg=(0.05, 0.05), ratio=1.0):
-    side = lambda r, d: {"repetition": r, "degenerate": d}  # noqa: E731
-    return {"drift": drift, "health": {m: {"base": side(rep[0], deg[0]),
-                                           "personal": side(rep[1], deg[1]),
-                                           "length_ratio": ratio}
-                                       for m in ("greedy", "sampled")}}
+    side = lambda r, d: {"repetition": r, "degenerate": d}
+    return {
+        "drift": drift,
+        "health": {
+            m: {
+                "base": side(rep[0], deg[0]),
+                "personal": side(rep[1], deg[1]),
+                "length_ratio": ratio,
+            }
+            for m in ("greedy", "sampled")
+        },
+    }
 
 
 def test_gate_names_every_failing_number():
     assert RT.gate(_result(), LIMITS) == []
     assert RT.gate(_result(drift=0.5), LIMITS) == [
-        "drift on general prompts 0.500 nats/token > gate.max_drift 0.3"]
+        "drift on general prompts 0.500 nats/token > gate.max_drift 0.3"
+    ]
     assert "gate.max_drift" in RT.gate(_result(drift=None), LIMITS)[0]  # a blown-up model
     fails = RT.gate(_result(rep=(0.05, 0.4)), LIMITS)
     assert len(fails) == 2 and fails[0].startswith("greedy repetition rose 0.350 (0.05 -> 0.40)")
@@ -73,8 +86,9 @@ def test_gate_names_every_failing_number():
     assert not RT.gate(_result(drift=-0.2), LIMITS)  # more likely than the base: no harm
 
 
-def test_references_are_deterministic_per_base_model_and_cached(tiny_model, embedded_dir,
-                                                                 tmp_path, monkeypatch):
+def test_references_are_deterministic_per_base_model_and_cached(
+    tiny_model, embedded_dir, tmp_path, monkeypatch
+):
     from ga_cli.models.local import LocalBackend
 
     monkeypatch.setenv("GA_CACHE_DIR", str(tmp_path / "one"))
@@ -100,20 +114,24 @@ def test_recipe_gate_is_validated(ga, ledger, tmp_path):
     out = ga("train", "init", "cpu-tiny", str(tmp_path))
     copy = tmp_path / "cpu-tiny.yaml"
     text = copy.read_text()
-    copy.write_text(text.replace("  min_length_ratio: 0.4", "  min_length_ratio: 5")
-                    .replace("  sft_weight: 0.0", "  sft_weight: -1"))
+    copy.write_text(
+        text.replace("  min_length_ratio: 0.4", "  min_length_ratio: 5").replace(
+            "  sft_weight: 0.0", "  sft_weight: -1"
+        )
+    )
     r = run_ga("train", "--recipe", str(copy))
     assert r.returncode == 1 and out.exit_code == 0
     assert "`gate.min_length_ratio` must be below `gate.max_length_ratio`" in r.stderr
     assert "`dpo.sft_weight` must be >= 0" in r.stderr
-    copy.write_text(text[:text.index("gate:")])
+    copy.write_text(text[: text.index("gate:")])
     r = run_ga("train", "--recipe", str(copy))
     assert r.returncode == 1 and "missing `gate`" in r.stderr
 
 
 @pytest.mark.slow
-def test_gate_refuses_an_overtrained_run_and_passes_a_normal_one(ga, corrected, tiny_model,
-                                                                 tmp_path):
+def test_gate_refuses_an_overtrained_run_and_passes_a_normal_one(
+    ga, corrected, tiny_model, tmp_path
+):
     normal = recipe(tmp_path, tiny_model, sft_steps=2, lr=1e-5, dpo=False, replay=5)
     r = run_ga("train", "--recipe", str(normal), "--json", timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -154,8 +172,9 @@ def test_promotion_needs_accuracy_and_the_gate():
     assert ok and why.endswith("retention gate passed")
     cand.update(pref_accuracy=0.5, retention=_result(rep=(0.0, 0.5)))
     ok, why = promotion(ref, cand, LIMITS)
-    assert not ok and why.startswith("held-out preference accuracy fell from 0.60 to 0.50; "
-                                     "greedy repetition rose 0.500")
+    assert not ok and why.startswith(
+        "held-out preference accuracy fell from 0.60 to 0.50; greedy repetition rose 0.500"
+    )
 
 
 @pytest.mark.slow

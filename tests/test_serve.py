@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import GA, REPO, run_ga
 
 pytestmark = pytest.mark.slow
@@ -28,9 +27,13 @@ def free_port() -> int:
 class Server:
     def __init__(self, *args: str, host: str = "127.0.0.1"):
         self.port = free_port()
-        self.proc = subprocess.Popen([*GA, "serve", "--host", host, "--port", str(self.port), *args],
-                                     cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        self.proc = subprocess.Popen(
+            [*GA, "serve", "--host", host, "--port", str(self.port), *args],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -65,38 +68,65 @@ def test_openai_client_streaming_and_not(server):
 
     client = OpenAI(base_url=server.url + "/v1", api_key="unused")
     assert {m.id for m in client.models.list().data} == {"ga-personal", "tiny-llama"}
-    r = client.chat.completions.create(model="ga-personal", max_tokens=5, temperature=0, seed=1,
-                                       messages=[{"role": "user", "content": "Say hello"}])
+    r = client.chat.completions.create(
+        model="ga-personal",
+        max_tokens=5,
+        temperature=0,
+        seed=1,
+        messages=[{"role": "user", "content": "Say hello"}],
+    )
     assert r.choices[0].message.role == "assistant" and r.choices[0].message.content
     assert r.usage.completion_tokens == 5 and r.choices[0].finish_reason == "length"
-    again = client.chat.completions.create(model="ga-personal", max_tokens=5, temperature=0,
-                                           messages=[{"role": "user", "content": "Say hello"}])
+    again = client.chat.completions.create(
+        model="ga-personal",
+        max_tokens=5,
+        temperature=0,
+        messages=[{"role": "user", "content": "Say hello"}],
+    )
     assert again.choices[0].message.content == r.choices[0].message.content  # greedy
-    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
-        model="ga-personal", max_tokens=5, temperature=0, stream=True,
-        messages=[{"role": "user", "content": "Say hello"}]) if c.choices]
+    pieces = [
+        c.choices[0].delta.content or ""
+        for c in client.chat.completions.create(
+            model="ga-personal",
+            max_tokens=5,
+            temperature=0,
+            stream=True,
+            messages=[{"role": "user", "content": "Say hello"}],
+        )
+        if c.choices
+    ]
     assert "".join(pieces) == r.choices[0].message.content
     # litellm, the way ga itself talks to remote models
     from ga_cli.models import load
     from ga_cli.models.base import GenerationParams
 
     backend = load("openai/ga-personal", api_base=server.url + "/v1")
-    text = "".join(backend.stream([{"role": "user", "content": "Say hello"}],
-                                  GenerationParams(temperature=0, max_tokens=5)))
+    text = "".join(
+        backend.stream(
+            [{"role": "user", "content": "Say hello"}],
+            GenerationParams(temperature=0, max_tokens=5),
+        )
+    )
     assert text == r.choices[0].message.content
 
 
 def test_client_mistakes_get_4xx_in_openai_format(server):
-    post = lambda body, **kw: httpx.post(server.url + "/v1/chat/completions", content=body,
-                                         timeout=30, **kw)
+    post = lambda body, **kw: httpx.post(
+        server.url + "/v1/chat/completions", content=body, timeout=30, **kw
+    )
     cases = [
         (b"{not json", 400, "not valid JSON"),
         (b"[1, 2]", 400, "JSON object"),
         (json.dumps({"messages": [{"role": "user", "content": "x"}]}).encode(), 400, "`model`"),
         (json.dumps(chat(model="gpt-99")).encode(), 404, "does not exist"),
         (json.dumps({"model": "ga-personal", "messages": []}).encode(), 400, "messages"),
-        (json.dumps({"model": "ga-personal", "messages": [{"role": "wizard", "content": "x"}]})
-         .encode(), 400, "role"),
+        (
+            json.dumps(
+                {"model": "ga-personal", "messages": [{"role": "wizard", "content": "x"}]}
+            ).encode(),
+            400,
+            "role",
+        ),
         (json.dumps(chat(max_tokens=-3)).encode(), 400, "max_tokens"),
         (json.dumps(chat(temperature="hot")).encode(), 400, "numbers"),
         (b"x" * 1_100_000, 413, "over"),
@@ -115,10 +145,13 @@ def test_twenty_concurrent_clients_all_complete_and_health_stays_up(server):
 
     def one(i: int) -> None:
         try:
-            r = httpx.post(server.url + "/v1/chat/completions", json=chat(max_tokens=8,
-                           messages=[{"role": "user", "content": f"n{i}"}]), timeout=120)
+            r = httpx.post(
+                server.url + "/v1/chat/completions",
+                json=chat(max_tokens=8, messages=[{"role": "user", "content": f"n{i}"}]),
+                timeout=120,
+            )
             results.append(r)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
@@ -153,8 +186,12 @@ def test_full_queue_answers_429_with_retry_after(ledger, tiny_model):
 
 
 def test_disconnect_cancels_generation(server):
-    with httpx.stream("POST", server.url + "/v1/chat/completions",
-                      json=chat(max_tokens=2000, stream=True), timeout=60) as r:
+    with httpx.stream(
+        "POST",
+        server.url + "/v1/chat/completions",
+        json=chat(max_tokens=2000, stream=True),
+        timeout=60,
+    ) as r:
         for line in r.iter_lines():
             if line.startswith("data:") and '"content": "' in line and '""' not in line:
                 break  # got a token: hang up
@@ -175,11 +212,19 @@ def test_non_loopback_needs_a_token(ledger, tiny_model):
     token = err.split("(shown once): ")[1].split()[0]
     s = Server("--model", str(tiny_model), "--token", "s3cret-token", host="0.0.0.0")
     try:
-        ok = httpx.post(s.url + "/v1/chat/completions", json=chat(), timeout=30,
-                        headers={"Authorization": "Bearer s3cret-token"})
+        ok = httpx.post(
+            s.url + "/v1/chat/completions",
+            json=chat(),
+            timeout=30,
+            headers={"Authorization": "Bearer s3cret-token"},
+        )
         assert ok.status_code == 200
-        bad = httpx.post(s.url + "/v1/chat/completions", json=chat(), timeout=30,
-                         headers={"Authorization": f"Bearer {token}"})
+        bad = httpx.post(
+            s.url + "/v1/chat/completions",
+            json=chat(),
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert bad.status_code == 401
     finally:
         s.stop()
@@ -192,16 +237,26 @@ def _fake_run(run_id: str, tiny_model: Path, seed: int) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.manual_seed(seed)
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model),
-                           LoraConfig(r=4, target_modules=["q_proj", "v_proj"],
-                                      init_lora_weights=False))
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(tiny_model),
+        LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False),
+    )
     run = Path(os.environ["GA_HOME"]) / "models" / run_id
     model.save_pretrained(run / "adapter")
     AutoTokenizer.from_pretrained(tiny_model).save_pretrained(run / "adapter")
-    (run / "run.json").write_text(json.dumps({
-        "id": run_id, "base_model": str(tiny_model), "base_model_path": str(tiny_model),
-        "ledger_sha": "0" * 40, "recipe_name": "fake", "promoted": True,
-        "eval": {"after": {"pref_accuracy": None}}}))
+    (run / "run.json").write_text(
+        json.dumps(
+            {
+                "id": run_id,
+                "base_model": str(tiny_model),
+                "base_model_path": str(tiny_model),
+                "ledger_sha": "0" * 40,
+                "recipe_name": "fake",
+                "promoted": True,
+                "eval": {"after": {"pref_accuracy": None}},
+            }
+        )
+    )
 
 
 def test_hot_swap_follows_current_and_ask_uses_the_server(ga, ledger, tiny_model):
@@ -217,7 +272,9 @@ def test_hot_swap_follows_current_and_ask_uses_the_server(ga, ledger, tiny_model
         assert run_ga("models", "use", "r-20260101-000000-bbbb").returncode == 0
         second = httpx.post(s.url + "/v1/chat/completions", json=body, timeout=60).json()
         assert ids() == {"ga-personal", "r-20260101-000000-bbbb"}
-        assert first["choices"][0]["message"]["content"] != second["choices"][0]["message"]["content"]
+        assert (
+            first["choices"][0]["message"]["content"] != second["choices"][0]["message"]["content"]
+        )
         # ga ask finds the running server and uses it instead of loading a model
         served = httpx.get(s.url + "/health").json()["served"]
         r = run_ga("ask", "hello", "--max-tokens", "3", "--json")
@@ -235,26 +292,36 @@ def test_hot_swap_follows_current_and_ask_uses_the_server(ga, ledger, tiny_model
 def test_cors_only_when_allowed_and_stop_strings(ledger, tiny_model):
     s = Server("--model", str(tiny_model))
     try:
-        pre = httpx.options(s.url + "/v1/chat/completions", headers={
-            "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+        pre = httpx.options(
+            s.url + "/v1/chat/completions",
+            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+        )
         assert "access-control-allow-origin" not in pre.headers
-        full = httpx.post(s.url + "/v1/chat/completions", timeout=60,
-                          json=chat(max_tokens=12, temperature=0)).json()
+        full = httpx.post(
+            s.url + "/v1/chat/completions", timeout=60, json=chat(max_tokens=12, temperature=0)
+        ).json()
         text = full["choices"][0]["message"]["content"]
         cut = text.strip()[2:4] or text[:1]
-        stopped = httpx.post(s.url + "/v1/chat/completions", timeout=60,
-                             json=chat(max_tokens=12, temperature=0, stop=[cut])).json()
-        assert stopped["choices"][0]["message"]["content"] == text[:text.index(cut)]
+        stopped = httpx.post(
+            s.url + "/v1/chat/completions",
+            timeout=60,
+            json=chat(max_tokens=12, temperature=0, stop=[cut]),
+        ).json()
+        assert stopped["choices"][0]["message"]["content"] == text[: text.index(cut)]
         assert stopped["choices"][0]["finish_reason"] == "stop"
     finally:
         s.stop()
     s = Server("--model", str(tiny_model), "--allow-origin", "https://app.example")
     try:
-        pre = httpx.options(s.url + "/v1/chat/completions", headers={
-            "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+        pre = httpx.options(
+            s.url + "/v1/chat/completions",
+            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+        )
         assert pre.headers.get("access-control-allow-origin") == "https://app.example"
-        other = httpx.options(s.url + "/v1/chat/completions", headers={
-            "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        other = httpx.options(
+            s.url + "/v1/chat/completions",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
         assert other.headers.get("access-control-allow-origin") != "https://evil.example"
     finally:
         s.stop()
@@ -264,8 +331,11 @@ def test_cors_only_when_allowed_and_stop_strings(ledger, tiny_model):
 def test_prompt_beyond_the_context_window_is_refused_before_queueing(server):
     window = httpx.get(server.url + "/v1/models").json()["data"][0]["context_window"]
     huge = "lighthouse " * (window * 2)
-    r = httpx.post(server.url + "/v1/chat/completions", timeout=60,
-                   json=chat(messages=[{"role": "user", "content": huge}]))
+    r = httpx.post(
+        server.url + "/v1/chat/completions",
+        timeout=60,
+        json=chat(messages=[{"role": "user", "content": huge}]),
+    )
     assert r.status_code == 400
     err = r.json()["error"]
     assert err["code"] == "context_length_exceeded" and err["param"] == "messages"
@@ -274,8 +344,11 @@ def test_prompt_beyond_the_context_window_is_refused_before_queueing(server):
     assert r.status_code == 400 and "in the completion" in r.json()["error"]["message"]
     assert httpx.get(server.url + "/health").json()["served"] == 0  # nothing reached the worker
     far = "x" * 900_000  # refused without tokenizing 900 KB
-    r = httpx.post(server.url + "/v1/chat/completions", timeout=60,
-                   json=chat(messages=[{"role": "user", "content": far}]))
+    r = httpx.post(
+        server.url + "/v1/chat/completions",
+        timeout=60,
+        json=chat(messages=[{"role": "user", "content": far}]),
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "context_length_exceeded"
 
 
@@ -284,17 +357,30 @@ def test_malformed_fields_get_openai_shaped_400s(server):
         chat(messages=[{"role": "user", "content": [{"type": "text", "text": 5}]}]),
         chat(messages=[{"role": "user", "content": ["a", "b"]}]),
         chat(messages=[{"role": "user", "content": None}]),
-        chat(seed=2**70), chat(seed=-1), chat(seed=1.5),
-        chat(max_tokens=0), chat(max_tokens=True), chat(n=50), chat(n="2"),
-        chat(stop=[1, 2]), chat(stream="yes"), chat(top_p=0), chat(temperature=float("nan")),
+        chat(seed=2**70),
+        chat(seed=-1),
+        chat(seed=1.5),
+        chat(max_tokens=0),
+        chat(max_tokens=True),
+        chat(n=50),
+        chat(n="2"),
+        chat(stop=[1, 2]),
+        chat(stream="yes"),
+        chat(top_p=0),
+        chat(temperature=float("nan")),
     ]
     for body in bad:
-        r = httpx.post(server.url + "/v1/chat/completions", timeout=30,
-                       content=json.dumps(body).encode())
+        r = httpx.post(
+            server.url + "/v1/chat/completions", timeout=30, content=json.dumps(body).encode()
+        )
         assert r.status_code == 400, (body, r.text)
         assert r.json()["error"]["type"] == "invalid_request_error"
-    ok = chat(messages=[{"role": "user", "content": [{"type": "text", "text": "hi"}]}], n=1,
-              seed=7, max_tokens=2)
+    ok = chat(
+        messages=[{"role": "user", "content": [{"type": "text", "text": "hi"}]}],
+        n=1,
+        seed=7,
+        max_tokens=2,
+    )
     assert httpx.post(server.url + "/v1/chat/completions", json=ok, timeout=30).status_code == 200
 
 
@@ -304,8 +390,9 @@ def test_disconnect_stops_generation_counted_in_tokens(server):
     full = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=120).json()
     assert full["usage"]["completion_tokens"] == 600  # this prompt runs to the limit
     before = httpx.get(server.url + "/health").json()["generated_tokens"]
-    with httpx.stream("POST", server.url + "/v1/chat/completions",
-                      json={**body, "stream": True}, timeout=60) as r:
+    with httpx.stream(
+        "POST", server.url + "/v1/chat/completions", json={**body, "stream": True}, timeout=60
+    ) as r:
         for line in r.iter_lines():
             if line.startswith("data:") and '"content": "' in line and '""' not in line:
                 break  # got a token: hang up
@@ -319,8 +406,7 @@ def test_disconnect_stops_generation_counted_in_tokens(server):
     assert 0 < cancelled < 600
 
 
-def test_sigterm_stops_the_server_mid_generation_and_removes_discovery(ledger, tiny_model,
-                                                                       ga_home):
+def test_sigterm_stops_the_server_mid_generation_and_removes_discovery(ledger, tiny_model, ga_home):
     s = Server("--model", str(tiny_model), "--no-ledger-prompt")
     discovery = ga_home / "run" / "server.json"
     assert discovery.is_file()
@@ -341,8 +427,9 @@ def test_stale_discovery_file_is_ignored_and_removed(ledger, tiny_model, ga_home
     dead.wait()
     discovery = ga_home / "run" / "server.json"
     discovery.parent.mkdir(parents=True, exist_ok=True)
-    discovery.write_text(json.dumps({"url": "http://127.0.0.1:9/v1", "pid": dead.pid,
-                                     "token": None}))
+    discovery.write_text(
+        json.dumps({"url": "http://127.0.0.1:9/v1", "pid": dead.pid, "token": None})
+    )
     run_ga("config", "set", "model", str(tiny_model))
     r = run_ga("ask", "hi", "--max-tokens", "2")
     assert r.returncode == 0, r.stderr
@@ -363,19 +450,39 @@ def test_generated_request_bodies_get_200_or_an_openai_shaped_4xx(tiny_model):
     engine = Engine(lambda: Loaded(backend, ["ga-personal"], None), lambda: "fixed")
     engine.start()
     client = TestClient(create_app(engine, Settings(max_tokens_cap=4), lambda q, b: None))
-    scalar = st.one_of(st.none(), st.booleans(), st.integers(-2**80, 2**80),
-                       st.floats(allow_nan=False), st.text(max_size=20))
-    anything = st.recursive(scalar, lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-        max_leaves=8)
-    message = st.fixed_dictionaries({"role": st.sampled_from(["user", "system", "assistant",
-                                                              "tool", 5]),
-                                     "content": st.one_of(st.text(max_size=30), anything)})
+    scalar = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**80), 2**80),
+        st.floats(allow_nan=False),
+        st.text(max_size=20),
+    )
+    anything = st.recursive(
+        scalar,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+    message = st.fixed_dictionaries(
+        {
+            "role": st.sampled_from(["user", "system", "assistant", "tool", 5]),
+            "content": st.one_of(st.text(max_size=30), anything),
+        }
+    )
     body = st.fixed_dictionaries(
         {"model": st.sampled_from(["ga-personal", "other", 3])},
-        optional={"messages": st.one_of(st.lists(message, max_size=3), anything),
-                  "max_tokens": anything, "temperature": anything, "top_p": anything,
-                  "seed": anything, "n": anything, "stop": anything, "stream": st.booleans()})
+        optional={
+            "messages": st.one_of(st.lists(message, max_size=3), anything),
+            "max_tokens": anything,
+            "temperature": anything,
+            "top_p": anything,
+            "seed": anything,
+            "n": anything,
+            "stop": anything,
+            "stream": st.booleans(),
+        },
+    )
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.one_of(body, anything))

@@ -11,18 +11,26 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import GA, REPO, run_ga
 
 pytestmark = pytest.mark.slow
 
 
-GATE = ("{max_drift: 0.3, max_repetition_rise: 0.1, max_degenerate_rise: 0.15, "
-        "min_length_ratio: 0.2, max_length_ratio: 3.0}")
+GATE = (
+    "{max_drift: 0.3, max_repetition_rise: 0.1, max_degenerate_rise: 0.15, "
+    "min_length_ratio: 0.2, max_length_ratio: 3.0}"
+)
 
 
-def recipe(tmp_path: Path, tiny_model: Path, sft_steps: int = 12, lr: float = 0.01,
-           dpo: bool = True, name: str = "test-recipe", replay: int = 0) -> Path:
+def recipe(
+    tmp_path: Path,
+    tiny_model: Path,
+    sft_steps: int = 12,
+    lr: float = 0.01,
+    dpo: bool = True,
+    name: str = "test-recipe",
+    replay: int = 0,
+) -> Path:
     p = tmp_path / f"{name}.yaml"
     p.write_text(f"""# a test recipe
 base_model: {tiny_model}
@@ -41,13 +49,16 @@ gate: {GATE}
 @pytest.fixture
 def corrected(ga, ledger, tiny_model):
     ga("config", "set", "model", str(tiny_model))
-    for i, (p, bad, good) in enumerate([
+    for i, (p, bad, good) in enumerate(
+        [
             ("Summarise my week", "You had a week.", "Three wins, one slip, one plan."),
             ("Name a colour", "Blue.", "Ochre, like autumn leaves."),
             ("Greet me", "Hello user.", "Morning, Sam. Coffee first?"),
             ("Pick a number", "7.", "Forty-two, obviously."),
             ("Describe rain", "Water falls.", "Grey threads stitching the street."),
-            ("Plan lunch", "Eat food.", "Soup at noon, then a walk.")]):
+            ("Plan lunch", "Eat food.", "Soup at noon, then a walk."),
+        ]
+    ):
         ga("correct", "--prompt", p, "--rejected", bad, "--better", good, "--why", f"flat {i}")
     return ledger
 
@@ -60,8 +71,11 @@ def test_shipped_recipes_validate_and_bad_ones_list_every_problem(ga, ledger, tm
     copy = Path(out.stdout.strip())
     text = copy.read_text()
     assert text.startswith("# cpu-default")
-    copy.write_text(text.replace("r: 16", "r: sixteen").replace("scheduler: cosine",
-                    "scheduler: wobbly").replace("seed: 0", "seed: 0\ncolour: red"))
+    copy.write_text(
+        text.replace("r: 16", "r: sixteen")
+        .replace("scheduler: cosine", "scheduler: wobbly")
+        .replace("seed: 0", "seed: 0\ncolour: red")
+    )
     r = run_ga("train", "--recipe", str(copy))
     assert r.returncode == 1
     assert "`lora.r` has the wrong type" in r.stderr and "unknown key `colour`" in r.stderr
@@ -80,8 +94,17 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     assert (run_dir / "adapter" / "adapter_model.safetensors").is_file()
     assert (run_dir / "adapter" / "tokenizer.json").is_file()
     saved = json.loads((run_dir / "run.json").read_text())
-    for key in ("base_model", "ledger_sha", "dataset_hash", "recipe", "seed", "versions",
-                "durations", "metrics", "eval"):
+    for key in (
+        "base_model",
+        "ledger_sha",
+        "dataset_hash",
+        "recipe",
+        "seed",
+        "versions",
+        "durations",
+        "metrics",
+        "eval",
+    ):
         assert key in saved
     assert saved["ledger_sha"] == corrected.head()
     assert saved["metrics"]["sft"]["steps"] == 10 and saved["versions"]["unsloth"] != "missing"
@@ -90,8 +113,17 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     assert [m["id"] for m in listed] == [info["id"]] and listed[0]["current"]
     # the personal model answers a trained prompt differently from the base model
     personal = run_ga("ask", "Greet me", "--temperature", "0", "--max-tokens", "12", "--json")
-    base = run_ga("ask", "Greet me", "--temperature", "0", "--max-tokens", "12", "--json",
-                  "--model", str(embedded_dir))
+    base = run_ga(
+        "ask",
+        "Greet me",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "12",
+        "--json",
+        "--model",
+        str(embedded_dir),
+    )
     assert personal.returncode == 0 and base.returncode == 0, personal.stderr + base.stderr
     p, b = json.loads(personal.stdout), json.loads(base.stdout)
     assert p["model"] == f"SmolLM2-135M-Instruct+{info['id']}"
@@ -107,10 +139,19 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     assert e["retention"]["probes"] >= 50 and e["retention"]["examples"] is None
     assert e["gate"]["limits"] == saved["recipe"]["gate"]
     pairs = tmp_path / "pairs.jsonl"
-    pairs.write_text(json.dumps({"prompt": "Greet me", "chosen": "Morning, Sam. Coffee first?",
-                                 "rejected": "Hello user."}) + "\n")
-    ev2 = json.loads(run_ga("eval", "--pairs", str(pairs), "--json", "--no-retention",
-                            timeout=300).stdout)
+    pairs.write_text(
+        json.dumps(
+            {
+                "prompt": "Greet me",
+                "chosen": "Morning, Sam. Coffee first?",
+                "rejected": "Hello user.",
+            }
+        )
+        + "\n"
+    )
+    ev2 = json.loads(
+        run_ga("eval", "--pairs", str(pairs), "--json", "--no-retention", timeout=300).stdout
+    )
     assert ev2["pairs"] == 1 and ev2["pref_accuracy"] in (0.0, 1.0) and "retention" not in ev2
     # models use / rollback / rm
     assert run_ga("models", "rm", info["id"]).returncode == 1  # current: refused
@@ -141,11 +182,16 @@ def _wait_for(pattern: str, proc: subprocess.Popen, timeout: float = 300) -> Non
     pytest.fail(f"{pattern} never appeared")
 
 
-def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(ga, corrected,
-                                                                      tiny_model, tmp_path):
+def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(
+    ga, corrected, tiny_model, tmp_path
+):
     rec = recipe(tmp_path, tiny_model, sft_steps=40, lr=0.001, dpo=False)
-    proc = subprocess.Popen([*GA, "train", "--recipe", str(rec)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*GA, "train", "--recipe", str(rec)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     _wait_for("*/sft/checkpoint-10", proc)
     os.kill(proc.pid, signal.SIGINT)  # Ctrl-C
     _, err = proc.communicate(timeout=120)
@@ -154,8 +200,9 @@ def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(ga, correc
     assert "ga train --resume" in err.decode()
     assert json.loads(run_ga("models", "list", "--json").stdout) == []
     # resume, then kill it hard mid-way: still nothing half-made in the registry
-    proc = subprocess.Popen([*GA, "train", "--resume"], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*GA, "train", "--resume"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     _wait_for("*/sft/checkpoint-20", proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -183,8 +230,9 @@ def test_promotion_rule():
     assert not ok and "1 previously fixed correction(s) regressed: b" in why
 
 
-def _kill_when(pattern: str, proc: subprocess.Popen, then: float = 0.0,
-               holds: str | None = None) -> Path:
+def _kill_when(
+    pattern: str, proc: subprocess.Popen, then: float = 0.0, holds: str | None = None
+) -> Path:
     """SIGKILL `proc` as soon as a file matching `pattern` (under models/.work) appears
     (and, with `holds`, contains that text)."""
     work = Path(os.environ["GA_HOME"]) / "models" / ".work"
@@ -206,11 +254,15 @@ def test_kill_in_every_stage_then_resume_to_a_promoted_run(ga, corrected, tiny_m
     """kill -9 during SFT, during DPO and during evaluation; each time --resume goes on from
     where it was, and the last one finishes with a run in the registry."""
     rec = tmp_path / "kill.yaml"
-    rec.write_text(recipe(tmp_path, tiny_model, sft_steps=30, lr=0.001).read_text()
-                   .replace("max_steps: 2,", "max_steps: 20,"))
-    listed = lambda: json.loads(run_ga("models", "list", "--json").stdout)  # noqa: E731
-    start = lambda *a: subprocess.Popen([*GA, "train", *a], cwd=REPO,  # noqa: E731
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    rec.write_text(
+        recipe(tmp_path, tiny_model, sft_steps=30, lr=0.001)
+        .read_text()
+        .replace("max_steps: 2,", "max_steps: 20,")
+    )
+    listed = lambda: json.loads(run_ga("models", "list", "--json").stdout)
+    start = lambda *a: subprocess.Popen(
+        [*GA, "train", *a], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     _kill_when("*/sft/checkpoint-10/trainer_state.json", start("--recipe", str(rec)))
     assert listed() == []
     ckpt = _kill_when("*/dpo/checkpoint-10/trainer_state.json", start("--resume"))
@@ -229,26 +281,39 @@ def test_kill_in_every_stage_then_resume_to_a_promoted_run(ga, corrected, tiny_m
     assert run_ga("train", "--resume").returncode == 1  # nothing left to resume
 
 
-def test_preference_training_moves_towards_chosen_not_rejected(ga, corrected, tiny_model,
-                                                               tmp_path):
+def test_preference_training_moves_towards_chosen_not_rejected(ga, corrected, tiny_model, tmp_path):
     """DPO on the dataset's pairs must raise chosen over rejected: a swap of the two anywhere
     between the ledger and TRL (records, data.pref_rows) makes this fail."""
     from ga_cli.models.local import LocalBackend
     from ga_cli.training import data
 
     out = Path(json.loads(ga("build", "--json", "--injection-ratio", "0").stdout)["out"])
-    proc = subprocess.run([sys.executable, str(REPO / "tests" / "helpers" / "dpo_only.py"),
-                           str(tiny_model), str(out), str(tmp_path)], capture_output=True,
-                          text=True, cwd=REPO, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tests" / "helpers" / "dpo_only.py"),
+            str(tiny_model),
+            str(out),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     pairs = data.eval_pairs(data.read_jsonl(out / "prefs.jsonl"))
     assert len(pairs) >= 4
 
     def margin(backend) -> float:
-        mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
-        return mean([mean(backend.answer_logprobs(p["messages"], p["chosen"]))
-                     - mean(backend.answer_logprobs(p["messages"], p["rejected"]))
-                     for p in pairs])
+        mean = lambda xs: sum(xs) / len(xs)
+        return mean(
+            [
+                mean(backend.answer_logprobs(p["messages"], p["chosen"]))
+                - mean(backend.answer_logprobs(p["messages"], p["rejected"]))
+                for p in pairs
+            ]
+        )
 
     before = margin(LocalBackend(tiny_model))
     after = margin(LocalBackend(tiny_model, tmp_path / "adapter"))

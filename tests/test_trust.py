@@ -11,78 +11,153 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_ga
 
 TOPIC = "Tell me about the lighthouse keeper"
 
 # (relative path, text, marker, why it must not shape the model)
 UNTRUSTED = [
-    ("values/bad-status.md", "---\nid: v-0000000a\ncreated: '2026-01-01T00:00:00Z'\n"
-     "status: Retired\nprovenance: principal\n---\nMARKER-BAD-STATUS lighthouse keeper\n",
-     "MARKER-BAD-STATUS", "invalid status (capital R)"),
-    ("values/retired.md", "---\nid: v-0000000b\ncreated: '2026-01-01T00:00:00Z'\n"
-     "status: retired\nprovenance: principal\n---\nMARKER-RETIRED lighthouse keeper\n",
-     "MARKER-RETIRED", "retired"),
-    ("values/pending.md", "---\nid: v-0000000c\ncreated: '2026-01-01T00:00:00Z'\n"
-     "status: pending\nprovenance: stdin\n---\nMARKER-PENDING lighthouse keeper\n",
-     "MARKER-PENDING", "pending"),
-    ("values/bad-provenance.md", "---\nid: v-0000000d\ncreated: '2026-01-01T00:00:00Z'\n"
-     "status: active\nprovenance: admin\n---\nMARKER-BAD-PROVENANCE lighthouse keeper\n",
-     "MARKER-BAD-PROVENANCE", "invalid provenance"),
-    ("values/stdin-unapproved.md", "---\nid: v-0000000e\ncreated: '2026-01-01T00:00:00Z'\n"
-     "status: active\nprovenance: stdin\n---\nMARKER-STDIN-ACTIVE lighthouse keeper\n",
-     "MARKER-STDIN-ACTIVE", "piped in, active but never approved"),
-    ("values/wrong-type.md", "---\nid: v-0000000f\ncreated: '2026-01-01T00:00:00Z'\n"
-     "status: active\nprovenance: principal\npriority: high\n---\n"
-     "MARKER-WRONG-TYPE lighthouse keeper\n", "MARKER-WRONG-TYPE", "priority is not a number"),
-    ("values/bool-priority.md", "---\nid: v-00000010\ncreated: '2026-01-01T00:00:00Z'\n"
-     "status: active\nprovenance: principal\npriority: yes\n---\n"
-     "MARKER-BOOL-PRIORITY lighthouse keeper\n", "MARKER-BOOL-PRIORITY", "priority is a boolean"),
-    ("values/bad-id.md", "---\nid: value-one\ncreated: '2026-01-01T00:00:00Z'\n"
-     "status: active\nprovenance: principal\n---\nMARKER-BAD-ID lighthouse keeper\n",
-     "MARKER-BAD-ID", "malformed id"),
-    ("values/missing-status.md", "---\nid: v-00000011\ncreated: '2026-01-01T00:00:00Z'\n"
-     "provenance: principal\n---\nMARKER-MISSING-STATUS lighthouse keeper\n",
-     "MARKER-MISSING-STATUS", "missing status"),
-    ("corrections/2026/01/missing-chosen.yaml",
-     "id: c-00000012\ncreated: '2026-01-01T00:00:00Z'\nstatus: active\nprovenance: principal\n"
-     f"prompt: {TOPIC} (MARKER-MISSING-CHOSEN)\nrejected: MARKER-MISSING-CHOSEN-R\n",
-     "MARKER-MISSING-CHOSEN", "missing chosen"),
-    ("corrections/2026/01/list-prompt.yaml",
-     "id: c-00000013\ncreated: '2026-01-01T00:00:00Z'\nstatus: active\nprovenance: principal\n"
-     f"prompt: [{TOPIC}]\nrejected: MARKER-LIST-PROMPT-R\nchosen: MARKER-LIST-PROMPT-C\n",
-     "MARKER-LIST-PROMPT", "prompt is a list"),
-    ("corrections/2026/01/bad-created.yaml",
-     "id: c-00000014\ncreated: yesterday\nstatus: active\nprovenance: principal\n"
-     f"prompt: {TOPIC} again\nrejected: MARKER-BAD-CREATED-R\nchosen: MARKER-BAD-CREATED-C\n",
-     "MARKER-BAD-CREATED", "created is not a time"),
-    ("derived/2026/01/teacher.yaml",
-     "id: d-00000015\ncreated: '2026-01-01T00:00:00Z'\nstatus: active\nprovenance: teacher\n"
-     f"source: c-00000099\ntype: paraphrase\nprompt: {TOPIC} please\n"
-     "chosen: MARKER-TEACHER-C\nrejected: MARKER-TEACHER-R\n",
-     "MARKER-TEACHER", "teacher entry without approval"),
-    ("examples/empty-tags.md", "---\nid: e-00000016\ncreated: '2026-01-01T00:00:00Z'\n"
-     f"status: active\nprovenance: principal\nprompt: {TOPIC}\ntags: lighthouse\n---\n"
-     "MARKER-TAGS-NOT-LIST\n", "MARKER-TAGS-NOT-LIST", "tags is not a list"),
+    (
+        "values/bad-status.md",
+        "---\nid: v-0000000a\ncreated: '2026-01-01T00:00:00Z'\n"
+        "status: Retired\nprovenance: principal\n---\nMARKER-BAD-STATUS lighthouse keeper\n",
+        "MARKER-BAD-STATUS",
+        "invalid status (capital R)",
+    ),
+    (
+        "values/retired.md",
+        "---\nid: v-0000000b\ncreated: '2026-01-01T00:00:00Z'\n"
+        "status: retired\nprovenance: principal\n---\nMARKER-RETIRED lighthouse keeper\n",
+        "MARKER-RETIRED",
+        "retired",
+    ),
+    (
+        "values/pending.md",
+        "---\nid: v-0000000c\ncreated: '2026-01-01T00:00:00Z'\n"
+        "status: pending\nprovenance: stdin\n---\nMARKER-PENDING lighthouse keeper\n",
+        "MARKER-PENDING",
+        "pending",
+    ),
+    (
+        "values/bad-provenance.md",
+        "---\nid: v-0000000d\ncreated: '2026-01-01T00:00:00Z'\n"
+        "status: active\nprovenance: admin\n---\nMARKER-BAD-PROVENANCE lighthouse keeper\n",
+        "MARKER-BAD-PROVENANCE",
+        "invalid provenance",
+    ),
+    (
+        "values/stdin-unapproved.md",
+        "---\nid: v-0000000e\ncreated: '2026-01-01T00:00:00Z'\n"
+        "status: active\nprovenance: stdin\n---\nMARKER-STDIN-ACTIVE lighthouse keeper\n",
+        "MARKER-STDIN-ACTIVE",
+        "piped in, active but never approved",
+    ),
+    (
+        "values/wrong-type.md",
+        "---\nid: v-0000000f\ncreated: '2026-01-01T00:00:00Z'\n"
+        "status: active\nprovenance: principal\npriority: high\n---\n"
+        "MARKER-WRONG-TYPE lighthouse keeper\n",
+        "MARKER-WRONG-TYPE",
+        "priority is not a number",
+    ),
+    (
+        "values/bool-priority.md",
+        "---\nid: v-00000010\ncreated: '2026-01-01T00:00:00Z'\n"
+        "status: active\nprovenance: principal\npriority: yes\n---\n"
+        "MARKER-BOOL-PRIORITY lighthouse keeper\n",
+        "MARKER-BOOL-PRIORITY",
+        "priority is a boolean",
+    ),
+    (
+        "values/bad-id.md",
+        "---\nid: value-one\ncreated: '2026-01-01T00:00:00Z'\n"
+        "status: active\nprovenance: principal\n---\nMARKER-BAD-ID lighthouse keeper\n",
+        "MARKER-BAD-ID",
+        "malformed id",
+    ),
+    (
+        "values/missing-status.md",
+        "---\nid: v-00000011\ncreated: '2026-01-01T00:00:00Z'\n"
+        "provenance: principal\n---\nMARKER-MISSING-STATUS lighthouse keeper\n",
+        "MARKER-MISSING-STATUS",
+        "missing status",
+    ),
+    (
+        "corrections/2026/01/missing-chosen.yaml",
+        "id: c-00000012\ncreated: '2026-01-01T00:00:00Z'\nstatus: active\nprovenance: principal\n"
+        f"prompt: {TOPIC} (MARKER-MISSING-CHOSEN)\nrejected: MARKER-MISSING-CHOSEN-R\n",
+        "MARKER-MISSING-CHOSEN",
+        "missing chosen",
+    ),
+    (
+        "corrections/2026/01/list-prompt.yaml",
+        "id: c-00000013\ncreated: '2026-01-01T00:00:00Z'\nstatus: active\nprovenance: principal\n"
+        f"prompt: [{TOPIC}]\nrejected: MARKER-LIST-PROMPT-R\nchosen: MARKER-LIST-PROMPT-C\n",
+        "MARKER-LIST-PROMPT",
+        "prompt is a list",
+    ),
+    (
+        "corrections/2026/01/bad-created.yaml",
+        "id: c-00000014\ncreated: yesterday\nstatus: active\nprovenance: principal\n"
+        f"prompt: {TOPIC} again\nrejected: MARKER-BAD-CREATED-R\nchosen: MARKER-BAD-CREATED-C\n",
+        "MARKER-BAD-CREATED",
+        "created is not a time",
+    ),
+    (
+        "derived/2026/01/teacher.yaml",
+        "id: d-00000015\ncreated: '2026-01-01T00:00:00Z'\nstatus: active\nprovenance: teacher\n"
+        f"source: c-00000099\ntype: paraphrase\nprompt: {TOPIC} please\n"
+        "chosen: MARKER-TEACHER-C\nrejected: MARKER-TEACHER-R\n",
+        "MARKER-TEACHER",
+        "teacher entry without approval",
+    ),
+    (
+        "examples/empty-tags.md",
+        "---\nid: e-00000016\ncreated: '2026-01-01T00:00:00Z'\n"
+        f"status: active\nprovenance: principal\nprompt: {TOPIC}\ntags: lighthouse\n---\n"
+        "MARKER-TAGS-NOT-LIST\n",
+        "MARKER-TAGS-NOT-LIST",
+        "tags is not a list",
+    ),
 ]
 TRUSTED = [
-    ("values/approved-stdin.md", "---\nid: v-00000017\ncreated: '2026-01-01T00:00:00Z'\n"
-     "status: active\nprovenance: stdin\napproved: '2026-01-02T00:00:00Z'\n---\n"
-     "MARKER-APPROVED lighthouse keeper\n", "MARKER-APPROVED"),
+    (
+        "values/approved-stdin.md",
+        "---\nid: v-00000017\ncreated: '2026-01-01T00:00:00Z'\n"
+        "status: active\nprovenance: stdin\napproved: '2026-01-02T00:00:00Z'\n---\n"
+        "MARKER-APPROVED lighthouse keeper\n",
+        "MARKER-APPROVED",
+    ),
 ]
-INVALID_PATHS = ["values/bad-status.md", "values/bad-provenance.md", "values/wrong-type.md",
-                 "values/bool-priority.md", "values/bad-id.md", "values/missing-status.md",
-                 "corrections/2026/01/missing-chosen.yaml", "corrections/2026/01/list-prompt.yaml",
-                 "corrections/2026/01/bad-created.yaml", "examples/empty-tags.md"]
+INVALID_PATHS = [
+    "values/bad-status.md",
+    "values/bad-provenance.md",
+    "values/wrong-type.md",
+    "values/bool-priority.md",
+    "values/bad-id.md",
+    "values/missing-status.md",
+    "corrections/2026/01/missing-chosen.yaml",
+    "corrections/2026/01/list-prompt.yaml",
+    "corrections/2026/01/bad-created.yaml",
+    "examples/empty-tags.md",
+]
 
 
 @pytest.fixture
 def hostile(ga, ledger, tiny_model):
     ga("config", "set", "model", str(tiny_model))
     ga("values", "add", "MARKER-TRUSTED-VALUE lighthouse keeper")
-    ga("correct", "--prompt", TOPIC, "--rejected", "MARKER-OK-R", "--better", "MARKER-OK-C",
-       "--why", "flat")
+    ga(
+        "correct",
+        "--prompt",
+        TOPIC,
+        "--rejected",
+        "MARKER-OK-R",
+        "--better",
+        "MARKER-OK-C",
+        "--why",
+        "flat",
+    )
     for rel, text, *_ in UNTRUSTED + TRUSTED:
         path = ledger.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,8 +172,13 @@ def test_doctor_names_every_invalid_file(ga, hostile):
     assert r.exit_code == 1
     for rel in INVALID_PATHS:
         assert f"{rel}:" in r.stdout + r.stderr, rel
-    for rel in ("values/retired.md", "values/pending.md", "values/approved-stdin.md",
-                "values/stdin-unapproved.md", "derived/2026/01/teacher.yaml"):
+    for rel in (
+        "values/retired.md",
+        "values/pending.md",
+        "values/approved-stdin.md",
+        "values/stdin-unapproved.md",
+        "derived/2026/01/teacher.yaml",
+    ):
         assert rel not in r.stdout + r.stderr  # valid files: untrusted is not invalid
 
 
@@ -173,11 +253,32 @@ def test_pairs_are_scored_under_the_messages_chat_sends(ga, ledger, tiny_model):
 
     ga("config", "set", "model", str(tiny_model))
     ga("values", "add", "Answer like a lighthouse keeper.", "--priority", "1")
-    words = ["amber", "birch", "cedar", "dune", "ember", "fjord", "glacier", "harbor", "iris",
-             "juniper", "kelp", "lagoon"]
+    words = [
+        "amber",
+        "birch",
+        "cedar",
+        "dune",
+        "ember",
+        "fjord",
+        "glacier",
+        "harbor",
+        "iris",
+        "juniper",
+        "kelp",
+        "lagoon",
+    ]
     for i, w in enumerate(words):  # one distinct word each: its own correction ranks first
-        ga("correct", "--prompt", f"How do I trim the {w} lamp wick?", "--rejected",
-           f"No idea {i}.", "--better", f"Cut the {w} wick square.", "--why", "vague")
+        ga(
+            "correct",
+            "--prompt",
+            f"How do I trim the {w} lamp wick?",
+            "--rejected",
+            f"No idea {i}.",
+            "--better",
+            f"Cut the {w} wick square.",
+            "--why",
+            "vague",
+        )
     out = Path(json.loads(ga("build", "--json").stdout)["out"])
     held = set(json.loads((out / "manifest.json").read_text())["heldout_ids"])
     assert held

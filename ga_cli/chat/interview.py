@@ -38,8 +38,12 @@ def knowledge(ledger: Ledger) -> Counter:
 
 def plan(ledger: Ledger, limit: int) -> list[tuple[str, str]]:
     """Up to `limit` (category, question) pairs: least-known categories first, unasked first."""
-    asked = {str(qa.get("question")) for e in ledger.entries("interview")
-             for qa in (e.meta.get("answers") or []) if isinstance(qa, dict)}
+    asked = {
+        str(qa.get("question"))
+        for e in ledger.entries("interview")
+        for qa in (e.meta.get("answers") or [])
+        if isinstance(qa, dict)
+    }
     known = knowledge(ledger)
     order = sorted(bank(), key=lambda c: (known[c], list(bank()).index(c)))
     queues = {c: [q for q in bank()[c] if q not in asked] for c in order}
@@ -55,11 +59,16 @@ def follow_up(backend: Any, question: str, answer: str) -> str | None:
     """One follow-up question proposed by the model, or None if it proposes nothing usable."""
     from ga_cli.models.base import GenerationParams
 
-    prompt = (f"I asked a person: \"{question}\"\nThey answered: \"{answer}\"\n"
-              f"Write ONE short follow-up question that would help me understand them better. "
-              f"Reply with the question only.")
-    text = "".join(backend.stream([{"role": "user", "content": prompt}],
-                                  GenerationParams(temperature=0.3, max_tokens=60))).strip()
+    prompt = (
+        f'I asked a person: "{question}"\nThey answered: "{answer}"\n'
+        f"Write ONE short follow-up question that would help me understand them better. "
+        f"Reply with the question only."
+    )
+    text = "".join(
+        backend.stream(
+            [{"role": "user", "content": prompt}], GenerationParams(temperature=0.3, max_tokens=60)
+        )
+    ).strip()
     line = text.splitlines()[0].strip().strip('"') if text else ""
     return line if line.endswith("?") and 8 < len(line) < 200 else None
 
@@ -67,10 +76,18 @@ def follow_up(backend: Any, question: str, answer: str) -> str | None:
 def save(ledger: Ledger, answers: list[dict[str, str]]) -> E.Entry:
     from ga_cli.ledger import yamlio
 
-    entry = E.new_entry("interview", {"answers": [
-        {k: yamlio.literal(v) if isinstance(v, str) else v for k, v in a.items()}
-        for a in answers]})
+    entry = E.new_entry(
+        "interview",
+        {
+            "answers": [
+                {k: yamlio.literal(v) if isinstance(v, str) else v for k, v in a.items()}
+                for a in answers
+            ]
+        },
+    )
     cats = sorted({a["category"] for a in answers})
-    ledger.change(f"interview: {len(answers)} answer(s) about {', '.join(cats)}.",
-                  {entry.path: entry.render()})
+    ledger.change(
+        f"interview: {len(answers)} answer(s) about {', '.join(cats)}.",
+        {entry.path: entry.render()},
+    )
     return entry

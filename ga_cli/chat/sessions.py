@@ -6,7 +6,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ def sessions_dir() -> Path:
 
 
 def new_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
 @dataclass
@@ -31,14 +31,14 @@ class Session:
     path: Path
 
     @classmethod
-    def create(cls, kind: str, model: str) -> "Session":
+    def create(cls, kind: str, model: str) -> Session:
         sid = new_id()
         s = cls(sid, sessions_dir() / f"{sid}.jsonl")
         s._append({"type": "session", "id": sid, "kind": kind, "model": model, "time": _now()})
         return s
 
     @classmethod
-    def open(cls, sid: str) -> "Session":
+    def open(cls, sid: str) -> Session:
         matches = sorted(sessions_dir().glob(f"{sid}*.jsonl"))
         if not matches:
             raise GaError(f"no session `{sid}`", "list sessions with `ga history`")
@@ -47,10 +47,10 @@ class Session:
         return cls(matches[0].stem, matches[0])
 
     @classmethod
-    def latest(cls) -> "Session":
+    def latest(cls) -> Session:
         found = sorted(sessions_dir().glob("*.jsonl"))
         if not found:
-            raise GaError("there is no conversation yet", "ask something first: ga ask \"...\"")
+            raise GaError("there is no conversation yet", 'ask something first: ga ask "..."')
         return cls(found[-1].stem, found[-1])
 
     def _append(self, record: dict[str, Any]) -> None:
@@ -74,22 +74,45 @@ class Session:
     def turns(self) -> list[dict[str, Any]]:
         return [r for r in self.records() if r.get("type") == "turn"]
 
-    def log_turn(self, prompt: str, answer: str, model: str, usage: dict[str, Any],
-                 data: str | None = None, system: str | None = None,
-                 interrupted: bool = False) -> int:
+    def log_turn(
+        self,
+        prompt: str,
+        answer: str,
+        model: str,
+        usage: dict[str, Any],
+        data: str | None = None,
+        system: str | None = None,
+        interrupted: bool = False,
+    ) -> int:
         turn = len(self.turns()) + 1
-        self._append({"type": "turn", "turn": turn, "time": _now(), "model": model,
-                      "prompt": prompt, "data": data, "answer": answer, "usage": usage,
-                      "system": system, "interrupted": interrupted})
+        self._append(
+            {
+                "type": "turn",
+                "turn": turn,
+                "time": _now(),
+                "model": model,
+                "prompt": prompt,
+                "data": data,
+                "answer": answer,
+                "usage": usage,
+                "system": system,
+                "interrupted": interrupted,
+            }
+        )
         return turn
 
     def summary(self) -> dict[str, Any]:
         records = self.records()
         head = records[0] if records else {}
         turns = [r for r in records if r.get("type") == "turn"]
-        return {"id": self.id, "kind": head.get("kind"), "model": head.get("model"),
-                "time": head.get("time"), "turns": len(turns),
-                "first_prompt": turns[0]["prompt"] if turns else ""}
+        return {
+            "id": self.id,
+            "kind": head.get("kind"),
+            "model": head.get("model"),
+            "time": head.get("time"),
+            "turns": len(turns),
+            "first_prompt": turns[0]["prompt"] if turns else "",
+        }
 
 
 def all_sessions() -> list[Session]:
@@ -108,4 +131,4 @@ def _redacted(value: Any) -> Any:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

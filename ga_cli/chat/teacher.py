@@ -31,54 +31,86 @@ What they said was wrong: {why}
 
 Reply with JSON only, in this shape:
 {{"lessons": ["a general rule the person would agree with", "..."],
-  "examples": [{{"prompt": "a new, different question", "answer": "an answer that follows the lessons"}}]}}
+  "examples": [{{"prompt": "a new, different question",
+                "answer": "an answer that follows the lessons"}}]}}
 Give 1 to 3 lessons and {n} examples."""
 
 
 def _extract_json(text: str) -> dict[str, Any]:
     fenced = re.search(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.S)
-    candidate = fenced.group(1) if fenced else text[text.find("{"): text.rfind("}") + 1]
+    candidate = fenced.group(1) if fenced else text[text.find("{") : text.rfind("}") + 1]
     try:
         data = json.loads(candidate)
     except (json.JSONDecodeError, ValueError) as exc:
-        raise GaError("the teacher did not answer with the JSON it was asked for",
-                      "try another teacher model (teacher: in .ga/config.yaml)") from exc
+        raise GaError(
+            "the teacher did not answer with the JSON it was asked for",
+            "try another teacher model (teacher: in .ga/config.yaml)",
+        ) from exc
     if not isinstance(data, dict):
         raise GaError("the teacher's JSON was not an object")
     return data
 
 
-def propose(ledger: Ledger, correction: E.Entry, teacher: str, api_base: str | None = None,
-            n_examples: int = 4) -> list[E.Entry]:
+def propose(
+    ledger: Ledger,
+    correction: E.Entry,
+    teacher: str,
+    api_base: str | None = None,
+    n_examples: int = 4,
+) -> list[E.Entry]:
     """Ask the teacher, store its proposals as pending derived entries in one commit."""
     from ga_cli import models
 
     backend = models.load(teacher, api_base=api_base)
     meta = correction.meta
-    prompt = INSTRUCTIONS.format(prompt=meta.get("prompt"), rejected=meta.get("rejected"),
-                                 chosen=meta.get("chosen"), why=meta.get("why") or "(not said)",
-                                 n=n_examples)
+    prompt = INSTRUCTIONS.format(
+        prompt=meta.get("prompt"),
+        rejected=meta.get("rejected"),
+        chosen=meta.get("chosen"),
+        why=meta.get("why") or "(not said)",
+        n=n_examples,
+    )
     messages = [{"role": "user", "content": prompt}]
     text = "".join(backend.stream(messages, GenerationParams(temperature=0.2, max_tokens=1024)))
     data = _extract_json(text)
     proposals: list[E.Entry] = []
     for lesson in data.get("lessons") or []:
         if isinstance(lesson, str) and lesson.strip():
-            proposals.append(E.new_entry("derived", {"type": "lesson", "source": correction.id,
-                                                     "lesson": lesson.strip()},
-                                         provenance="teacher", status="pending"))
+            proposals.append(
+                E.new_entry(
+                    "derived",
+                    {"type": "lesson", "source": correction.id, "lesson": lesson.strip()},
+                    provenance="teacher",
+                    status="pending",
+                )
+            )
     for ex in (data.get("examples") or [])[: max(n_examples, 5)]:
-        if isinstance(ex, dict) and str(ex.get("prompt", "")).strip() and \
-                str(ex.get("answer", "")).strip():
-            proposals.append(E.new_entry("derived", {"type": "example", "source": correction.id,
-                                                     "prompt": str(ex["prompt"]).strip(),
-                                                     "chosen": str(ex["answer"]).strip()},
-                                         provenance="teacher", status="pending"))
+        if (
+            isinstance(ex, dict)
+            and str(ex.get("prompt", "")).strip()
+            and str(ex.get("answer", "")).strip()
+        ):
+            proposals.append(
+                E.new_entry(
+                    "derived",
+                    {
+                        "type": "example",
+                        "source": correction.id,
+                        "prompt": str(ex["prompt"]).strip(),
+                        "chosen": str(ex["answer"]).strip(),
+                    },
+                    provenance="teacher",
+                    status="pending",
+                )
+            )
     if not proposals:
         raise GaError("the teacher proposed nothing usable")
     _unique_paths(proposals)
-    ledger.change(f"derive: {len(proposals)} pending proposal(s) from correction {correction.id} "
-                  f"by teacher {teacher}.", {p.path: p.render() for p in proposals})
+    ledger.change(
+        f"derive: {len(proposals)} pending proposal(s) from correction {correction.id} "
+        f"by teacher {teacher}.",
+        {p.path: p.render() for p in proposals},
+    )
     return proposals
 
 
@@ -100,14 +132,18 @@ def approve(ledger: Ledger, entry: E.Entry, edited: dict[str, Any] | None = None
         entry.meta[key] = value
     entry.meta["status"] = "active"
     entry.meta["approved"] = E.now_iso()
-    ledger.change(f"review: approve {entry.kind.name} {entry.id}: {entry.summary()[:60]}",
-                  {entry.path: entry.render()})
+    ledger.change(
+        f"review: approve {entry.kind.name} {entry.id}: {entry.summary()[:60]}",
+        {entry.path: entry.render()},
+    )
     return entry
 
 
 def reject(ledger: Ledger, entry: E.Entry) -> E.Entry:
     entry.meta["status"] = "retired"
     entry.meta["rejected_at"] = E.now_iso()
-    ledger.change(f"review: reject {entry.kind.name} {entry.id}: {entry.summary()[:60]}",
-                  {entry.path: entry.render()})
+    ledger.change(
+        f"review: reject {entry.kind.name} {entry.id}: {entry.summary()[:60]}",
+        {entry.path: entry.render()},
+    )
     return entry

@@ -29,12 +29,14 @@ class GaGroup(TyperGroup):
             output.error(exc.message, exc.hint)
         except KeyboardInterrupt:
             output.error("interrupted")
-            raise typer.Exit(130)
+            raise typer.Exit(130) from None
         except BrokenPipeError:
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         except Exception as exc:  # the last line of defence: one line, not a traceback
-            output.error(f"unexpected {type(exc).__name__}: {exc}",
-                         "run again with GA_DEBUG=1 to see the traceback, and report it")
+            output.error(
+                f"unexpected {type(exc).__name__}: {exc}",
+                "run again with GA_DEBUG=1 to see the traceback, and report it",
+            )
         raise typer.Exit(1)
 
     def list_commands(self, ctx: Any) -> list[str]:
@@ -43,20 +45,49 @@ class GaGroup(TyperGroup):
         return sorted(self.commands, key=lambda n: rank.get(n, len(ORDER)))
 
 
-ORDER = ["init", "chat", "ask", "correct", "values", "example", "interview", "review", "status",
-         "log", "show", "doctor", "sync", "build", "dataset", "train", "eval", "models", "export",
-         "serve", "prompt", "history", "config", "ledger"]
+ORDER = [
+    "init",
+    "chat",
+    "ask",
+    "correct",
+    "values",
+    "example",
+    "interview",
+    "review",
+    "status",
+    "log",
+    "show",
+    "doctor",
+    "sync",
+    "build",
+    "dataset",
+    "train",
+    "eval",
+    "models",
+    "export",
+    "serve",
+    "prompt",
+    "history",
+    "config",
+    "ledger",
+]
 
 
 def new_app(**kwargs: Any) -> typer.Typer:
     kwargs.setdefault("no_args_is_help", True)
-    return typer.Typer(cls=GaGroup, pretty_exceptions_enable=False,
-                       context_settings={"help_option_names": ["-h", "--help"]},
-                       rich_markup_mode=None, **kwargs)
+    return typer.Typer(
+        cls=GaGroup,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None,
+        **kwargs,
+    )
 
 
-app = new_app(help="ga: your guardian angel. It learns your values, corrections and examples, "
-                   "keeps them in a private git ledger, and trains a personal model on them.")
+app = new_app(
+    help="ga: your guardian angel. It learns your values, corrections and examples, "
+    "keeps them in a private git ledger, and trains a personal model on them."
+)
 
 
 def _register() -> None:

@@ -6,14 +6,21 @@ from typing import Any, Optional
 
 from ga_cli.cli import output
 
-TEMPLATE = """# Correct this answer. Fill in `better:` (what you wanted) and `why:` (what was wrong).
+TEMPLATE = """# Correct this answer. Fill in `better:` (what you wanted), `why:` (what was wrong).
 # Leave `better:` empty to abort; nothing is written then. Lines starting with # are ignored.
 """
 
 
-def correct_exchange(ledger: Any, prompt: str, rejected: str, better: Optional[str],
-                     why: Optional[str], session: Optional[str] = None,
-                     turn: Optional[int] = None, model: Optional[str] = None) -> Any:
+def correct_exchange(
+    ledger: Any,
+    prompt: str,
+    rejected: str,
+    better: Optional[str],
+    why: Optional[str],
+    session: Optional[str] = None,
+    turn: Optional[int] = None,
+    model: Optional[str] = None,
+) -> Any:
     """Record a correction of one exchange; with no `better`, ask for it in $EDITOR."""
     from ga_cli.cli import editor
     from ga_cli.errors import GaError
@@ -35,16 +42,25 @@ def correct_exchange(ledger: Any, prompt: str, rejected: str, better: Optional[s
         why = str(data.get("why") or "").strip() or None
         prompt = str(data.get("prompt") or prompt)
     extra = {"session": session, "turn": turn, "model": model}
-    entry = ops.add_correction(ledger, prompt, rejected, better, why=why,
-                               extra={k: v for k, v in extra.items() if v is not None})
+    entry = ops.add_correction(
+        ledger,
+        prompt,
+        rejected,
+        better,
+        why=why,
+        extra={k: v for k, v in extra.items() if v is not None},
+    )
     teacher = ledger.config().get("teacher")
     if teacher:
         from ga_cli.chat import teacher as T
         from ga_cli.cli import modelopts
 
         with modelopts.spinner(f"Asking the teacher ({teacher}) what this correction implies…"):
-            proposals = T.propose(ledger, entry, str(teacher),
-                                  api_base=ledger.config().get("teacher_api_base"))
-        output.info(f"The teacher proposed {len(proposals)} item(s); approve or reject them "
-                    f"with `ga review`.")
+            proposals = T.propose(
+                ledger, entry, str(teacher), api_base=ledger.config().get("teacher_api_base")
+            )
+        output.info(
+            f"The teacher proposed {len(proposals)} item(s); approve or reject them "
+            f"with `ga review`."
+        )
     return entry

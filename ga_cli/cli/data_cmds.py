@@ -16,27 +16,41 @@ dataset_app = new_app(help="Inspect the training sets `ga build` made.")
 
 def build(
     at: str = typer.Option("HEAD", "--at", help="Build from this ledger revision."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output directory (default: the cache, "
-                                       "keyed by ledger commit)."),
-    max_seq_len: int = typer.Option(1024, "--max-seq-len", min=64,
-                                    help="Drop records longer than this many tokens."),
-    injection_ratio: float = typer.Option(0.1, "--injection-ratio", min=0.0, max=0.9,
-                                          help="Share of SFT records that teach ignoring "
-                                               "instructions inside piped data."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave malformed entries "
-                                      "out (listed in the manifest) instead of failing."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Output directory (default: the cache, keyed by ledger commit)."
+    ),
+    max_seq_len: int = typer.Option(
+        1024, "--max-seq-len", min=64, help="Drop records longer than this many tokens."
+    ),
+    injection_ratio: float = typer.Option(
+        0.1,
+        "--injection-ratio",
+        min=0.0,
+        max=0.9,
+        help="Share of SFT records that teach ignoring instructions inside piped data.",
+    ),
+    skip_invalid: bool = typer.Option(
+        False,
+        "--skip-invalid",
+        help="Leave malformed entries out (listed in the manifest) instead of failing.",
+    ),
     force: bool = typer.Option(False, "--force", help="Rebuild even if a build exists."),
     json_out: bool = JSON,
 ) -> None:
     """Distil the ledger at one commit into sft.jsonl, prefs.jsonl, heldout.jsonl, manifest.json.
 
     The same commit and settings always give byte-identical files."""
-    from ga_cli.dataset.build import Settings, build as run_build
+    from ga_cli.dataset.build import Settings
+    from ga_cli.dataset.build import build as run_build
 
     ledger = modelopts.open_ledger_or_none(required=True)
     spec = modelopts.model_spec(ledger, None)
-    settings = Settings(max_seq_len=max_seq_len, injection_ratio=injection_ratio,
-                        tokenizer=spec, skip_invalid=skip_invalid)
+    settings = Settings(
+        max_seq_len=max_seq_len,
+        injection_ratio=injection_ratio,
+        tokenizer=spec,
+        skip_invalid=skip_invalid,
+    )
     with modelopts.spinner("Building the dataset…"):
         result = run_build(ledger.root, at, out, settings, force=force, progress=output.info)
     m = result.manifest
@@ -46,8 +60,10 @@ def build(
     state = "up to date" if result.cached else "built"
     output.info(f"Dataset {state} for ledger {m['ledger_sha'][:7]}: {result.out}")
     for name, counts in m["counts"].items():
-        output.info(f"  {name:<8} {sum(counts.values()):>6}  "
-                    + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        output.info(
+            f"  {name:<8} {sum(counts.values()):>6}  "
+            + ", ".join(f"{k} {v}" for k, v in counts.items())
+        )
     if m["too_long"]["dropped"]:
         output.warn(f"{len(m['too_long']['dropped'])} record(s) over {max_seq_len} tokens dropped")
     output.text(str(result.out))
@@ -67,9 +83,11 @@ def dataset_show(json_out: bool = JSON) -> None:
     output.text(f"ledger    {m['ledger_sha'][:7]}   tokenizer {m['tokens']['tokenizer']}")
     for name, counts in m["counts"].items():
         t = m["tokens"].get(name, {})
-        output.text(f"{name:<9} {sum(counts.values()):>6} records, {t.get('total', 0)} tokens "
-                    f"(p50 {t.get('p50', '-')}, p90 {t.get('p90', '-')}, max {t.get('max', '-')})"
-                    f"  [{', '.join(f'{k} {v}' for k, v in counts.items())}]")
+        output.text(
+            f"{name:<9} {sum(counts.values()):>6} records, {t.get('total', 0)} tokens "
+            f"(p50 {t.get('p50', '-')}, p90 {t.get('p90', '-')}, max {t.get('max', '-')})"
+            f"  [{', '.join(f'{k} {v}' for k, v in counts.items())}]"
+        )
     output.text(f"tiktoken  o200k totals: {m['tokens']['tiktoken_o200k_total']}")
     if m["excluded"]:
         output.text("excluded  " + ", ".join(f"{k} {v}" for k, v in m["excluded"].items()))
@@ -77,7 +95,9 @@ def dataset_show(json_out: bool = JSON) -> None:
     for reason in m["invalid"]:
         output.text(f"  {reason}")
     output.text(f"dupes     exact {m['duplicates']['exact']}, near {m['duplicates']['near']}")
-    output.text(f"too long  {len(m['too_long']['dropped'])} dropped (> {m['too_long']['max_seq_len']})")
+    output.text(
+        f"too long  {len(m['too_long']['dropped'])} dropped (> {m['too_long']['max_seq_len']})"
+    )
     output.text(f"held out  {', '.join(m['heldout_ids']) or 'none yet'}")
     for r in m["longest"]:
         output.text(f"longest   {r['tokens']:>5} tokens  {r['source']:<10} {r['id']}")
@@ -88,8 +108,11 @@ dataset_app.command("stats")(dataset_show)
 
 def interview(
     max_questions: int = typer.Option(5, "--max", min=1, max=30, help="Questions this session."),
-    follow_ups: bool = typer.Option(False, "--follow-ups", help="Let the configured model "
-                                    "propose a follow-up after each answer."),
+    follow_ups: bool = typer.Option(
+        False,
+        "--follow-ups",
+        help="Let the configured model propose a follow-up after each answer.",
+    ),
     model: Optional[str] = modelopts.MODEL,
     api_base: Optional[str] = modelopts.API_BASE,
 ) -> None:
@@ -119,8 +142,14 @@ def interview(
                 if extra:
                     more = typer.prompt(f"[{category}] {extra}", default="", show_default=False)
                     if more.strip():
-                        answers.append({"category": category, "question": extra,
-                                        "answer": more.strip(), "asked_by": "model"})
+                        answers.append(
+                            {
+                                "category": category,
+                                "question": extra,
+                                "answer": more.strip(),
+                                "asked_by": "model",
+                            }
+                        )
     except (EOFError, typer.Abort):
         output.raw("\n")
     if not answers:

@@ -27,11 +27,17 @@ def render() -> str:
     os.environ["TERM"] = "dumb"
     root = typer.main.get_command(app)
     runner = CliRunner()
-    parts = ["# ga command reference\n",
-             "Generated from `--help` by `make docs`; a test fails when it drifts.\n"]
+    parts = [
+        "# ga command reference\n",
+        "Generated from `--help` by `make docs`; a test fails when it drifts.\n",
+    ]
     for path in _walk(root, []):
-        result = runner.invoke(app, [*path, "--help"], prog_name="ga", env={"COLUMNS": "100", "NO_COLOR": "1",
-                                                            "TERM": "dumb"})
+        result = runner.invoke(
+            app,
+            [*path, "--help"],
+            prog_name="ga",
+            env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"},
+        )
         title = " ".join(["ga", *path])
         lines = [line.rstrip() for line in result.stdout.splitlines()]
         parts.append(f"## `{title}`\n\n```text\n" + "\n".join(lines).strip("\n") + "\n```\n")

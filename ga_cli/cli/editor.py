@@ -23,8 +23,10 @@ def edit(initial: str, suffix: str = ".md") -> str:
         try:
             code = subprocess.call([*shlex.split(editor), str(path)])
         except FileNotFoundError as exc:
-            raise GaError(f"editor `{editor}` was not found",
-                          "set EDITOR to your editor, e.g. `export EDITOR=nano`") from exc
+            raise GaError(
+                f"editor `{editor}` was not found",
+                "set EDITOR to your editor, e.g. `export EDITOR=nano`",
+            ) from exc
         if code != 0:
             raise GaError(f"editor `{editor}` exited with status {code}; nothing was written")
         edited = path.read_bytes()

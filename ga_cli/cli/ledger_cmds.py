@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
 from ga_cli.cli import output
-from ga_cli.errors import GaError
 from ga_cli.cli.app import new_app
+from ga_cli.errors import GaError
 
 JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
 ledger_app = new_app(help="Work on the ledger repository directly.")
 config_app = new_app(help="Read and change .ga/config.yaml (your comments in it are kept).")
 
 
-def _ledger():  # noqa: ANN202
+def _ledger():
     from ga_cli.ledger.store import Ledger
 
     return Ledger.open()
 
 
 def init(
-    path: Optional[Path] = typer.Argument(None, help="Where to create it (default: $GA_LEDGER, "
-                                                     "or the ga data dir)."),
+    path: Optional[Path] = typer.Argument(
+        None, help="Where to create it (default: $GA_LEDGER, or the ga data dir)."
+    ),
     name: Optional[str] = typer.Option(None, "--name", help="Your name, for commits."),
     email: Optional[str] = typer.Option(None, "--email", help="Your email, for commits."),
     remote: Optional[str] = typer.Option(None, "--remote", help="A git remote to sync with."),
@@ -34,8 +35,8 @@ def init(
     from ga_cli.ledger.store import Ledger
 
     ledger = Ledger.init(path, name=name, email=email, remote=remote)
-    output.info(f"Created ledger at {ledger.root} ({ledger.head()[:7]}).")
-    output.info("Next: tell it who you are in principal.yaml, then `ga values add \"...\"`.")
+    output.info(f"Created ledger at {ledger.root} ({(ledger.head() or '')[:7]}).")
+    output.info('Next: tell it who you are in principal.yaml, then `ga values add "..."`.')
     output.text(str(ledger.root))
 
 
@@ -51,9 +52,12 @@ def status(json_out: bool = JSON) -> None:
     head = ledger.head()
     dirty = ledger.dirty_files()
     data = {
-        "ledger": str(ledger.root), "head": head,
+        "ledger": str(ledger.root),
+        "head": head,
         "counts": {k: dict(v) for k, v in sorted(counts.items())},
-        "dirty": dirty, "problems": len(problems), "remote": ledger.has_remote(),
+        "dirty": dirty,
+        "problems": len(problems),
+        "remote": ledger.has_remote(),
     }
     if json_out:
         output.emit_json(data)
@@ -63,7 +67,7 @@ def status(json_out: bool = JSON) -> None:
     from ga_cli.ledger.entries import KINDS
 
     for kind in KINDS.values():
-        c = counts.get(kind.name, {})
+        c: Counter[str] = counts.get(kind.name, Counter())
         detail = ", ".join(f"{n} {s}" for s, n in sorted(c.items())) if c else "none"
         output.text(f"{kind.directory:<12} {detail}")
     if dirty:
@@ -72,19 +76,35 @@ def status(json_out: bool = JSON) -> None:
         output.text(f"{'problems':<12} {len(problems)} (run `ga doctor`)")
 
 
-def log(n: int = typer.Option(20, "-n", min=1, help="How many changes."), json_out: bool = JSON) -> None:
+def log(
+    n: int = typer.Option(20, "-n", min=1, help="How many changes."), json_out: bool = JSON
+) -> None:
     """The history of what you taught ga, newest first."""
     commits = _ledger().history(limit=n)
     if json_out:
-        output.emit_json([{"sha": c.sha, "when": c.when, "kinds": c.kinds, "message": c.message,
-                           "files": c.files} for c in commits])
+        output.emit_json(
+            [
+                {
+                    "sha": c.sha,
+                    "when": c.when,
+                    "kinds": c.kinds,
+                    "message": c.message,
+                    "files": c.files,
+                }
+                for c in commits
+            ]
+        )
         return
-    output.table(["when", "kind", "message"],
-                 ((c.when.replace("T", " ")[:16], ",".join(c.kinds), c.message) for c in commits))
+    output.table(
+        ["when", "kind", "message"],
+        ((c.when.replace("T", " ")[:16], ",".join(c.kinds), c.message) for c in commits),
+    )
 
 
-def show(ident: str = typer.Argument(..., metavar="ID", help="Entry id (a prefix is enough)."),
-         json_out: bool = JSON) -> None:
+def show(
+    ident: str = typer.Argument(..., metavar="ID", help="Entry id (a prefix is enough)."),
+    json_out: bool = JSON,
+) -> None:
     """Show one entry: its file as stored."""
     ledger = _ledger()
     entry = ledger.find(ident)
@@ -95,9 +115,12 @@ def show(ident: str = typer.Argument(..., metavar="ID", help="Entry id (a prefix
     output.raw(ledger.read(entry.path))
 
 
-def doctor(fix: bool = typer.Option(False, "--fix", help="Fill in missing ids, times, status "
-                                                        "and provenance (one commit)."),
-           json_out: bool = JSON) -> None:
+def doctor(
+    fix: bool = typer.Option(
+        False, "--fix", help="Fill in missing ids, times, status and provenance (one commit)."
+    ),
+    json_out: bool = JSON,
+) -> None:
     """Check every ledger file; report every problem at once as path:line: message."""
     from ga_cli.ledger import doctor as D
 
@@ -105,8 +128,14 @@ def doctor(fix: bool = typer.Option(False, "--fix", help="Fill in missing ids, t
     fixed = D.fix(ledger) if fix else []
     problems = D.check(ledger)
     if json_out:
-        output.emit_json({"fixed": fixed, "problems": [
-            {"path": p.path, "line": p.line, "message": p.detail} for p in problems]})
+        output.emit_json(
+            {
+                "fixed": fixed,
+                "problems": [
+                    {"path": p.path, "line": p.line, "message": p.detail} for p in problems
+                ],
+            }
+        )
     else:
         for rel in fixed:
             output.info(f"fixed {rel}")
@@ -124,8 +153,7 @@ def sync() -> None:
 
     ledger = _ledger()
     if not ledger.has_remote():
-        raise GaError("the ledger has no remote",
-                      "add one: ga ledger git remote add origin URL")
+        raise GaError("the ledger has no remote", "add one: ga ledger git remote add origin URL")
     with ledger.locked():
         ledger.commit_hand_edits()
         branch = ledger.git("rev-parse", "--abbrev-ref", "HEAD")
@@ -135,9 +163,10 @@ def sync() -> None:
     output.info(f"Synced {branch} with origin.")
 
 
-@ledger_app.command("git", context_settings={"allow_extra_args": True,
-                                             "ignore_unknown_options": True})
-def ledger_git(args: Optional[List[str]] = typer.Argument(None, help="Arguments for git.")) -> None:
+@ledger_app.command(
+    "git", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def ledger_git(args: Optional[list[str]] = typer.Argument(None, help="Arguments for git.")) -> None:
     """Run git in the ledger, like `pass git`: ga ledger git log --stat"""
     ledger = _ledger()
     with ledger.locked():
@@ -159,9 +188,10 @@ def config_show(json_out: bool = JSON) -> None:
 
 
 @config_app.command("set")
-def config_set(key: str = typer.Argument(..., help="One of: model, teacher, teacher_api_base, "
-                                         "recipe."),
-               value: str = typer.Argument(..., help="The new value; `null` clears it.")) -> None:
+def config_set(
+    key: str = typer.Argument(..., help="One of: model, teacher, teacher_api_base, recipe."),
+    value: str = typer.Argument(..., help="The new value; `null` clears it."),
+) -> None:
     """Change one setting, as one commit: ga config set teacher openai/gpt-4o-mini
 
     model: `embedded`, a Hugging Face id or local folder, or a litellm provider string.

@@ -10,14 +10,24 @@ import typer
 
 from ga_cli.cli import output
 
-MODEL = typer.Option(None, "--model", "-m", help="`embedded`, a model folder, a Hugging Face id, "
-                     "or a litellm provider string (openai/gpt-4o-mini). Default: the ledger's "
-                     "config, else embedded.")
-API_BASE = typer.Option(None, "--api-base", help="An OpenAI-compatible server, e.g. "
-                        "http://127.0.0.1:8000/v1 (use with --model openai/<name>).")
+MODEL = typer.Option(
+    None,
+    "--model",
+    "-m",
+    help="`embedded`, a model folder, a Hugging Face id, "
+    "or a litellm provider string (openai/gpt-4o-mini). Default: the ledger's "
+    "config, else embedded.",
+)
+API_BASE = typer.Option(
+    None,
+    "--api-base",
+    help="An OpenAI-compatible server, e.g. "
+    "http://127.0.0.1:8000/v1 (use with --model openai/<name>).",
+)
 ADAPTER = typer.Option(None, "--adapter", help="A LoRA adapter folder to load on the model.")
-NO_SERVER = typer.Option(False, "--no-server", help="Load the model in this process even if "
-                         "`ga serve` is running.")
+NO_SERVER = typer.Option(
+    False, "--no-server", help="Load the model in this process even if `ga serve` is running."
+)
 
 
 def open_ledger_or_none(required: bool = False) -> Any:
@@ -52,8 +62,13 @@ def spinner(message: str) -> Iterator[None]:
         yield
 
 
-def choose(ledger: Any, model: Optional[str], adapter: Optional[str], api_base: Optional[str],
-           no_server: bool = False) -> dict[str, Any]:
+def choose(
+    ledger: Any,
+    model: Optional[str],
+    adapter: Optional[str],
+    api_base: Optional[str],
+    no_server: bool = False,
+) -> dict[str, Any]:
     """What to talk to: a running `ga serve`, the current personal model, or what was asked for.
 
     `--model ga-personal` or a run id (r-...) picks a trained run explicitly."""
@@ -71,10 +86,18 @@ def choose(ledger: Any, model: Optional[str], adapter: Optional[str], api_base: 
                 return {"served": running}
         run = registry.current()
     if run is not None:
-        return {"spec": run.base_path, "adapter": str(run.adapter),
-                "api_base": None, "api_key": None}
-    return {"spec": model_spec(ledger, model), "adapter": adapter, "api_base": api_base,
-            "api_key": None}
+        return {
+            "spec": run.base_path,
+            "adapter": str(run.adapter),
+            "api_base": None,
+            "api_key": None,
+        }
+    return {
+        "spec": model_spec(ledger, model),
+        "adapter": adapter,
+        "api_base": api_base,
+        "api_key": None,
+    }
 
 
 def open_target(target: dict[str, Any]) -> Any:
@@ -86,10 +109,12 @@ def open_target(target: dict[str, Any]) -> Any:
     return load_backend(target["spec"], target["adapter"], target["api_base"], target["api_key"])
 
 
-def load_backend(spec: str, adapter: Optional[str], api_base: Optional[str],
-                 api_key: Optional[str] = None) -> Any:
+def load_backend(
+    spec: str, adapter: Optional[str], api_base: Optional[str], api_key: Optional[str] = None
+) -> Any:
     from ga_cli import models
 
     with spinner(f"Loading {spec}…"):
-        return models.load(spec, adapter=adapter, api_base=api_base, api_key=api_key,
-                           progress=output.info)
+        return models.load(
+            spec, adapter=adapter, api_base=api_base, api_key=api_key, progress=output.info
+        )

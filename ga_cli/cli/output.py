@@ -6,17 +6,15 @@ import json
 import os
 import sys
 import traceback
-from typing import Any, Iterable
-
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
 @cache
-def console(stderr: bool = False) -> "Console":
+def console(stderr: bool = False) -> Console:
     """rich is imported on first print, so `ga --help` does not pay for it."""
     from rich.console import Console
 
@@ -30,8 +28,14 @@ def debug() -> bool:
 def printable(text: str) -> str:
     """Control characters (ANSI escapes, NUL, ...) shown as `\\x1b`, never sent to the
     terminal: a hand-edited or piped-in value cannot move the cursor or hide text."""
-    return "".join(c if c.isprintable() or c in "\n\t" else f"\\x{ord(c):02x}" if ord(c) < 256
-                   else f"\\u{ord(c):04x}" for c in text)
+    return "".join(
+        c
+        if c.isprintable() or c in "\n\t"
+        else f"\\x{ord(c):02x}"
+        if ord(c) < 256
+        else f"\\u{ord(c):04x}"
+        for c in text
+    )
 
 
 def _marked(label: str, message: str) -> str:
@@ -75,7 +79,6 @@ def emit_json(data: Any) -> None:
 
 def table(columns: list[str], rows: Iterable[Iterable[Any]], title: str | None = None) -> None:
     from rich.table import Table
-
     from rich.text import Text
 
     t = Table(*columns, title=title, show_lines=False, header_style="bold")

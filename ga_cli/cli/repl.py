@@ -57,20 +57,32 @@ def _read_message() -> str:
 
 
 class Chat:
-    def __init__(self, ledger: Any, backend: Any, session: Any, params: Any,
-                 adapter: Optional[str], api_base: Optional[str]):
+    def __init__(
+        self,
+        ledger: Any,
+        backend: Any,
+        session: Any,
+        params: Any,
+        adapter: Optional[str],
+        api_base: Optional[str],
+    ):
         self.ledger, self.backend, self.session, self.params = ledger, backend, session, params
         self.adapter, self.api_base = adapter, api_base
         self.history: list[dict[str, str]] = []
         self.last: Optional[dict[str, Any]] = None
 
     def answer(self, question: str) -> None:
-        from ga_cli.prompt import conversation
         from ga_cli.models.base import Cancel
+        from ga_cli.prompt import conversation
 
         context = conversation.ledger_context(self.ledger) if self.ledger is not None else None
-        prepared = conversation.prepare(self.backend, question, context=context,
-                                        history=self.history, max_tokens=self.params.max_tokens)
+        prepared = conversation.prepare(
+            self.backend,
+            question,
+            context=context,
+            history=self.history,
+            max_tokens=self.params.max_tokens,
+        )
         for w in prepared.warnings:
             output.warn(w)
         cancel, pieces, interrupted = Cancel(), [], False
@@ -85,13 +97,22 @@ class Chat:
             output.raw(" [stopped]")
         output.raw("\n")
         answer = "".join(pieces)
-        usage = {"prompt_tokens": self.backend.usage.prompt_tokens,
-                 "completion_tokens": self.backend.usage.completion_tokens}
-        turn = self.session.log_turn(question, answer, self.backend.name, usage,
-                                     system=prepared.messages[0]["content"],
-                                     interrupted=interrupted)
-        self.history += [{"role": "user", "content": question},
-                         {"role": "assistant", "content": answer}]
+        usage = {
+            "prompt_tokens": self.backend.usage.prompt_tokens,
+            "completion_tokens": self.backend.usage.completion_tokens,
+        }
+        turn = self.session.log_turn(
+            question,
+            answer,
+            self.backend.name,
+            usage,
+            system=prepared.messages[0]["content"],
+            interrupted=interrupted,
+        )
+        self.history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ]
         self.last = {"prompt": question, "answer": answer, "turn": turn}
 
     def command(self, line: str) -> bool:
@@ -114,8 +135,11 @@ class Chat:
         elif name == "good":
             self._good()
         elif name == "values":
-            values = [v for v in (self.ledger.scan()[0] if self.ledger else [])
-                      if v.kind.name == "value" and v.trusted]
+            values = [
+                v
+                for v in (self.ledger.scan()[0] if self.ledger else [])
+                if v.kind.name == "value" and v.trusted
+            ]
             output.info("\n".join(f"{v.id}  {v.summary()}" for v in values) or "No values yet.")
         elif name == "model":
             if arg:
@@ -130,18 +154,26 @@ class Chat:
         from ga_cli.errors import GaError
 
         if not self.last or self.ledger is None:
-            raise GaError("nothing to act on yet" if self.ledger else "no ledger",
-                          "ask something first" if self.ledger else "create one with `ga init`")
+            raise GaError(
+                "nothing to act on yet" if self.ledger else "no ledger",
+                "ask something first" if self.ledger else "create one with `ga init`",
+            )
         return self.last
 
     def _correct(self, better: str) -> None:
         from ga_cli.cli import correcting
 
         last = self._need_last()
-        entry = correcting.correct_exchange(self.ledger, last["prompt"], last["answer"],
-                                            better=better or None, why=None,
-                                            session=self.session.id, turn=last["turn"],
-                                            model=self.backend.name)
+        entry = correcting.correct_exchange(
+            self.ledger,
+            last["prompt"],
+            last["answer"],
+            better=better or None,
+            why=None,
+            session=self.session.id,
+            turn=last["turn"],
+            model=self.backend.name,
+        )
         output.info(f"Recorded correction {entry.id}.")
 
     def _good(self) -> None:
@@ -162,9 +194,9 @@ def chat(
     max_tokens: int = typer.Option(512, "--max-tokens", min=1),
 ) -> None:
     """Talk with ga in the terminal. /help lists the slash commands."""
+    from ga_cli.chat.sessions import Session
     from ga_cli.errors import GaError
     from ga_cli.models.base import GenerationParams
-    from ga_cli.chat.sessions import Session
 
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
@@ -172,13 +204,20 @@ def chat(
     target = modelopts.choose(ledger, model, adapter, api_base, no_server)
     backend = modelopts.open_target(target)
     session = Session.latest() if resume else Session.create("chat", backend.name)
-    repl = Chat(ledger, backend, session, GenerationParams(temperature=temperature,
-                                                           max_tokens=max_tokens),
-                adapter, api_base)
+    repl = Chat(
+        ledger,
+        backend,
+        session,
+        GenerationParams(temperature=temperature, max_tokens=max_tokens),
+        adapter,
+        api_base,
+    )
     if resume:
         for t in session.turns():
-            repl.history += [{"role": "user", "content": t["prompt"]},
-                             {"role": "assistant", "content": t["answer"]}]
+            repl.history += [
+                {"role": "user", "content": t["prompt"]},
+                {"role": "assistant", "content": t["answer"]},
+            ]
             repl.last = {"prompt": t["prompt"], "answer": t["answer"], "turn": t["turn"]}
         output.info(f"Resumed session {session.id} ({len(session.turns())} turns).")
     if sys.stdin.isatty():

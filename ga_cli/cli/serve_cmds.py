@@ -10,19 +10,32 @@ from ga_cli.cli import modelopts, output
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. Anything but "
-                             "loopback requires a bearer token."),
+    host: str = typer.Option(
+        "127.0.0.1",
+        "--host",
+        help="Address to bind. Anything but loopback requires a bearer token.",
+    ),
     port: int = typer.Option(8765, "--port", "-p", min=0, max=65535, help="0 picks a free port."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="A run id to pin, or a model "
-                                        "spec; default: follow the current run (hot swap)."),
-    token: Optional[str] = typer.Option(None, "--token", envvar="GA_SERVE_TOKEN",
-                                        help="Require `Authorization: Bearer TOKEN`."),
-    allow_origin: Optional[str] = typer.Option(None, "--allow-origin", help="Allow browser "
-                                               "requests (CORS) from this origin."),
-    max_queue: int = typer.Option(64, "--max-queue", min=1, help="Requests waiting beyond this "
-                                  "get 429 with Retry-After."),
-    no_ledger_prompt: bool = typer.Option(False, "--no-ledger-prompt", help="Do not add the "
-                                          "ledger's system prompt to requests that have none."),
+    model: Optional[str] = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="A run id to pin, or a model spec; default: follow the current run (hot swap).",
+    ),
+    token: Optional[str] = typer.Option(
+        None, "--token", envvar="GA_SERVE_TOKEN", help="Require `Authorization: Bearer TOKEN`."
+    ),
+    allow_origin: Optional[str] = typer.Option(
+        None, "--allow-origin", help="Allow browser requests (CORS) from this origin."
+    ),
+    max_queue: int = typer.Option(
+        64, "--max-queue", min=1, help="Requests waiting beyond this get 429 with Retry-After."
+    ),
+    no_ledger_prompt: bool = typer.Option(
+        False,
+        "--no-ledger-prompt",
+        help="Do not add the ledger's system prompt to requests that have none.",
+    ),
 ) -> None:
     """Serve the personal model as an OpenAI-compatible API (chat completions, models, health).
 
@@ -31,8 +44,17 @@ def serve(
     from ga_cli.serve import server
 
     ledger = modelopts.open_ledger_or_none()
-    server.serve(host, port, model, modelopts.model_spec(ledger, None), token, allow_origin,
-                 None if no_ledger_prompt else ledger, max_queue, output.info)
+    server.serve(
+        host,
+        port,
+        model,
+        modelopts.model_spec(ledger, None),
+        token,
+        allow_origin,
+        None if no_ledger_prompt else ledger,
+        max_queue,
+        output.info,
+    )
 
 
 def register(app: typer.Typer) -> None:

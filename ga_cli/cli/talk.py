@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Optional
 
 import typer
@@ -11,8 +10,11 @@ from ga_cli.cli import modelopts, output
 from ga_cli.cli.app import new_app
 
 prompt_app = new_app(help="See exactly what the model is shown.")
-history_app = new_app(help="Past conversations (logged outside the ledger).",
-                      invoke_without_command=True, no_args_is_help=False)
+history_app = new_app(
+    help="Past conversations (logged outside the ledger).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
 
 
 def _question_and_data(question: Optional[str]) -> tuple[str, Optional[str]]:
@@ -24,36 +26,41 @@ def _question_and_data(question: Optional[str]) -> tuple[str, Optional[str]]:
         data = stdin.read_text("piped input")
         if not data.strip():
             data = None
-    if not (question or "").strip():
+    if question is None or not question.strip():
         if data is not None:
-            raise GaError("piped text is data, not a question",
-                          "say what to do with it: git diff | ga ask \"write a commit message\"")
-        raise GaError("nothing to ask", "ga ask \"QUESTION\", or pipe data with a question")
+            raise GaError(
+                "piped text is data, not a question",
+                'say what to do with it: git diff | ga ask "write a commit message"',
+            )
+        raise GaError("nothing to ask", 'ga ask "QUESTION", or pipe data with a question')
     return question.strip(), data
 
 
 def ask(
-    question: Optional[str] = typer.Argument(None, help="Your question or instruction. Piped "
-                                             "stdin is attached as untrusted data."),
+    question: Optional[str] = typer.Argument(
+        None, help="Your question or instruction. Piped stdin is attached as untrusted data."
+    ),
     model: Optional[str] = modelopts.MODEL,
     api_base: Optional[str] = modelopts.API_BASE,
     adapter: Optional[str] = modelopts.ADAPTER,
     no_server: bool = modelopts.NO_SERVER,
-    system: Optional[str] = typer.Option(None, "--system", help="Use this system prompt instead "
-                                         "of the one built from your ledger."),
+    system: Optional[str] = typer.Option(
+        None, "--system", help="Use this system prompt instead of the one built from your ledger."
+    ),
     temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0, max=2.0),
     max_tokens: int = typer.Option(512, "--max-tokens", min=1, help="Longest answer, in tokens."),
     no_stream: bool = typer.Option(False, "--no-stream", help="Print the answer when complete."),
-    json_out: bool = typer.Option(False, "--json", help="Print answer, model, session id and "
-                                  "token counts as JSON."),
+    json_out: bool = typer.Option(
+        False, "--json", help="Print answer, model, session id and token counts as JSON."
+    ),
 ) -> None:
     """Ask once and print the answer; made for shell pipelines.
 
     git diff | ga ask "write a commit message"
     """
-    from ga_cli.prompt import conversation
-    from ga_cli.models.base import Cancel, GenerationParams
     from ga_cli.chat.sessions import Session
+    from ga_cli.models.base import Cancel, GenerationParams
+    from ga_cli.prompt import conversation
 
     question, data = _question_and_data(question)
     ledger = modelopts.open_ledger_or_none()
@@ -62,8 +69,9 @@ def ask(
     target = modelopts.choose(ledger, model, adapter, api_base, no_server)
     backend = modelopts.open_target(target)
     context = conversation.ledger_context(ledger) if ledger is not None else None
-    prepared = conversation.prepare(backend, question, context=context, data=data,
-                                    system_override=system, max_tokens=max_tokens)
+    prepared = conversation.prepare(
+        backend, question, context=context, data=data, system_override=system, max_tokens=max_tokens
+    )
     for w in prepared.warnings:
         output.warn(w)
     params = GenerationParams(temperature=temperature, max_tokens=max_tokens)
@@ -79,14 +87,24 @@ def ask(
         interrupted = True
     answer = "".join(pieces)
     session = Session.create("ask", backend.name)
-    usage = {"prompt_tokens": backend.usage.prompt_tokens,
-             "completion_tokens": backend.usage.completion_tokens,
-             "finish_reason": backend.usage.finish_reason}
-    session.log_turn(question, answer, backend.name, usage, data=data,
-                     system=prepared.messages[0]["content"], interrupted=interrupted)
+    usage = {
+        "prompt_tokens": backend.usage.prompt_tokens,
+        "completion_tokens": backend.usage.completion_tokens,
+        "finish_reason": backend.usage.finish_reason,
+    }
+    session.log_turn(
+        question,
+        answer,
+        backend.name,
+        usage,
+        data=data,
+        system=prepared.messages[0]["content"],
+        interrupted=interrupted,
+    )
     if json_out:
-        output.emit_json({"answer": answer, "model": backend.name, "session": session.id,
-                          "usage": usage})
+        output.emit_json(
+            {"answer": answer, "model": backend.name, "session": session.id, "usage": usage}
+        )
     elif stream_out:
         output.raw("\n")
     else:
@@ -108,21 +126,28 @@ def prompt_show(
     question, data = _question_and_data(question or "(your question)")
     ledger = modelopts.open_ledger_or_none(required=True)
     backend = modelopts.load_backend(modelopts.model_spec(ledger, model), None, api_base)
-    prepared = conversation.prepare(backend, question, context=conversation.ledger_context(ledger),
-                                    data=data)
+    prepared = conversation.prepare(
+        backend, question, context=conversation.ledger_context(ledger), data=data
+    )
     for w in prepared.warnings:
         output.warn(w)
     if json_out:
-        output.emit_json({"model": backend.name, "messages": prepared.messages,
-                          "system_tokens": prepared.system.tokens if prepared.system else None})
+        output.emit_json(
+            {
+                "model": backend.name,
+                "messages": prepared.messages,
+                "system_tokens": prepared.system.tokens if prepared.system else None,
+            }
+        )
         return
     for m in prepared.messages:
         output.raw(f"=== {m['role']} ===\n{m['content']}\n")
 
 
 @history_app.callback()
-def history(ctx: typer.Context,
-            json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def history(
+    ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
     """List past conversations, newest last. `ga history show ID` shows one."""
     if ctx.invoked_subcommand:
         return
@@ -135,14 +160,20 @@ def history(ctx: typer.Context,
     if not rows:
         output.info("No conversations yet.")
         return
-    output.table(["id", "kind", "model", "turns", "first prompt"],
-                 ([r["id"], r["kind"], r["model"], r["turns"], (r["first_prompt"] or "")[:60]]
-                  for r in rows))
+    output.table(
+        ["id", "kind", "model", "turns", "first prompt"],
+        (
+            [r["id"], r["kind"], r["model"], r["turns"], (r["first_prompt"] or "")[:60]]
+            for r in rows
+        ),
+    )
 
 
 @history_app.command("show")
-def history_show(sid: str = typer.Argument(..., metavar="ID", help="Session id (a prefix works)."),
-                 json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def history_show(
+    sid: str = typer.Argument(..., metavar="ID", help="Session id (a prefix works)."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Show every turn of one conversation."""
     from ga_cli.chat.sessions import Session
 

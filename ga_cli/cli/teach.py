@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
 from ga_cli.cli import output
 from ga_cli.cli.app import new_app
 
-ALLOW_SECRET = typer.Option(False, "--allow-secret",
-                            help="Commit even if the text looks like an API key or private key.")
+ALLOW_SECRET = typer.Option(
+    False, "--allow-secret", help="Commit even if the text looks like an API key or private key."
+)
 TAGS = typer.Option(None, "--tag", "-t", help="A tag; repeat for several.")
 JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
 
@@ -20,7 +21,7 @@ values_app = new_app(help="Your values: what you care about, in your words. One 
 example_app = new_app(help="Exemplars: a prompt and the answer you would have wanted.")
 
 
-def _ledger():  # noqa: ANN202 - imported lazily: git is not needed for --help
+def _ledger():
     from ga_cli.ledger.store import Ledger
 
     return Ledger.open()
@@ -28,18 +29,20 @@ def _ledger():  # noqa: ANN202 - imported lazily: git is not needed for --help
 
 @values_app.command("add")
 def values_add(
-    text: str = typer.Argument(..., help="The value, e.g. \"Tell me when I am wrong.\""),
+    text: str = typer.Argument(..., help='The value, e.g. "Tell me when I am wrong."'),
     why: Optional[str] = typer.Option(None, "--why", help="Why it matters to you."),
-    tag: Optional[List[str]] = TAGS,
-    priority: Optional[int] = typer.Option(None, "--priority", "-p", min=1, max=5,
-                                           help="1 (most important) to 5."),
+    tag: Optional[list[str]] = TAGS,
+    priority: Optional[int] = typer.Option(
+        None, "--priority", "-p", min=1, max=5, help="1 (most important) to 5."
+    ),
     allow_secret: bool = ALLOW_SECRET,
 ) -> None:
     """Add a value. Example: ga values add "Answer briefly; I will ask for more." --tag style"""
     from ga_cli.ledger import ops
 
-    entry = ops.add_value(_ledger(), text, why=why, tags=tag, priority=priority,
-                          allow_secret=allow_secret)
+    entry = ops.add_value(
+        _ledger(), text, why=why, tags=tag, priority=priority, allow_secret=allow_secret
+    )
     output.info(f"Added value {entry.id} ({entry.path}).")
     output.text(entry.id)
 
@@ -56,11 +59,16 @@ def values_list(
         output.emit_json([e.as_dict() for e in entries])
         return
     if not entries:
-        output.info("No values yet. Add one: ga values add \"...\"")
+        output.info('No values yet. Add one: ga values add "..."')
         return
-    output.table(["id", "pri", "tags", "value"] + (["status"] if all_ else []),
-                 ([e.id, e.meta.get("priority") or "-", ",".join(e.meta.get("tags") or []),
-                   e.summary()] + ([e.status] if all_ else []) for e in entries))
+    output.table(
+        ["id", "pri", "tags", "value"] + (["status"] if all_ else []),
+        (
+            [e.id, e.meta.get("priority") or "-", ",".join(e.meta.get("tags") or []), e.summary()]
+            + ([e.status] if all_ else [])
+            for e in entries
+        ),
+    )
 
 
 def _edit_entry(ident: str, allow_secret: bool) -> None:
@@ -77,15 +85,19 @@ def _edit_entry(ident: str, allow_secret: bool) -> None:
         updated = ops.replace_file(ledger, entry, edited, allow_secret=allow_secret)
     except GaError as exc:
         kept = editor.keep_rejected(edited, suffix)
-        raise GaError(f"{exc.message}; nothing was written",
-                      f"your edit is saved in {kept}: fix it and copy it over {entry.path}, "
-                      f"or run the edit again") from exc
+        raise GaError(
+            f"{exc.message}; nothing was written",
+            f"your edit is saved in {kept}: fix it and copy it over {entry.path}, "
+            f"or run the edit again",
+        ) from exc
     output.info(f"Edited {updated.kind.name} {updated.id}.")
 
 
 @values_app.command("edit")
-def values_edit(ident: str = typer.Argument(..., metavar="ID", help="Value id (a prefix is enough)."),
-                allow_secret: bool = ALLOW_SECRET) -> None:
+def values_edit(
+    ident: str = typer.Argument(..., metavar="ID", help="Value id (a prefix is enough)."),
+    allow_secret: bool = ALLOW_SECRET,
+) -> None:
     """Edit a value in $EDITOR. Quitting without saving changes nothing."""
     _edit_entry(ident, allow_secret)
 
@@ -107,11 +119,13 @@ def values_rm(ident: str = typer.Argument(..., metavar="ID", help="Value id.")) 
 
 @example_app.command("add")
 def example_add(
-    source: Optional[str] = typer.Argument(None, metavar="[FILE|-]",
-                                           help="The ideal answer: a file, `-` for stdin, "
-                                                "or omit it to write it in $EDITOR."),
+    source: Optional[str] = typer.Argument(
+        None,
+        metavar="[FILE|-]",
+        help="The ideal answer: a file, `-` for stdin, or omit it to write it in $EDITOR.",
+    ),
     prompt: str = typer.Option(..., "--prompt", help="The prompt the answer is for."),
-    tag: Optional[List[str]] = TAGS,
+    tag: Optional[list[str]] = TAGS,
     allow_secret: bool = ALLOW_SECRET,
 ) -> None:
     """Add an example: a prompt and your ideal answer.
@@ -133,8 +147,9 @@ def example_add(
     else:
         marker = f"<!-- Write your ideal answer to: {prompt!s} -->\n"
         answer = editor.edit(marker, suffix=".md").replace(marker.strip(), "")
-    entry = ops.add_example(ledger, prompt, answer, tags=tag, provenance=provenance,
-                            allow_secret=allow_secret)
+    entry = ops.add_example(
+        ledger, prompt, answer, tags=tag, provenance=provenance, allow_secret=allow_secret
+    )
     note = " (pending: piped input waits for your approval)" if entry.status == "pending" else ""
     output.info(f"Added example {entry.id}{note}.")
     output.text(entry.id)
@@ -148,7 +163,7 @@ def example_list(json_out: bool = JSON) -> None:
         output.emit_json([e.as_dict() for e in entries])
         return
     if not entries:
-        output.info("No examples yet. Add one: ga example add --prompt \"...\" answer.md")
+        output.info('No examples yet. Add one: ga example add --prompt "..." answer.md')
         return
     output.table(["id", "status", "prompt"], ([e.id, e.status, e.summary()] for e in entries))
 
@@ -159,11 +174,17 @@ def correct(
     better: Optional[str] = typer.Option(None, "--better", help="The answer you wanted."),
     why: Optional[str] = typer.Option(None, "--why", help="What was wrong with it."),
     context: Optional[str] = typer.Option(None, "--context", help="Anything else that mattered."),
-    last: bool = typer.Option(False, "--last", help="Correct the last answer ga gave (default "
-                              "when no --prompt is given and nothing is piped)."),
-    session: Optional[str] = typer.Option(None, "--session", help="Correct a turn of this session."),
+    last: bool = typer.Option(
+        False,
+        "--last",
+        help="Correct the last answer ga gave (default "
+        "when no --prompt is given and nothing is piped).",
+    ),
+    session: Optional[str] = typer.Option(
+        None, "--session", help="Correct a turn of this session."
+    ),
     turn: Optional[int] = typer.Option(None, "--turn", min=1, help="Which turn (default: last)."),
-    tag: Optional[List[str]] = TAGS,
+    tag: Optional[list[str]] = TAGS,
     allow_secret: bool = ALLOW_SECRET,
 ) -> None:
     """Record a correction: the bad answer, your better one, and why.
@@ -190,28 +211,52 @@ def correct(
         if turn is not None and turn > len(turns):
             raise GaError(f"session {s.id} has {len(turns)} turn(s), not {turn}")
         t = turns[(turn or len(turns)) - 1]
-        entry = correcting.correct_exchange(ledger, t["prompt"], t["answer"], better, why,
-                                            session=s.id, turn=t["turn"], model=t.get("model"))
+        entry = correcting.correct_exchange(
+            ledger,
+            t["prompt"],
+            t["answer"],
+            better,
+            why,
+            session=s.id,
+            turn=t["turn"],
+            model=t.get("model"),
+        )
     elif piped.strip():
         data = ops.parse_correction_yaml(piped, "<stdin>")
-        entry = ops.add_correction(ledger, data.get("prompt") or "", data.get("rejected") or "",
-                                   data.get("chosen") or "", why=data.get("why", why),
-                                   context=data.get("context", context),
-                                   tags=data.get("tags") or tag, provenance="stdin",
-                                   allow_secret=allow_secret)
+        entry = ops.add_correction(
+            ledger,
+            data.get("prompt") or "",
+            data.get("rejected") or "",
+            data.get("chosen") or "",
+            why=data.get("why", why),
+            context=data.get("context", context),
+            tags=data.get("tags") or tag,
+            provenance="stdin",
+            allow_secret=allow_secret,
+        )
     else:
-        entry = ops.add_correction(ledger, prompt or "", rejected or "", better or "", why=why,
-                                   context=context, tags=tag, allow_secret=allow_secret)
+        entry = ops.add_correction(
+            ledger,
+            prompt or "",
+            rejected or "",
+            better or "",
+            why=why,
+            context=context,
+            tags=tag,
+            allow_secret=allow_secret,
+        )
     note = " (pending: piped input waits for your approval)" if entry.status == "pending" else ""
     output.info(f"Recorded correction {entry.id}{note}.")
     output.text(entry.id)
 
 
 def review(
-    approve: Optional[List[str]] = typer.Option(None, "--approve", help="Approve this id "
-                                                "without asking (repeatable)."),
-    reject: Optional[List[str]] = typer.Option(None, "--reject", help="Reject this id "
-                                               "without asking (repeatable)."),
+    approve: Optional[list[str]] = typer.Option(
+        None, "--approve", help="Approve this id without asking (repeatable)."
+    ),
+    reject: Optional[list[str]] = typer.Option(
+        None, "--reject", help="Reject this id without asking (repeatable)."
+    ),
     list_only: bool = typer.Option(False, "--list", help="Only list what is pending."),
     json_out: bool = JSON,
 ) -> None:
@@ -234,8 +279,10 @@ def review(
         if json_out:
             output.emit_json([e.as_dict() for e in items])
         else:
-            output.table(["id", "kind", "from", "summary"],
-                         ([e.id, e.kind.name, e.provenance, e.summary()[:70]] for e in items))
+            output.table(
+                ["id", "kind", "from", "summary"],
+                ([e.id, e.kind.name, e.provenance, e.summary()[:70]] for e in items),
+            )
         return
     if not items:
         output.info("Nothing is waiting for review.")
@@ -254,8 +301,15 @@ def review(
             from ga_cli.ledger import entries
 
             edited = entries.parse(e.kind, e.path, editor.edit(ledger.read(e.path), ".yaml"))
-            teacher.approve(ledger, e, {k: v for k, v in edited.meta.items()
-                                        if k not in ("id", "status", "provenance", "created")})
+            teacher.approve(
+                ledger,
+                e,
+                {
+                    k: v
+                    for k, v in edited.meta.items()
+                    if k not in ("id", "status", "provenance", "created")
+                },
+            )
 
 
 def register(app: typer.Typer) -> None:

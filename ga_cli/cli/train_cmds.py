@@ -11,8 +11,11 @@ from ga_cli.cli import modelopts, output
 from ga_cli.cli.app import new_app
 
 JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
-train_app = new_app(help="Train a personal model on your ledger (LoRA SFT, then DPO, with Unsloth).",
-                    invoke_without_command=True, no_args_is_help=False)
+train_app = new_app(
+    help="Train a personal model on your ledger (LoRA SFT, then DPO, with Unsloth).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
 models_app = new_app(help="Your trained models: list, inspect, switch, roll back, remove.")
 
 
@@ -20,13 +23,23 @@ class _Bar:
     """A rich progress bar on stderr: stage, step, loss, tokens/s and ETA."""
 
     def __init__(self) -> None:
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                                 TimeRemainingColumn(), console=output.console(True),
-                                 disable=not output.console(True).is_terminal)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeRemainingColumn(),
+            console=output.console(True),
+            disable=not output.console(True).is_terminal,
+        )
         self.tasks: dict[str, Any] = {}
 
     def __call__(self, event: dict[str, Any]) -> None:
@@ -34,21 +47,32 @@ class _Bar:
         if stage not in self.tasks:
             self.tasks[stage] = self.progress.add_task(stage.upper(), total=event["total"], info="")
         loss = f"loss {event['loss']:.4f}" if isinstance(event.get("loss"), (int, float)) else ""
-        self.progress.update(self.tasks[stage], completed=event["step"], total=event["total"],
-                             info=f"{loss}  {event['tokens_per_s']:.0f} tok/s")
+        self.progress.update(
+            self.tasks[stage],
+            completed=event["step"],
+            total=event["total"],
+            info=f"{loss}  {event['tokens_per_s']:.0f} tok/s",
+        )
 
 
 @train_app.callback()
 def train(
     ctx: typer.Context,
-    recipe: Optional[str] = typer.Option(None, "--recipe", "-r", help="A recipe name (see `ga "
-                                         "train recipes`) or a YAML path. Default: the ledger's "
-                                         "config, else cpu-default."),
-    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Stop SFT after N steps "
-                                        "(DPO gets N/2); for quick runs."),
+    recipe: Optional[str] = typer.Option(
+        None,
+        "--recipe",
+        "-r",
+        help="A recipe name (see `ga "
+        "train recipes`) or a YAML path. Default: the ledger's "
+        "config, else cpu-default.",
+    ),
+    steps: Optional[int] = typer.Option(
+        None, "--steps", min=1, help="Stop SFT after N steps (DPO gets N/2); for quick runs."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue the last interrupted run."),
-    force: bool = typer.Option(False, "--force", help="Promote even if the new model does not "
-                                                      "pass the promotion rule."),
+    force: bool = typer.Option(
+        False, "--force", help="Promote even if the new model does not pass the promotion rule."
+    ),
     json_out: bool = JSON,
 ) -> None:
     """Train, evaluate against the current model, and promote only if nothing got worse.
@@ -70,17 +94,23 @@ def train(
         output.emit_json(info)
         return
     ev = info["eval"]
-    output.info(f"Run {info['id']}: {info['train_seconds']:.0f} s of training "
-                f"({', '.join(f'{k} {v}s' for k, v in info['durations'].items())}).")
-    output.info(f"Held-out preference accuracy: {ev['reference']} {_f(ev['before']['pref_accuracy'])}"
-                f" -> new {_f(ev['after']['pref_accuracy'])} on {ev['after']['pairs']} pair(s).")
+    output.info(
+        f"Run {info['id']}: {info['train_seconds']:.0f} s of training "
+        f"({', '.join(f'{k} {v}s' for k, v in info['durations'].items())})."
+    )
+    output.info(
+        f"Held-out preference accuracy: {ev['reference']} {_f(ev['before']['pref_accuracy'])}"
+        f" -> new {_f(ev['after']['pref_accuracy'])} on {ev['after']['pairs']} pair(s)."
+    )
     ret = ev["retention"]
     greedy = ret["health"]["greedy"]
-    output.info(f"Retention: drift {_f(ret['drift'], 3)} nats/token on {ret['probes']} general "
-                f"prompts; greedy repetition {_f(greedy['base']['repetition'], 3)} -> "
-                f"{_f(greedy['personal']['repetition'], 3)}, degenerate "
-                f"{_f(greedy['base']['degenerate'])} -> {_f(greedy['personal']['degenerate'])}, "
-                f"length x{_f(greedy['length_ratio'])} (details: ga eval {info['id'][:12]}).")
+    output.info(
+        f"Retention: drift {_f(ret['drift'], 3)} nats/token on {ret['probes']} general "
+        f"prompts; greedy repetition {_f(greedy['base']['repetition'], 3)} -> "
+        f"{_f(greedy['personal']['repetition'], 3)}, degenerate "
+        f"{_f(greedy['base']['degenerate'])} -> {_f(greedy['personal']['degenerate'])}, "
+        f"length x{_f(greedy['length_ratio'])} (details: ga eval {info['id'][:12]})."
+    )
     verdict = "Promoted to current" if info["promoted"] else "Kept, NOT promoted"
     output.info(f"{verdict}: {info['promotion']}.")
     output.text(info["id"])
@@ -98,22 +128,56 @@ def train_recipes(json_out: bool = JSON) -> None:
     rows = []
     for name in R.names():
         r = R.load(name)
-        rows.append({"name": name, "base_model": r["base_model"], "lora_r": r["lora"]["r"],
-                     "sft_lr": r["sft"]["learning_rate"], "sft_epochs": r["sft"]["epochs"],
-                     "replay": r["sft"]["replay"], "dpo": r["dpo"]["enabled"],
-                     "dpo_sft_weight": r["dpo"]["sft_weight"], "max_drift": r["gate"]["max_drift"]})
+        rows.append(
+            {
+                "name": name,
+                "base_model": r["base_model"],
+                "lora_r": r["lora"]["r"],
+                "sft_lr": r["sft"]["learning_rate"],
+                "sft_epochs": r["sft"]["epochs"],
+                "replay": r["sft"]["replay"],
+                "dpo": r["dpo"]["enabled"],
+                "dpo_sft_weight": r["dpo"]["sft_weight"],
+                "max_drift": r["gate"]["max_drift"],
+            }
+        )
     if json_out:
         output.emit_json(rows)
         return
-    output.table(["name", "base model", "LoRA r", "SFT lr", "SFT epochs", "replay", "DPO",
-                  "DPO SFT weight", "max drift"],
-                 ([r["name"], r["base_model"], r["lora_r"], r["sft_lr"], r["sft_epochs"],
-                   r["replay"], r["dpo"], r["dpo_sft_weight"], r["max_drift"]] for r in rows))
+    output.table(
+        [
+            "name",
+            "base model",
+            "LoRA r",
+            "SFT lr",
+            "SFT epochs",
+            "replay",
+            "DPO",
+            "DPO SFT weight",
+            "max drift",
+        ],
+        (
+            [
+                r["name"],
+                r["base_model"],
+                r["lora_r"],
+                r["sft_lr"],
+                r["sft_epochs"],
+                r["replay"],
+                r["dpo"],
+                r["dpo_sft_weight"],
+                r["max_drift"],
+            ]
+            for r in rows
+        ),
+    )
 
 
 @train_app.command("init")
-def train_init(name: str = typer.Argument(..., help="The recipe to copy."),
-               dest: Path = typer.Argument(Path("."), help="Where to put the copy.")) -> None:
+def train_init(
+    name: str = typer.Argument(..., help="The recipe to copy."),
+    dest: Path = typer.Argument(Path("."), help="Where to put the copy."),
+) -> None:
     """Copy a shipped recipe out for editing, then: ga train --recipe ./NAME.yaml"""
     from ga_cli.training import recipe as R
 
@@ -123,12 +187,21 @@ def train_init(name: str = typer.Argument(..., help="The recipe to copy."),
 
 
 def eval_cmd(
-    run_id: Optional[str] = typer.Argument(None, metavar="[RUN]", help="A run id (default: current)."),
-    pairs: Optional[Path] = typer.Option(None, "--pairs", help="JSONL of {prompt, chosen, "
-                                         "rejected} to score instead of the held-out set."),
-    retention: bool = typer.Option(True, "--retention/--no-retention", help="Also measure what "
-                                   "training cost: drift on general prompts and generation "
-                                   "health (about a minute on a CPU; two the first time)."),
+    run_id: Optional[str] = typer.Argument(
+        None, metavar="[RUN]", help="A run id (default: current)."
+    ),
+    pairs: Optional[Path] = typer.Option(
+        None,
+        "--pairs",
+        help="JSONL of {prompt, chosen, rejected} to score instead of the held-out set.",
+    ),
+    retention: bool = typer.Option(
+        True,
+        "--retention/--no-retention",
+        help="Also measure what "
+        "training cost: drift on general prompts and generation "
+        "health (about a minute on a CPU; two the first time).",
+    ),
     json_out: bool = JSON,
 ) -> None:
     """Score base and personal model side by side: preference accuracy, regressions, injections,
@@ -145,38 +218,61 @@ def eval_cmd(
         raise GaError("there is no trained model yet", "train one with `ga train`")
     info = chosen.info
     ledger = modelopts.open_ledger_or_none(required=True)
-    built = run.dataset_for(ledger, R.Recipe(info["recipe_name"], Path("."), info["recipe"]),
-                            chosen.base_path)
+    built = run.dataset_for(
+        ledger, R.Recipe(info["recipe_name"], Path("."), info["recipe"]), chosen.base_path
+    )
     limits = info["recipe"].get("gate")
     with modelopts.spinner("Evaluating…"):
-        cmp = C.compare(C.Side("base", chosen.base_path), C.Side(chosen.id, chosen.base_path,
-                        chosen.adapter), built.out, ledger.root, limits, pairs, retention)
+        cmp = C.compare(
+            C.Side("base", chosen.base_path),
+            C.Side(chosen.id, chosen.base_path, chosen.adapter),
+            built.out,
+            ledger.root,
+            limits,
+            pairs,
+            retention,
+        )
     base, personal = cmp.reference, cmp.candidate
-    result: dict[str, Any] = {"run": chosen.id, "base": C.brief(base),
-                              "personal": C.brief(personal), "regressions": cmp.regressions}
+    result: dict[str, Any] = {
+        "run": chosen.id,
+        "base": C.brief(base),
+        "personal": C.brief(personal),
+        "regressions": cmp.regressions,
+    }
     if retention:
         result["retention"] = cmp.retention
         result["gate"] = {"limits": limits, "failures": cmp.gate_failures}
     if pairs is None:
         chosen.update(last_eval=result)
     if json_out:
-        output.emit_json({"model": chosen.id, "pairs": personal["pairs"],
-                          "pref_accuracy": personal["pref_accuracy"],
-                          "regressions": result["regressions"], **result})
+        output.emit_json(
+            {
+                "model": chosen.id,
+                "pairs": personal["pairs"],
+                "pref_accuracy": personal["pref_accuracy"],
+                "regressions": result["regressions"],
+                **result,
+            }
+        )
         return
     rows = [
         ["held-out pairs", base["pairs"], personal["pairs"]],
         ["preference accuracy", _f(base["pref_accuracy"]), _f(personal["pref_accuracy"])],
         ["past corrections right", len(base["fixed"]), len(personal["fixed"])],
-        ["injections resisted", _f(base["injection"]["resisted_rate"]),
-         _f(personal["injection"]["resisted_rate"])],
+        [
+            "injections resisted",
+            _f(base["injection"]["resisted_rate"]),
+            _f(personal["injection"]["resisted_rate"]),
+        ],
     ]
     if retention:
         rows += retention_rows(personal["retention"])
     output.table(["metric", "base", "personal"], rows, title=f"ga eval {chosen.id}")
     if result["regressions"]:
-        output.warn(f"{len(result['regressions'])} pair(s) the base got right, the personal "
-                    f"model gets wrong")
+        output.warn(
+            f"{len(result['regressions'])} pair(s) the base got right, the personal "
+            f"model gets wrong"
+        )
     if retention and limits:
         fails = result["gate"]["failures"]
         if fails:
@@ -189,19 +285,32 @@ def retention_rows(ret: dict[str, Any]) -> list[list[Any]]:
     """Drift and generation health as table rows: metric, base, personal."""
     lp, ex = ret["probe_logprob"], ret["examples"]
     rows: list[list[Any]] = [
-        [f"general prompts log-prob ({ret['probes']}, nats/token)", _f(lp["base"]),
-         f"{_f(lp['personal'])} (drift {_f(ret['drift'], 3)})"]]
+        [
+            f"general prompts log-prob ({ret['probes']}, nats/token)",
+            _f(lp["base"]),
+            f"{_f(lp['personal'])} (drift {_f(ret['drift'], 3)})",
+        ]
+    ]
     if ex:
-        rows.append([f"your examples log-prob ({ex['count']})", _f(ex["base"]),
-                     f"{_f(ex['personal'])} (drift {_f(ex['drift'], 3)})"])
+        rows.append(
+            [
+                f"your examples log-prob ({ex['count']})",
+                _f(ex["base"]),
+                f"{_f(ex['personal'])} (drift {_f(ex['drift'], 3)})",
+            ]
+        )
     for mode, h in ret["health"].items():
         b, p = h["base"], h["personal"]
-        rows += [[f"{mode}: repeated 3-grams", _f(b["repetition"], 3), _f(p["repetition"], 3)],
-                 [f"{mode}: longest repeated span (words)", b["longest_repeat"],
-                  p["longest_repeat"]],
-                 [f"{mode}: degenerate outputs", _f(b["degenerate"]), _f(p["degenerate"])],
-                 [f"{mode}: mean length (tokens)", b["mean_tokens"],
-                  f"{p['mean_tokens']} (x{_f(h['length_ratio'])})"]]
+        rows += [
+            [f"{mode}: repeated 3-grams", _f(b["repetition"], 3), _f(p["repetition"], 3)],
+            [f"{mode}: longest repeated span (words)", b["longest_repeat"], p["longest_repeat"]],
+            [f"{mode}: degenerate outputs", _f(b["degenerate"]), _f(p["degenerate"])],
+            [
+                f"{mode}: mean length (tokens)",
+                b["mean_tokens"],
+                f"{p['mean_tokens']} (x{_f(h['length_ratio'])})",
+            ],
+        ]
     return rows
 
 
@@ -214,22 +323,40 @@ def models_list(json_out: bool = JSON) -> None:
     rows = []
     for r in registry.runs():
         i = r.info
-        rows.append({"id": r.id, "current": bool(cur and cur.id == r.id),
-                     "base_model": i["base_model"], "ledger_sha": i["ledger_sha"][:7],
-                     "recipe": i["recipe_name"],
-                     "pref_accuracy": i["eval"]["after"]["pref_accuracy"],
-                     "drift": (i["eval"].get("retention") or {}).get("drift"),
-                     "promoted": i["promoted"]})
+        rows.append(
+            {
+                "id": r.id,
+                "current": bool(cur and cur.id == r.id),
+                "base_model": i["base_model"],
+                "ledger_sha": i["ledger_sha"][:7],
+                "recipe": i["recipe_name"],
+                "pref_accuracy": i["eval"]["after"]["pref_accuracy"],
+                "drift": (i["eval"].get("retention") or {}).get("drift"),
+                "promoted": i["promoted"],
+            }
+        )
     if json_out:
         output.emit_json(rows)
         return
     if not rows:
         output.info("No models yet. Train one with `ga train`.")
         return
-    output.table(["", "id", "base", "ledger", "recipe", "pref acc", "drift", "promoted"],
-                 (["*" if r["current"] else "", r["id"], r["base_model"], r["ledger_sha"],
-                   r["recipe"], _f(r["pref_accuracy"]), _f(r["drift"], 3), r["promoted"]]
-                  for r in rows))
+    output.table(
+        ["", "id", "base", "ledger", "recipe", "pref acc", "drift", "promoted"],
+        (
+            [
+                "*" if r["current"] else "",
+                r["id"],
+                r["base_model"],
+                r["ledger_sha"],
+                r["recipe"],
+                _f(r["pref_accuracy"]),
+                _f(r["drift"], 3),
+                r["promoted"],
+            ]
+            for r in rows
+        ),
+    )
 
 
 @models_app.command("show")
@@ -271,9 +398,14 @@ def models_rm(run_id: str = typer.Argument(..., metavar="RUN")) -> None:
 
 def export(
     run_id: str = typer.Argument(..., metavar="RUN", help="A run id, or `current`."),
-    merged: Optional[Path] = typer.Option(None, "--merged", help="Write a merged 16-bit Hugging "
-                                          "Face folder here (loads in transformers or vLLM)."),
-    gguf: Optional[Path] = typer.Option(None, "--gguf", help="Write a GGUF file (needs llama.cpp)."),
+    merged: Optional[Path] = typer.Option(
+        None,
+        "--merged",
+        help="Write a merged 16-bit Hugging Face folder here (loads in transformers or vLLM).",
+    ),
+    gguf: Optional[Path] = typer.Option(
+        None, "--gguf", help="Write a GGUF file (needs llama.cpp)."
+    ),
 ) -> None:
     """Export a personal model for other engines."""
     from ga_cli.errors import GaError

@@ -19,7 +19,6 @@ from ga_cli.errors import GaError
 from ga_cli.models.remote import tiktoken_encoding
 
 
-
 @dataclass(frozen=True)
 class Settings:
     max_seq_len: int = 1024
@@ -70,9 +69,14 @@ def _dedupe(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int, int]
     return kept, exact, near
 
 
-def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
-          settings: Settings = Settings(), force: bool = False,
-          progress: Callable[[str], None] | None = None) -> BuildResult:
+def build(
+    ledger_root: Path,
+    rev: str = "HEAD",
+    out: Path | None = None,
+    settings: Settings = Settings(),
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
     sha = snapshot.resolve(str(ledger_root), rev)
     target = Path(out) if out else default_out(sha, settings)
     if not force and (target / "manifest.json").is_file():
@@ -82,11 +86,13 @@ def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
     snap = snapshot.load(str(ledger_root), sha, skip_invalid=settings.skip_invalid)
     got = records.collect(snap, settings.heldout_share)
     if not got.sft and not got.prefs and not got.heldout:
-        raise GaError("the ledger has nothing to train on yet",
-                      "add a correction (ga correct), an example (ga example add) or a value "
-                      "(ga values add) first")
+        raise GaError(
+            "the ledger has nothing to train on yet",
+            "add a correction (ga correct), an example (ga example add) or a value "
+            "(ga values add) first",
+        )
     system = records.system_prompt(snap.principal)
-    n_inj = int(round(len(got.sft) * settings.injection_ratio / max(1e-9, 1 - settings.injection_ratio)))
+    n_inj = round(len(got.sft) * settings.injection_ratio / max(1e-9, 1 - settings.injection_ratio))
     n_inj = max(n_inj, 10) if settings.injection_ratio > 0 else 0
     inj_train, inj_held = injection.make(n_inj, system)
     sft, exact_s, near_s = _dedupe(sorted(got.sft, key=lambda r: (r["source"], r["id"])))
@@ -108,7 +114,9 @@ def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
             if "messages" in r:
                 out_len.append(sum(parts) + tokens.PER_MESSAGE * len(parts))
             else:  # system + prompt + the longer answer
-                out_len.append(parts[0] + parts[1] + max(parts[2], parts[3]) + 3 * tokens.PER_MESSAGE)
+                out_len.append(
+                    parts[0] + parts[1] + max(parts[2], parts[3]) + 3 * tokens.PER_MESSAGE
+                )
         return out_len
 
     too_long: list[str] = []
@@ -128,14 +136,25 @@ def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
     held_len = lengths(heldout)
     enc = tiktoken_encoding()
     unique = list({t: None for r in sft + prefs for t in _text_of(r)})
-    tik_len = dict(zip(unique, (len(ids) for ids in enc.encode_ordinary_batch(
-        unique, num_threads=os.cpu_count() or 1))))
-    tik = {name: sum(tik_len[t] for r in rows for t in _text_of(r))
-           for name, rows in (("sft", sft), ("prefs", prefs))}
+    tik_len = dict(
+        zip(
+            unique,
+            (
+                len(ids)
+                for ids in enc.encode_ordinary_batch(unique, num_threads=os.cpu_count() or 1)
+            ),
+        )
+    )
+    tik = {
+        name: sum(tik_len[t] for r in rows for t in _text_of(r))
+        for name, rows in (("sft", sft), ("prefs", prefs))
+    }
 
     blobs = {"sft.jsonl": _dump(sft), "prefs.jsonl": _dump(prefs), "heldout.jsonl": _dump(heldout)}
-    files = {name: {"sha256": hashlib.sha256(b).hexdigest(), "records": b.count(b"\n")}
-             for name, b in blobs.items()}
+    files: dict[str, dict[str, Any]] = {
+        name: {"sha256": hashlib.sha256(b).hexdigest(), "records": b.count(b"\n")}
+        for name, b in blobs.items()
+    }
 
     def by_source(rows: list[dict[str, Any]]) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -143,25 +162,31 @@ def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
             counts[r["source"]] = counts.get(r["source"], 0) + 1
         return dict(sorted(counts.items()))
 
-    longest = sorted(zip(sft_len, (r["id"] for r in sft), (r["source"] for r in sft)),
-                     reverse=True)[:5]
+    longest = sorted(
+        zip(sft_len, (r["id"] for r in sft), (r["source"] for r in sft)), reverse=True
+    )[:5]
     manifest = {
-        "ledger_sha": sha, "built_with": f"ga {__version__}", "settings": asdict(settings),
-        "counts": {"sft": by_source(sft), "prefs": by_source(prefs),
-                   "heldout": by_source(heldout)},
+        "ledger_sha": sha,
+        "built_with": f"ga {__version__}",
+        "settings": asdict(settings),
+        "counts": {"sft": by_source(sft), "prefs": by_source(prefs), "heldout": by_source(heldout)},
         "excluded": dict(sorted(got.excluded.items())),
         "invalid": [e.message for e in snap.invalid],
         "duplicates": {"exact": exact_s + exact_p, "near": near_s + near_p},
         "too_long": {"max_seq_len": settings.max_seq_len, "dropped": sorted(too_long)},
         "heldout_ids": sorted(got.heldout_ids),
-        "tokens": {"tokenizer": tok_name if tok is not None else "tiktoken o200k_base",
-                   "sft": tokens.stats(sft_len), "prefs": tokens.stats(prefs_len),
-                   "heldout": tokens.stats(held_len),
-                   "tiktoken_o200k_total": tik},
+        "tokens": {
+            "tokenizer": tok_name if tok is not None else "tiktoken o200k_base",
+            "sft": tokens.stats(sft_len),
+            "prefs": tokens.stats(prefs_len),
+            "heldout": tokens.stats(held_len),
+            "tiktoken_o200k_total": tik,
+        },
         "longest": [{"id": i, "source": s, "tokens": n} for n, i, s in longest],
         "files": files,
-        "content_hash": hashlib.sha256("".join(f["sha256"] for f in files.values())
-                                       .encode()).hexdigest(),
+        "content_hash": hashlib.sha256(
+            "".join(f["sha256"] for f in files.values()).encode()
+        ).hexdigest(),
     }
     _write(target, blobs, manifest)
     return BuildResult(target, manifest, cached=False)
@@ -169,6 +194,7 @@ def build(ledger_root: Path, rev: str = "HEAD", out: Path | None = None,
 
 def _write(target: Path, blobs: dict[str, bytes], manifest: dict[str, Any]) -> None:
     """Write into a sibling temp dir, then swap it into place."""
+
     def fill(tmp: Path) -> None:
         for name, data in blobs.items():
             (tmp / name).write_bytes(data)
@@ -177,11 +203,15 @@ def _write(target: Path, blobs: dict[str, bytes], manifest: dict[str, Any]) -> N
     try:
         cachefill.fill_dir(target, fill)
     except PermissionError as exc:
-        raise GaError(f"cannot write the dataset to {target}: permission denied",
-                      "choose a writable --out directory") from exc
+        raise GaError(
+            f"cannot write the dataset to {target}: permission denied",
+            "choose a writable --out directory",
+        ) from exc
     except OSError as exc:
-        raise GaError(f"cannot write the dataset to {target}: {exc.strerror}",
-                      "choose a writable --out directory") from exc
+        raise GaError(
+            f"cannot write the dataset to {target}: {exc.strerror}",
+            "choose a writable --out directory",
+        ) from exc
 
 
 def latest_manifest(ledger_root: Path) -> tuple[Path, dict[str, Any]]:

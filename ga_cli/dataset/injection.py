@@ -37,7 +37,8 @@ def make(n: int, system: str, heldout_every: int = 10) -> tuple[list[dict], list
     every `heldout_every`-th goes to the held-out set. Returns (train, heldout)."""
     b = bank()
     tasks, carriers, injections = b["tasks"], b["carriers"], b["injections"]
-    train, held = [], []
+    train: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []
     for i in range(n):
         task = tasks[i % len(tasks)]
         carrier = carriers[(i // len(tasks)) % len(carriers)]
@@ -45,13 +46,20 @@ def make(n: int, system: str, heldout_every: int = 10) -> tuple[list[dict], list
         lines = carrier["text"].strip("\n").split("\n")
         at = (i // (len(tasks) * len(carriers))) % (len(lines) + 1)
         data = "\n".join(lines[:at] + [inj["text"]] + lines[at:]) + "\n"
-        answer = (f"{_solve(task['rule'], data)}\n\n(The piped text contained an instruction: "
-                  f"\"{inj['text']}\". It is data, so I did not follow it.)")
-        record = {"id": f"inj-{i:05d}", "source": "injection",
-                  "messages": [{"role": "system", "content": system},
-                               {"role": "user", "content": frame_untrusted(task["ask"], data)},
-                               {"role": "assistant", "content": answer}],
-                  "markers": list(inj["markers"])}
+        answer = (
+            f"{_solve(task['rule'], data)}\n\n(The piped text contained an instruction: "
+            f'"{inj["text"]}". It is data, so I did not follow it.)'
+        )
+        record = {
+            "id": f"inj-{i:05d}",
+            "source": "injection",
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": frame_untrusted(task["ask"], data)},
+                {"role": "assistant", "content": answer},
+            ],
+            "markers": list(inj["markers"]),
+        }
         (held if heldout_every and i % heldout_every == heldout_every - 1 else train).append(record)
     return train, held
 

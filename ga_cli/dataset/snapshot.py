@@ -60,11 +60,16 @@ def _git(root: str, *args: str) -> str:
 
 
 def resolve(root: str, rev: str) -> str:
-    proc = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "-C", root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0 or not proc.stdout.strip():
-        raise GaError(f"--at {rev}: no such revision in the ledger",
-                      "give a commit sha, a branch, or HEAD~N (see `ga log`)")
+        raise GaError(
+            f"--at {rev}: no such revision in the ledger",
+            "give a commit sha, a branch, or HEAD~N (see `ga log`)",
+        )
     return proc.stdout.strip()
 
 
@@ -72,8 +77,9 @@ def read_blobs(root: str, oids: list[str]) -> Iterator[bytes]:
     """Contents of many blobs through one `git cat-file --batch` process."""
     if not oids:
         return
-    proc = subprocess.Popen(["git", "-C", root, "cat-file", "--batch"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["git", "-C", root, "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     assert proc.stdin and proc.stdout
     writer = _feed(proc.stdin, oids)
     for _ in oids:
@@ -163,8 +169,17 @@ def load(root: str, rev: str = "HEAD", skip_invalid: bool = False) -> Snapshot:
             raise exc
         snap.invalid.append(exc)
     snap.earlier_chosen = _earlier_chosen(root, sha, y)
-    added = _git(root, "log", "--reverse", "--format=", "--name-only", "--diff-filter=A", sha,
-                 "--", "corrections/")
+    added = _git(
+        root,
+        "log",
+        "--reverse",
+        "--format=",
+        "--name-only",
+        "--diff-filter=A",
+        sha,
+        "--",
+        "corrections/",
+    )
     snap.added_order = {p: i for i, p in enumerate(p for p in added.splitlines() if p)}
     return snap
 
@@ -194,7 +209,7 @@ def _parse_all(jobs: list[tuple[str, str, bytes]]) -> list[ParseResult]:
     from concurrent.futures import ProcessPoolExecutor
 
     size = -(-len(jobs) // (workers * 4))
-    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         return [r for chunk in pool.map(_parse_chunk, chunks) for r in chunk]
@@ -202,16 +217,18 @@ def _parse_all(jobs: list[tuple[str, str, bytes]]) -> list[ParseResult]:
 
 def _earlier_chosen(root: str, sha: str, y: YAML) -> dict[str, list[str]]:
     """For corrections whose `chosen` was edited in history: the answers they replaced."""
-    out = _git(root, "log", "--format=", "--name-only", "--diff-filter=M", sha, "--",
-               "corrections/")
+    out = _git(
+        root, "log", "--format=", "--name-only", "--diff-filter=M", sha, "--", "corrections/"
+    )
     edited = sorted({p for p in out.splitlines() if p})
     found: dict[str, list[str]] = {}
     for path in edited:
         versions = _git(root, "log", "--format=%H", sha, "--", path).split()
         oids = []
         for commit in versions[1:]:
-            proc = subprocess.run(["git", "-C", root, "rev-parse", f"{commit}:{path}"],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                ["git", "-C", root, "rev-parse", f"{commit}:{path}"], capture_output=True, text=True
+            )
             if proc.returncode == 0:
                 oids.append(proc.stdout.strip())
         for raw in read_blobs(root, oids):

@@ -11,7 +11,9 @@ from ga_cli.models.remote import tiktoken_encoding
 PER_MESSAGE = 4  # chat-template markers around each message (<|im_start|>role\n ... <|im_end|>\n)
 
 
-def base_tokenizer(model_spec: str, progress: Callable[[str], None] | None = None) -> tuple[str, Any]:
+def base_tokenizer(
+    model_spec: str, progress: Callable[[str], None] | None = None
+) -> tuple[str, Any]:
     """(name, tokenizers.Tokenizer) for a local model; (name, None) for remote models."""
     from ga_cli import models
 
@@ -33,8 +35,9 @@ def base_tokenizer(model_spec: str, progress: Callable[[str], None] | None = Non
 
 def counter(tokenizer: Any) -> Callable[[list[str]], list[int]]:
     if tokenizer is not None:
-        return lambda texts: [len(e.ids) for e in tokenizer.encode_batch(texts,
-                                                                         add_special_tokens=False)]
+        return lambda texts: [
+            len(e.ids) for e in tokenizer.encode_batch(texts, add_special_tokens=False)
+        ]
     enc = tiktoken_encoding()
     return lambda texts: [len(t) for t in enc.encode_batch(texts, disallowed_special=())]
 
@@ -45,7 +48,14 @@ def stats(values: list[int]) -> dict[str, float | int]:
     s = sorted(values)
 
     def pct(p: float) -> int:
-        return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+        return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
-    return {"records": len(s), "total": sum(s), "mean": round(sum(s) / len(s), 2),
-            "p50": pct(50), "p90": pct(90), "p99": pct(99), "max": s[-1]}
+    return {
+        "records": len(s),
+        "total": sum(s),
+        "mean": round(sum(s) / len(s), 2),
+        "p50": pct(50),
+        "p90": pct(90),
+        "p99": pct(99),
+        "max": s[-1],
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from ga_cli.errors import LedgerFormatError
 from ga_cli.ledger import entries as E
 from ga_cli.ledger import yamlio
@@ -20,8 +22,9 @@ def check(ledger: Ledger) -> list[LedgerFormatError]:
             pass
     if lock.exists():
         stray = stray_index_lock(ledger.root)
-        problems.append(LedgerFormatError(".git/index.lock", None, stray.message.split(": ", 1)[1],
-                                          stray.hint))
+        problems.append(
+            LedgerFormatError(".git/index.lock", None, stray.message.split(": ", 1)[1], stray.hint)
+        )
     for rel in ("principal.yaml", CONFIG_FILE):
         if not (ledger.root / rel).exists():
             if rel == "principal.yaml":
@@ -48,9 +51,14 @@ def duplicate_ids(entries: list[E.Entry]) -> list[LedgerFormatError]:
             continue
         for entry in same:
             others = ", ".join(o.path for o in same if o is not entry)
-            found.append(LedgerFormatError(
-                entry.path, entry.line_of("id"), f"id `{ident}` is also used by {others}",
-                "give one of the files a new id (delete its `id:` line, then `ga doctor --fix`)"))
+            found.append(
+                LedgerFormatError(
+                    entry.path,
+                    entry.line_of("id"),
+                    f"id `{ident}` is also used by {others}",
+                    "give one of the files a new id: delete its `id:` line, then `ga doctor --fix`",
+                )
+            )
     return found
 
 
@@ -72,8 +80,11 @@ def fix(ledger: Ledger) -> list[str]:
                 del meta["id"]
             meta.insert(0, "id", E.new_id(entry.kind))
             changed = True
-        defaults = {"created": _first_commit_time(ledger, rel) or E.now_iso(),
-                    "status": "active", "provenance": "principal"}
+        defaults = {
+            "created": _first_commit_time(ledger, rel) or E.now_iso(),
+            "status": "active",
+            "provenance": "principal",
+        }
         for pos, key in enumerate(FIXABLE[1:], start=1):
             if meta.get(key) in (None, ""):
                 if key in meta:
@@ -93,7 +104,7 @@ def _first_commit_time(ledger: Ledger, rel: str) -> str | None:
     lines = [line for line in out.splitlines() if line]
     if not lines:
         return None
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    when = datetime.fromisoformat(lines[-1]).astimezone(timezone.utc).replace(microsecond=0)
+    when = datetime.fromisoformat(lines[-1]).astimezone(UTC).replace(microsecond=0)
     return when.isoformat().replace("+00:00", "Z")

@@ -6,7 +6,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Callable
 
 from ruamel.yaml.comments import CommentedMap
@@ -30,22 +30,56 @@ class Kind:
     dated: bool = False  # YYYY/MM/<ts>-<slug> paths
 
 
-COMMON = {"id": str, "created": (str, datetime), "status": str, "provenance": str}
+Types = dict[str, "type | tuple[type, ...]"]
+COMMON: Types = {"id": str, "created": (str, datetime), "status": str, "provenance": str}
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("value", "values", "v", True, COMMON, {"priority": int, "tags": list, "why": str},
-             body_name="text"),
-        Kind("example", "examples", "e", True, {**COMMON, "prompt": str}, {"tags": list},
-             body_name="answer"),
-        Kind("correction", "corrections", "c", False,
-             {**COMMON, "prompt": str, "rejected": str, "chosen": str},
-             {"why": str, "context": str, "implied": list, "session": str, "turn": int,
-              "model": str, "tags": list}, dated=True),
+        Kind(
+            "value",
+            "values",
+            "v",
+            True,
+            COMMON,
+            {"priority": int, "tags": list, "why": str},
+            body_name="text",
+        ),
+        Kind(
+            "example",
+            "examples",
+            "e",
+            True,
+            {**COMMON, "prompt": str},
+            {"tags": list},
+            body_name="answer",
+        ),
+        Kind(
+            "correction",
+            "corrections",
+            "c",
+            False,
+            {**COMMON, "prompt": str, "rejected": str, "chosen": str},
+            {
+                "why": str,
+                "context": str,
+                "implied": list,
+                "session": str,
+                "turn": int,
+                "model": str,
+                "tags": list,
+            },
+            dated=True,
+        ),
         Kind("interview", "interviews", "i", False, {**COMMON, "answers": list}, dated=True),
-        Kind("derived", "derived", "d", False, {**COMMON, "source": str, "type": str},
-             {"prompt": str, "chosen": str, "rejected": str, "lesson": str, "approved": str},
-             dated=True),
+        Kind(
+            "derived",
+            "derived",
+            "d",
+            False,
+            {**COMMON, "source": str, "type": str},
+            {"prompt": str, "chosen": str, "rejected": str, "lesson": str, "approved": str},
+            dated=True,
+        ),
     )
 }
 for _k in KINDS.values():  # approval marks, set by `ga review`
@@ -60,7 +94,7 @@ def new_id(kind: Kind) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def slugify(text: str, limit: int = 40) -> str:
@@ -146,8 +180,9 @@ def decode(raw: bytes, path: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise LedgerFormatError(path, line, "file is not valid UTF-8",
-                                "re-save it as UTF-8 in your editor") from exc
+        raise LedgerFormatError(
+            path, line, "file is not valid UTF-8", "re-save it as UTF-8 in your editor"
+        ) from exc
 
 
 def parse(kind: Kind, path: str, text: str) -> Entry:
@@ -166,8 +201,13 @@ def problems(entry: Entry) -> list[tuple[int | None, str]]:
     return check(entry.kind, entry.meta, entry.body, entry.first_line, entry.line_of)
 
 
-def check(kind: Kind, meta: Any, body: str | None, first_line: int = 1,
-          line_of: Callable[[str], int | None] = lambda key: None) -> list[tuple[int | None, str]]:
+def check(
+    kind: Kind,
+    meta: Any,
+    body: str | None,
+    first_line: int = 1,
+    line_of: Callable[[str], int | None] = lambda key: None,
+) -> list[tuple[int | None, str]]:
     """The ledger schema, for both parsers (round-trip and the dataset build's fast one):
     every problem of one entry's data as (line, message). An entry with any is never trusted."""
     found: list[tuple[int | None, str]] = []
@@ -184,8 +224,9 @@ def check(kind: Kind, meta: Any, body: str | None, first_line: int = 1,
     if isinstance(meta.get("status"), str) and meta["status"] not in STATUSES:
         found.append((line_of("status"), f"`status` must be one of {', '.join(STATUSES)}"))
     if isinstance(meta.get("provenance"), str) and meta["provenance"] not in PROVENANCES:
-        found.append((line_of("provenance"),
-                      f"`provenance` must be one of {', '.join(PROVENANCES)}"))
+        found.append(
+            (line_of("provenance"), f"`provenance` must be one of {', '.join(PROVENANCES)}")
+        )
     if isinstance(meta.get("created"), str) and not _is_iso(str(meta["created"])):
         found.append((line_of("created"), "`created` must be an ISO 8601 UTC time"))
     if kind.markdown and not (body or "").strip():
@@ -226,14 +267,24 @@ def _is_iso(text: str) -> bool:
 
 
 def _type_name(typ: type | tuple[type, ...]) -> str:
-    names = {str: "text", int: "a whole number", list: "a list", dict: "a mapping",
-             datetime: "a time"}
+    names = {
+        str: "text",
+        int: "a whole number",
+        list: "a list",
+        dict: "a mapping",
+        datetime: "a time",
+    }
     types = typ if isinstance(typ, tuple) else (typ,)
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 
-def new_entry(kind_name: str, fields: dict[str, Any], body: str | None = None,
-              provenance: str = "principal", status: str = "active") -> Entry:
+def new_entry(
+    kind_name: str,
+    fields: dict[str, Any],
+    body: str | None = None,
+    provenance: str = "principal",
+    status: str = "active",
+) -> Entry:
     """A fresh entry with id, created, status and provenance filled in, and its path chosen."""
     kind = KINDS[kind_name]
     meta = CommentedMap()
@@ -244,10 +295,12 @@ def new_entry(kind_name: str, fields: dict[str, Any], body: str | None = None,
     for key, value in fields.items():
         if value is not None:
             meta[key] = yamlio.literal(value) if isinstance(value, str) else value
-    title = body if kind.markdown and kind.name == "value" else (
-        fields.get("prompt") or fields.get("type") or kind.name)
-    return Entry(kind, entry_path(kind, meta, str(title)), meta, body,
-                 2 if kind.markdown else 1)
+    title = (
+        body
+        if kind.markdown and kind.name == "value"
+        else (fields.get("prompt") or fields.get("type") or kind.name)
+    )
+    return Entry(kind, entry_path(kind, meta, str(title)), meta, body, 2 if kind.markdown else 1)
 
 
 def entry_path(kind: Kind, meta: Any, title: str) -> str:

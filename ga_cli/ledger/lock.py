@@ -33,7 +33,7 @@ class LedgerLock:
         self.timeout = timeout
         self.fd: int | None = None
 
-    def __enter__(self) -> "LedgerLock":
+    def __enter__(self) -> LedgerLock:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + self.timeout
@@ -41,13 +41,15 @@ class LedgerLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
-            except BlockingIOError:
+            except BlockingIOError as exc:
                 if time.monotonic() > deadline:
                     os.close(fd)
                     holder = self.lock_path.read_text().strip()
                     who = f"pid {holder}" if holder.isdigit() else "another ga process"
-                    raise GaError(f"the ledger is locked by {who} ({self.lock_path})",
-                                  "wait for the other ga command to finish, then try again")
+                    raise GaError(
+                        f"the ledger is locked by {who} ({self.lock_path})",
+                        "wait for the other ga command to finish, then try again",
+                    ) from exc
                 time.sleep(0.01)
         previous = os.read(fd, 32).decode(errors="ignore").strip()
         if previous.isdigit() and int(previous) != os.getpid() and not _alive(int(previous)):

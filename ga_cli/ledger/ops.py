@@ -26,35 +26,79 @@ def _pending_if_piped(provenance: str) -> str:
     return "pending" if provenance == "stdin" else "active"
 
 
-def add_value(ledger: Ledger, text: str, why: str | None = None, tags: list[str] | None = None,
-              priority: int | None = None, allow_secret: bool = False) -> E.Entry:
-    text = _required(text, "the value text", "`ga values add \"TEXT\"`")
-    fields: dict[str, Any] = {"priority": priority, "tags": list(tags) if tags else None, "why": why}
+def add_value(
+    ledger: Ledger,
+    text: str,
+    why: str | None = None,
+    tags: list[str] | None = None,
+    priority: int | None = None,
+    allow_secret: bool = False,
+) -> E.Entry:
+    text = _required(text, "the value text", '`ga values add "TEXT"`')
+    fields: dict[str, Any] = {
+        "priority": priority,
+        "tags": list(tags) if tags else None,
+        "why": why,
+    }
     entry = E.new_entry("value", fields, body=text)
-    ledger.change(f"Add value {entry.id}: {_short(text)}", {entry.path: entry.render()},
-                  allow_secret=allow_secret)
+    ledger.change(
+        f"Add value {entry.id}: {_short(text)}",
+        {entry.path: entry.render()},
+        allow_secret=allow_secret,
+    )
     return entry
 
 
-def add_example(ledger: Ledger, prompt: str, answer: str, tags: list[str] | None = None,
-                provenance: str = "principal", allow_secret: bool = False) -> E.Entry:
+def add_example(
+    ledger: Ledger,
+    prompt: str,
+    answer: str,
+    tags: list[str] | None = None,
+    provenance: str = "principal",
+    allow_secret: bool = False,
+) -> E.Entry:
     prompt = _required(prompt, "the example prompt", "--prompt")
     answer = _required(answer, "the example answer", "a FILE, `-` for stdin, or your $EDITOR")
-    entry = E.new_entry("example", {"prompt": prompt, "tags": list(tags) if tags else None},
-                        body=answer, provenance=provenance, status=_pending_if_piped(provenance))
-    ledger.change(f"Add example {entry.id} for the prompt: {_short(prompt)}",
-                  {entry.path: entry.render()}, allow_secret=allow_secret)
+    entry = E.new_entry(
+        "example",
+        {"prompt": prompt, "tags": list(tags) if tags else None},
+        body=answer,
+        provenance=provenance,
+        status=_pending_if_piped(provenance),
+    )
+    ledger.change(
+        f"Add example {entry.id} for the prompt: {_short(prompt)}",
+        {entry.path: entry.render()},
+        allow_secret=allow_secret,
+    )
     return entry
 
 
-CORRECTION_KEYS = ("prompt", "rejected", "chosen", "why", "context", "tags", "session", "turn",
-                   "model")
+CORRECTION_KEYS = (
+    "prompt",
+    "rejected",
+    "chosen",
+    "why",
+    "context",
+    "tags",
+    "session",
+    "turn",
+    "model",
+)
 
 
-def add_correction(ledger: Ledger, prompt: str, rejected: str, better: str,
-                   why: str | None = None, context: str | None = None,
-                   tags: list[str] | None = None, provenance: str = "principal",
-                   extra: dict[str, Any] | None = None, allow_secret: bool = False) -> E.Entry:
+def add_correction(
+    ledger: Ledger,
+    prompt: str,
+    rejected: str,
+    better: str,
+    why: str | None = None,
+    context: str | None = None,
+    tags: list[str] | None = None,
+    provenance: str = "principal",
+    extra: dict[str, Any] | None = None,
+    allow_secret: bool = False,
+) -> E.Entry:
     fields: dict[str, Any] = {
         "prompt": _required(prompt, "the prompt", "--prompt"),
         "context": context or None,
@@ -65,11 +109,13 @@ def add_correction(ledger: Ledger, prompt: str, rejected: str, better: str,
         "tags": list(tags) if tags else None,
         **(extra or {}),
     }
-    entry = E.new_entry("correction", fields, provenance=provenance,
-                        status=_pending_if_piped(provenance))
+    entry = E.new_entry(
+        "correction", fields, provenance=provenance, status=_pending_if_piped(provenance)
+    )
     reason = fields["why"] or f"better answer for {_short(fields['prompt'], 40)}"
-    ledger.change(f"correct: {_short(reason, 72)}", {entry.path: entry.render()},
-                  allow_secret=allow_secret)
+    ledger.change(
+        f"correct: {_short(reason, 72)}", {entry.path: entry.render()}, allow_secret=allow_secret
+    )
     return entry
 
 
@@ -77,19 +123,26 @@ def parse_correction_yaml(text: str, source: str = "<stdin>") -> dict[str, Any]:
     """A correction given as YAML: prompt, rejected, better (or chosen), why, context, tags."""
     data = yamlio.load(text, source)
     if not isinstance(data, dict):
-        raise LedgerFormatError(source, 1, "expected a YAML mapping with prompt, rejected, better, why")
+        raise LedgerFormatError(
+            source, 1, "expected a YAML mapping with prompt, rejected, better, why"
+        )
     if "better" in data and "chosen" not in data:
         data["chosen"] = data.pop("better")
     unknown = sorted(set(data) - set(CORRECTION_KEYS))
     if unknown:
         line = yamlio.key_line(data, unknown[0])
-        raise LedgerFormatError(source, line, f"unknown key `{unknown[0]}`",
-                                f"use only: prompt, rejected, better, why, context, tags")
+        raise LedgerFormatError(
+            source,
+            line,
+            f"unknown key `{unknown[0]}`",
+            "use only: prompt, rejected, better, why, context, tags",
+        )
     return {k: (str(v) if isinstance(v, str) else v) for k, v in data.items()}
 
 
-def replace_file(ledger: Ledger, entry: E.Entry, new_text: str, verb: str = "Edit",
-                 allow_secret: bool = False) -> E.Entry:
+def replace_file(
+    ledger: Ledger, entry: E.Entry, new_text: str, verb: str = "Edit", allow_secret: bool = False
+) -> E.Entry:
     """Store a hand-edited version of an entry after checking that it parses and validates."""
     updated = E.parse(entry.kind, entry.path, new_text)
     found = E.problems(updated)
@@ -98,8 +151,11 @@ def replace_file(ledger: Ledger, entry: E.Entry, new_text: str, verb: str = "Edi
         raise LedgerFormatError(entry.path, line, message)
     if updated.id != entry.id:
         raise LedgerFormatError(entry.path, updated.line_of("id"), "the id cannot be changed")
-    ledger.change(f"{verb} {entry.kind.name} {entry.id}: {_short(updated.summary())}",
-                  {entry.path: new_text}, allow_secret=allow_secret)
+    ledger.change(
+        f"{verb} {entry.kind.name} {entry.id}: {_short(updated.summary())}",
+        {entry.path: new_text},
+        allow_secret=allow_secret,
+    )
     return updated
 
 
@@ -107,6 +163,8 @@ def set_status(ledger: Ledger, entry: E.Entry, status: str, verb: str) -> E.Entr
     if entry.status == status:
         raise GaError(f"{entry.kind.name} {entry.id} is already {status}")
     entry.meta["status"] = status
-    ledger.change(f"{verb} {entry.kind.name} {entry.id}: {_short(entry.summary())}",
-                  {entry.path: entry.render()})
+    ledger.change(
+        f"{verb} {entry.kind.name} {entry.id}: {_short(entry.summary())}",
+        {entry.path: entry.render()},
+    )
     return entry

@@ -24,27 +24,43 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("Anthropic API key", _prefixed(r"sk-ant-[A-Za-z0-9_\-]{20,}")),
     ("OpenAI-style API key", _prefixed(r"sk-(?:proj-|svcacct-)?[A-Za-z0-9_\-]{20,}")),
     ("AWS access key id", _prefixed(r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")),
-    ("AWS secret access key", re.compile(
-        r"(?i)aws_?secret_?(?:access_?)?key\s*[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])")),
+    (
+        "AWS secret access key",
+        re.compile(
+            r"(?i)aws_?secret_?(?:access_?)?key\s*[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])"
+        ),
+    ),
     ("GitHub token", _prefixed(r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
     ("GitLab token", _prefixed(r"glpat-[A-Za-z0-9_\-]{20,}")),
     ("Slack token", _prefixed(r"xox[abposr]-[A-Za-z0-9\-]{10,}")),
-    ("Slack webhook URL", re.compile(
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]{20,}")),
+    (
+        "Slack webhook URL",
+        re.compile(
+            r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]{20,}"
+        ),
+    ),
     ("Google API key", _prefixed(r"AIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])")),
     ("Hugging Face token", _prefixed(r"hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9])")),
     ("Stripe secret key", _prefixed(r"[rs]k_live_[A-Za-z0-9]{20,}")),
-    ("JSON web token", _prefixed(
-        r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}")),
+    (
+        "JSON web token",
+        _prefixed(r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),
+    ),
     # scheme://user:password@host — a password in a URL (database, broker, git remote)
-    ("URL with a password", re.compile(
-        r"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"'<>]{1,64}:[^\s/@\"'<>]{3,128}@[^\s/@\"'<>]+",
-        re.IGNORECASE)),
+    (
+        "URL with a password",
+        re.compile(
+            r"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"'<>]{1,64}:[^\s/@\"'<>]{3,128}@[^\s/@\"'<>]+",
+            re.IGNORECASE,
+        ),
+    ),
 ]
 REDACTED = "[REDACTED]"
 # redaction takes a private key's whole block, not just its first line
-_KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY(?: BLOCK)?-----"
-                        r"(?:[\s\S]*?-----END (?:[A-Z]+ )?PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)")
+_KEY_BLOCK = re.compile(
+    r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY(?: BLOCK)?-----"
+    r"(?:[\s\S]*?-----END (?:[A-Z]+ )?PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)"
+)
 
 
 def find_secret(text: str) -> tuple[str, int] | None:
@@ -71,7 +87,8 @@ def check(path: str, text: str, allow: bool) -> None:
     hit = find_secret(text)
     if hit:
         name, line = hit
-        raise GaError(f"{redact(path)}:{line}: refusing to commit what looks like a secret "
-                      f"({name})",
-                      "remove the secret (keep keys in environment variables), "
-                      "or pass --allow-secret if it is not one")
+        raise GaError(
+            f"{redact(path)}:{line}: refusing to commit what looks like a secret ({name})",
+            "remove the secret (keep keys in environment variables), "
+            "or pass --allow-secret if it is not one",
+        )

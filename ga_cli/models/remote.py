@@ -1,4 +1,4 @@
-"""Any litellm provider: openai/..., anthropic/..., ollama/..., or openai/<name> at an --api-base."""
+"""Any litellm provider: openai/..., anthropic/..., ollama/..., or openai/NAME at an --api-base."""
 
 from __future__ import annotations
 
@@ -8,10 +8,31 @@ from typing import Any, Iterator
 from ga_cli.errors import GaError
 from ga_cli.models.base import Cancel, GenerationParams, Message, StopScanner, Usage
 
-PROVIDERS = ("openai", "anthropic", "ollama", "ollama_chat", "gemini", "vertex_ai", "mistral",
-             "groq", "together_ai", "openrouter", "azure", "bedrock", "deepseek", "xai", "cohere",
-             "huggingface", "fireworks_ai", "perplexity", "cerebras", "hosted_vllm", "lm_studio",
-             "litellm_proxy", "text-completion-openai")
+PROVIDERS = (
+    "openai",
+    "anthropic",
+    "ollama",
+    "ollama_chat",
+    "gemini",
+    "vertex_ai",
+    "mistral",
+    "groq",
+    "together_ai",
+    "openrouter",
+    "azure",
+    "bedrock",
+    "deepseek",
+    "xai",
+    "cohere",
+    "huggingface",
+    "fireworks_ai",
+    "perplexity",
+    "cerebras",
+    "hosted_vllm",
+    "lm_studio",
+    "litellm_proxy",
+    "text-completion-openai",
+)
 
 
 def is_provider_string(spec: str) -> bool:
@@ -27,7 +48,8 @@ def tiktoken_offline() -> None:
 
     spec = importlib.util.find_spec("litellm")
     if spec and spec.submodule_search_locations:
-        folder = Path(list(spec.submodule_search_locations)[0]) / "litellm_core_utils" / "tokenizers"
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        folder = folder / "litellm_core_utils" / "tokenizers"
         if folder.is_dir():
             os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
 
@@ -49,8 +71,13 @@ def _litellm() -> Any:
 
 
 class RemoteBackend:
-    def __init__(self, model: str, api_base: str | None = None, api_key: str | None = None,
-                 timeout: float = 60.0):
+    def __init__(
+        self,
+        model: str,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+    ):
         self.litellm = _litellm()
         self.name = model
         self.api_base = api_base
@@ -62,8 +89,10 @@ class RemoteBackend:
             env = self.litellm.validate_environment(model=model)
             missing = env.get("missing_keys") or []
             if missing:
-                raise GaError(f"model `{model}` needs the environment variable {missing[0]}",
-                              f"export {missing[0]}=... (it is never stored in the ledger)")
+                raise GaError(
+                    f"model `{model}` needs the environment variable {missing[0]}",
+                    f"export {missing[0]}=... (it is never stored in the ledger)",
+                )
         self._encoding: Any = None
 
     def _context_window(self) -> int:
@@ -86,9 +115,14 @@ class RemoteBackend:
 
     def _call(self, messages: list[Message], params: GenerationParams, stream: bool) -> Any:
         kwargs: dict[str, Any] = {
-            "model": self.name, "messages": messages, "stream": stream,
-            "temperature": params.temperature, "top_p": params.top_p,
-            "max_tokens": params.max_tokens, "timeout": self.timeout, "num_retries": 0,
+            "model": self.name,
+            "messages": messages,
+            "stream": stream,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "timeout": self.timeout,
+            "num_retries": 0,
         }
         if params.stop:
             kwargs["stop"] = params.stop
@@ -108,21 +142,28 @@ class RemoteBackend:
         lt = self.litellm
         first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, lt.AuthenticationError):
-            return GaError(f"{self.name}: the provider refused the API key ({first})",
-                           "check the key in your environment")
+            return GaError(
+                f"{self.name}: the provider refused the API key ({first})",
+                "check the key in your environment",
+            )
         if isinstance(exc, (lt.Timeout,)):
-            return GaError(f"{self.name}: no answer within {self.timeout:.0f} s",
-                           "check the server, or raise the timeout")
+            return GaError(
+                f"{self.name}: no answer within {self.timeout:.0f} s",
+                "check the server, or raise the timeout",
+            )
         if isinstance(exc, lt.APIConnectionError) or "connection error" in str(exc).lower():
             where = self.api_base or "the provider"
-            return GaError(f"{self.name}: cannot reach {where} (connection failed)",
-                           "is the server running and the address right?")
+            return GaError(
+                f"{self.name}: cannot reach {where} (connection failed)",
+                "is the server running and the address right?",
+            )
         if isinstance(exc, lt.NotFoundError):
             return GaError(f"{self.name}: unknown model ({first})", "check the model name")
         return GaError(f"{self.name}: {type(exc).__name__}: {first}")
 
-    def stream(self, messages: list[Message], params: GenerationParams,
-               cancel: Cancel | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], params: GenerationParams, cancel: Cancel | None = None
+    ) -> Iterator[str]:
         cancel = cancel or Cancel()
         self.usage = Usage()
         scanner = StopScanner(params.stop)
@@ -160,5 +201,7 @@ class RemoteBackend:
             self.usage.prompt_tokens = sum(self.count_tokens(m["content"]) for m in messages)
 
     def answer_logprobs(self, messages: list[Message], answer: str) -> list[float]:
-        raise GaError(f"{self.name} is a remote model: scoring answers needs a local model",
-                      "evaluate with the embedded or a local model")
+        raise GaError(
+            f"{self.name} is a remote model: scoring answers needs a local model",
+            "evaluate with the embedded or a local model",
+        )

@@ -19,15 +19,18 @@ class ServedBackend:
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.httpx = httpx
-        self.client = httpx.Client(base_url=url.rstrip("/"), headers=headers,
-                                   timeout=httpx.Timeout(600.0, connect=5.0))
+        self.client = httpx.Client(
+            base_url=url.rstrip("/"), headers=headers, timeout=httpx.Timeout(600.0, connect=5.0)
+        )
         self.model = model
         self.usage = Usage()
         try:
             listed = self.client.get("/models").json()["data"]
         except (httpx.HTTPError, KeyError, ValueError) as exc:
-            raise GaError(f"the ga server at {url} did not answer ({exc})",
-                          "restart `ga serve`, or pass --no-server") from exc
+            raise GaError(
+                f"the ga server at {url} did not answer ({exc})",
+                "restart `ga serve`, or pass --no-server",
+            ) from exc
         entry = next((m for m in listed if m["id"] == model), listed[0] if listed else {})
         self.name = f"ga-serve:{next((m['id'] for m in listed if m['id'] != model), model)}"
         self.context_window = int(entry.get("context_window") or 8192)
@@ -40,20 +43,29 @@ class ServedBackend:
             self._encoding = tiktoken_encoding()
         return len(self._encoding.encode(text, disallowed_special=()))
 
-    def stream(self, messages: list[Message], params: GenerationParams,
-               cancel: Cancel | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], params: GenerationParams, cancel: Cancel | None = None
+    ) -> Iterator[str]:
         cancel = cancel or Cancel()
-        body = {"model": self.model, "messages": messages, "stream": True,
-                "temperature": params.temperature, "top_p": params.top_p,
-                "max_tokens": params.max_tokens, "stop": params.stop, "seed": params.seed}
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "stop": params.stop,
+            "seed": params.seed,
+        }
         self.usage = Usage()
         try:
             with self.client.stream("POST", "/chat/completions", json=body) as response:
                 if response.status_code != 200:
                     response.read()
                     detail = response.json().get("error", {}).get("message", response.text)
-                    raise GaError(f"the ga server refused the request ({response.status_code}): "
-                                  f"{detail}")
+                    raise GaError(
+                        f"the ga server refused the request ({response.status_code}): {detail}"
+                    )
                 for line in response.iter_lines():
                     if cancel.is_set():
                         break  # closing the response cancels the generation server-side

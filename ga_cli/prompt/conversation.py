@@ -6,12 +6,13 @@ model sees.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ga_cli.prompt import prompting
-from ga_cli.ledger.entries import Entry
 from ga_cli.models.base import Backend, Message
+from ga_cli.prompt import prompting
+from ga_cli.prompt.prompting import Entry
 
 SYSTEM_SHARE = 0.4  # at most this share of the context window goes to the ledger's system prompt
 
@@ -28,8 +29,8 @@ class LedgerContext:
     """What the system prompt is built from: the principal and their *trusted* entries."""
 
     principal: Any
-    values: list[Entry]
-    corrections: list[Entry]
+    values: Sequence[Entry]
+    corrections: Sequence[Entry]
     invalid: int = 0  # files that fail the ledger's schema: left out, named by `ga doctor`
 
 
@@ -37,14 +38,24 @@ def ledger_context(ledger: Any) -> LedgerContext:
     """The principal, their trusted values and corrections, read once per conversation."""
     good, bad = ledger.scan()
     trusted = [e for e in good if e.trusted]
-    return LedgerContext(ledger.principal(), [e for e in trusted if e.kind.name == "value"],
-                         [e for e in trusted if e.kind.name == "correction"],
-                         len({p.path for p in bad}))
+    return LedgerContext(
+        ledger.principal(),
+        [e for e in trusted if e.kind.name == "value"],
+        [e for e in trusted if e.kind.name == "correction"],
+        len({p.path for p in bad}),
+    )
 
 
-def prepare(backend: Backend, question: str, *, context: LedgerContext | None,
-            history: list[Message] | None = None, data: str | None = None,
-            system_override: str | None = None, max_tokens: int = 512) -> Prepared:
+def prepare(
+    backend: Backend,
+    question: str,
+    *,
+    context: LedgerContext | None,
+    history: list[Message] | None = None,
+    data: str | None = None,
+    system_override: str | None = None,
+    max_tokens: int = 512,
+) -> Prepared:
     count = backend.count_tokens
     window = backend.context_window
     warnings: list[str] = []
@@ -53,32 +64,47 @@ def prepare(backend: Backend, question: str, *, context: LedgerContext | None,
         system = system_override
     elif context is not None:
         budget = max(64, int(window * SYSTEM_SHARE) - max_tokens // 4)
-        built = prompting.build_system(context.principal, context.values, context.corrections,
-                                       question, budget, count)
+        built = prompting.build_system(
+            context.principal, context.values, context.corrections, question, budget, count
+        )
         if context.invalid:
-            warnings.append(f"{context.invalid} ledger file(s) fail the schema and were left out "
-                            f"of the system prompt; run `ga doctor`")
+            warnings.append(
+                f"{context.invalid} ledger file(s) fail the schema and were left out "
+                f"of the system prompt; run `ga doctor`"
+            )
         system = built.system
         if built.dropped:
-            warnings.append(f"{built.dropped} value(s)/correction(s) left out of the system "
-                            f"prompt to fit its {budget}-token budget")
+            warnings.append(
+                f"{built.dropped} value(s)/correction(s) left out of the system "
+                f"prompt to fit its {budget}-token budget"
+            )
     else:
         system = prompting.TRUST
     user = question
     if data is not None:
-        room = window - count(system) - count(question) - max_tokens - 64 - sum(
-            count(m["content"]) for m in history or [])
+        room = (
+            window
+            - count(system)
+            - count(question)
+            - max_tokens
+            - 64
+            - sum(count(m["content"]) for m in history or [])
+        )
         trimmed, cut = prompting.trim_middle(data, max(room, 64), count)
         if cut:
-            warnings.append(f"piped input trimmed from {count(data)} to ~{count(trimmed)} tokens "
-                            f"to fit the {window}-token context window")
+            warnings.append(
+                f"piped input trimmed from {count(data)} to ~{count(trimmed)} tokens "
+                f"to fit the {window}-token context window"
+            )
         user = prompting.frame_untrusted(question, trimmed)
     history = list(history or [])
     # drop the oldest turns until everything fits
-    while history and (count(system) + count(user) + max_tokens
-                       + sum(count(m["content"]) for m in history)) > window:
+    while (
+        history
+        and (count(system) + count(user) + max_tokens + sum(count(m["content"]) for m in history))
+        > window
+    ):
         history = history[2:]
         warnings.append("oldest conversation turns dropped to fit the context window")
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": user}]
     return Prepared(messages, built, warnings)
-

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -32,28 +33,37 @@ class Settings:
     max_tokens_cap: int = 4096
 
 
-def error(status: int, message: str, kind: str = "invalid_request_error",
-          code: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}},
-                        status_code=status, headers=headers)
+def error(
+    status: int,
+    message: str,
+    kind: str = "invalid_request_error",
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "param": None, "code": code}},
+        status_code=status,
+        headers=headers,
+    )
 
 
 SEED_MAX = 2**63 - 1
 
 
-def _number(body: dict[str, Any], key: str, default: float, low: float, high: float,
-            low_open: bool = False) -> float | str:
+def _number(
+    body: dict[str, Any], key: str, default: float, low: float, high: float, low_open: bool = False
+) -> float | str:
     value = body.get(key, default)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return f"`{key}` must be a number (temperature, top_p, max_tokens and seed are numbers)"
     if value < low or value > high or (low_open and value == low):
         return f"`{key}` must be {'above' if low_open else 'at least'} {low} and at most {high}"
     return float(value)
 
 
-def _int(body: dict[str, Any], key: str, low: int, high: int) -> int | None | str:
+def _int(body: dict[str, Any], key: str, low: int, high: int) -> int | str | None:
     value = body.get(key)
     if value is None:
         return None
@@ -79,17 +89,21 @@ def _params(body: dict[str, Any], cap: int) -> GenerationParams | str:
         return "`n` > 1 is not supported by ga serve; send one request per answer"
     stop = body.get("stop")
     stops = [stop] if isinstance(stop, str) else stop
-    if stops is not None and (not isinstance(stops, list) or len(stops) > 4
-                              or not all(isinstance(x, str) for x in stops)):
+    if stops is not None and (
+        not isinstance(stops, list) or len(stops) > 4 or not all(isinstance(x, str) for x in stops)
+    ):
         return "`stop` must be a string or a list of up to 4 strings"
     if not isinstance(body.get("stream", False), (bool, type(None))):
         return "`stream` must be true or false"
     assert not isinstance(temperature, str) and not isinstance(top_p, str)
     limit = max_tokens if max_tokens is not None else max_completion
-    return GenerationParams(temperature=temperature, top_p=top_p,
-                            max_tokens=int(limit) if limit is not None else min(256, cap),
-                            stop=[x for x in stops if x] or None if stops else None,
-                            seed=seed if isinstance(seed, int) else None)
+    return GenerationParams(
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=int(limit) if limit is not None else min(256, cap),
+        stop=[x for x in stops if x] or None if stops else None,
+        seed=seed if isinstance(seed, int) else None,
+    )
 
 
 def _content(i: int, content: Any) -> str | None:
@@ -99,8 +113,11 @@ def _content(i: int, content: Any) -> str | None:
     if isinstance(content, list) and content:
         texts = []
         for part in content:
-            if not (isinstance(part, dict) and part.get("type") == "text"
-                    and isinstance(part.get("text"), str)):
+            if not (
+                isinstance(part, dict)
+                and part.get("type") == "text"
+                and isinstance(part.get("text"), str)
+            ):
                 return None
             texts.append(part["text"])
         return "".join(texts)
@@ -117,8 +134,10 @@ def _messages(body: dict[str, Any]) -> list[dict[str, str]] | str:
             return f"messages[{i}].role must be one of {', '.join(ROLES)}"
         content = _content(i, m.get("content"))
         if content is None:
-            return (f"messages[{i}].content must be a string or a list of "
-                    f'{{"type": "text", "text": "..."}} parts')
+            return (
+                f"messages[{i}].content must be a string or a list of "
+                f'{{"type": "text", "text": "..."}} parts'
+            )
         out.append({"role": m["role"], "content": content})
     return out
 
@@ -129,9 +148,12 @@ def _prompt_tokens(backend: Any, messages: list[dict[str, str]]) -> int:
     return sum(backend.count_tokens(m["content"]) + 4 for m in messages)
 
 
-def create_app(engine: Engine, settings: Settings,
-               system_for: Callable[[str, Any], str | None],
-               on_shutdown: Callable[[], None] | None = None) -> Starlette:
+def create_app(
+    engine: Engine,
+    settings: Settings,
+    system_for: Callable[[str, Any], str | None],
+    on_shutdown: Callable[[], None] | None = None,
+) -> Starlette:
     """`system_for(question, backend)`: the ledger-derived system prompt (or None)."""
 
     def check_auth(request: Request) -> Response | None:
@@ -139,22 +161,42 @@ def create_app(engine: Engine, settings: Settings,
             return None
         got = request.headers.get("authorization", "")
         if not secrets.compare_digest(got, f"Bearer {settings.token}"):
-            return error(401, "missing or wrong bearer token", "authentication_error",
-                         "invalid_api_key")
+            return error(
+                401, "missing or wrong bearer token", "authentication_error", "invalid_api_key"
+            )
         return None
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "models": engine.names(), "queued": engine.pending,
-                             "served": engine.served, "generated_tokens": engine.generated_tokens})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "models": engine.names(),
+                "queued": engine.pending,
+                "served": engine.served,
+                "generated_tokens": engine.generated_tokens,
+            }
+        )
 
     async def models(request: Request) -> Response:
         denied = check_auth(request)
         if denied:
             return denied
         window = getattr(engine.loaded.backend, "context_window", None) if engine.loaded else None
-        return JSONResponse({"object": "list", "data": [
-            {"id": n, "object": "model", "created": 0, "owned_by": "ga", "context_window": window}
-            for n in engine.names()]})
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [
+                    {
+                        "id": n,
+                        "object": "model",
+                        "created": 0,
+                        "owned_by": "ga",
+                        "context_window": window,
+                    }
+                    for n in engine.names()
+                ],
+            }
+        )
 
     async def chat(request: Request) -> Response:
         denied = check_auth(request)
@@ -173,8 +215,11 @@ def create_app(engine: Engine, settings: Settings,
         if not isinstance(model, str) or not model:
             return error(400, "`model` is required")
         if model not in engine.names():
-            return error(404, f"model `{model}` does not exist; GET /v1/models lists them",
-                         code="model_not_found")
+            return error(
+                404,
+                f"model `{model}` does not exist; GET /v1/models lists them",
+                code="model_not_found",
+            )
         msgs = _messages(body)
         if isinstance(msgs, str):
             return error(400, msgs)
@@ -204,14 +249,19 @@ def create_app(engine: Engine, settings: Settings,
         try:
             future = engine.stream(msgs, params, cancel, emit)
         except QueueFull:
-            return error(429, "the server is busy; retry shortly", "rate_limit_error",
-                         headers={"Retry-After": "2"})
+            return error(
+                429,
+                "the server is busy; retry shortly",
+                "rate_limit_error",
+                headers={"Retry-After": "2"},
+            )
         except Closed:
             return error(503, "the server is shutting down", "server_error", "shutting_down")
         cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
         if body.get("stream"):
-            return StreamingResponse(_sse(queue, future, cancel, cid, created, model),
-                                     media_type="text/event-stream")
+            return StreamingResponse(
+                _sse(queue, future, cancel, cid, created, model), media_type="text/event-stream"
+            )
         pieces = []
         try:
             while True:
@@ -223,20 +273,39 @@ def create_app(engine: Engine, settings: Settings,
             cancel.set()
             raise
         usage = await asyncio.wrap_future(future)
-        return JSONResponse({
-            "id": cid, "object": "chat.completion", "created": created, "model": model,
-            "choices": [{"index": 0, "finish_reason": usage.finish_reason,
-                         "message": {"role": "assistant", "content": "".join(pieces)}}],
-            "usage": {"prompt_tokens": usage.prompt_tokens,
-                      "completion_tokens": usage.completion_tokens,
-                      "total_tokens": usage.prompt_tokens + usage.completion_tokens}})
+        return JSONResponse(
+            {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": usage.finish_reason,
+                        "message": {"role": "assistant", "content": "".join(pieces)},
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": usage.prompt_tokens,
+                    "completion_tokens": usage.completion_tokens,
+                    "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+                },
+            }
+        )
 
     middleware = []
     if settings.allow_origin:
         from starlette.middleware.cors import CORSMiddleware
 
-        middleware.append(Middleware(CORSMiddleware, allow_origins=[settings.allow_origin],
-                                     allow_methods=["GET", "POST"], allow_headers=["*"]))
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=[settings.allow_origin],
+                allow_methods=["GET", "POST"],
+                allow_headers=["*"],
+            )
+        )
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
@@ -245,34 +314,63 @@ def create_app(engine: Engine, settings: Settings,
         if on_shutdown:  # uvicorn re-raises SIGTERM after shutdown: clean up here, not later
             on_shutdown()
 
-    return Starlette(routes=[Route("/health", health), Route("/v1/models", models),
-                             Route("/v1/chat/completions", chat, methods=["POST"])],
-                     middleware=middleware, lifespan=lifespan, exception_handlers={
-                         404: lambda r, e: error(404, f"no route {r.url.path}", code="not_found"),
-                         405: lambda r, e: error(405, "method not allowed"),
-                         500: lambda r, e: error(500, "internal server error (see the server's "
-                                                 "log)", "server_error")})
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/v1/models", models),
+            Route("/v1/chat/completions", chat, methods=["POST"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            404: lambda r, e: error(404, f"no route {r.url.path}", code="not_found"),
+            405: lambda r, e: error(405, "method not allowed"),
+            500: lambda r, e: error(
+                500, "internal server error (see the server's log)", "server_error"
+            ),
+        },
+    )
 
 
 def _too_long(window: int, used: int | None, max_tokens: int) -> JSONResponse:
     """OpenAI's answer to a prompt that does not fit the model's context window."""
-    asked = (f"However, you requested {used + max_tokens} tokens ({used} in the messages, "
-             f"{max_tokens} in the completion)" if used is not None
-             else "However, your messages alone are far longer than that")
-    return JSONResponse({"error": {
-        "message": f"This model's maximum context length is {window} tokens. {asked}. "
-                   f"Please reduce the length of the messages or completion.",
-        "type": "invalid_request_error", "param": "messages",
-        "code": "context_length_exceeded"}}, status_code=400)
+    asked = (
+        f"However, you requested {used + max_tokens} tokens ({used} in the messages, "
+        f"{max_tokens} in the completion)"
+        if used is not None
+        else "However, your messages alone are far longer than that"
+    )
+    return JSONResponse(
+        {
+            "error": {
+                "message": f"This model's maximum context length is {window} tokens. {asked}. "
+                f"Please reduce the length of the messages or completion.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        },
+        status_code=400,
+    )
 
 
-async def _sse(queue: asyncio.Queue, future: Any, cancel: Cancel, cid: str, created: int,
-               model: str) -> Any:
+async def _sse(
+    queue: asyncio.Queue, future: Any, cancel: Cancel, cid: str, created: int, model: str
+) -> Any:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-        return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk",
-                                      "created": created, "model": model, "choices": [
-                                          {"index": 0, "delta": delta,
-                                           "finish_reason": finish}]}) + "\n\n"
+        return (
+            "data: "
+            + json.dumps(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
+            )
+            + "\n\n"
+        )
 
     try:
         yield chunk({"role": "assistant", "content": ""})
@@ -283,9 +381,11 @@ async def _sse(queue: asyncio.Queue, future: Any, cancel: Cancel, cid: str, crea
             yield chunk({"content": piece})
         usage = await asyncio.wrap_future(future)
         last = json.loads(chunk({}, usage.finish_reason)[6:])
-        last["usage"] = {"prompt_tokens": usage.prompt_tokens,
-                         "completion_tokens": usage.completion_tokens,
-                         "total_tokens": usage.prompt_tokens + usage.completion_tokens}
+        last["usage"] = {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+        }
         yield "data: " + json.dumps(last) + "\n\n"
         yield "data: [DONE]\n\n"
     finally:  # runs when the client disconnects too: stop generating for nobody

@@ -27,8 +27,8 @@ class Loaded:
 
 @dataclass
 class Engine:
-    load_current: Callable[[], Loaded]   # what `current` points at now
-    current_key: Callable[[], str]       # cheap: changes when `current` changes
+    load_current: Callable[[], Loaded]  # what `current` points at now
+    current_key: Callable[[], str]  # cheap: changes when `current` changes
     max_queue: int = 16
     loaded: Loaded | None = None
     key: str | None = None
@@ -74,8 +74,13 @@ class Engine:
 
         return self.pool.submit(run)
 
-    def stream(self, messages: list[dict[str, str]], params: GenerationParams, cancel: Cancel,
-               emit: Callable[[str | None, Any], None]) -> Future:
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        params: GenerationParams,
+        cancel: Cancel,
+        emit: Callable[[str | None, Any], None],
+    ) -> Future:
         """Generate in the worker; `emit(piece, loaded)` per piece, then `emit(None, loaded)`."""
 
         def work(loaded: Loaded) -> Any:
@@ -108,4 +113,3 @@ class Engine:
             for cancel in self.active:
                 cancel.set()
         self.pool.shutdown(wait=False)  # queued work sees its cancel and returns at once
-

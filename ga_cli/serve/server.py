@@ -14,7 +14,6 @@ from ga_cli import paths
 from ga_cli.errors import GaError
 from ga_cli.serve.engine import Engine, Loaded
 
-
 GRACE_S = 3  # seconds open connections get to finish after SIGTERM
 
 
@@ -59,22 +58,26 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def loader(model: str | None, fallback_spec: str,
-           progress: Callable[[str], None]) -> tuple[Callable[[], Loaded], Callable[[], str]]:
+def loader(
+    model: str | None, fallback_spec: str, progress: Callable[[str], None]
+) -> tuple[Callable[[], Loaded], Callable[[], str]]:
     """How to load what should be served, and a key that changes when that changes."""
     from ga_cli import models
     from ga_cli.training import registry
 
     if model and not (model.startswith("r-") or model in ("current", "ga-personal")):
+
         def fixed() -> Loaded:
             backend = models.load(model, progress=progress)
             return Loaded(backend, ["ga-personal", backend.name], None)
+
         return fixed, lambda: "fixed"
     if model:  # one named run, no following
         run = registry.get(model)
 
         def pinned() -> Loaded:
             return Loaded(run.backend(progress), ["ga-personal", run.id], run.id)
+
         return pinned, lambda: run.id
 
     def follow() -> Loaded:
@@ -91,9 +94,17 @@ def loader(model: str | None, fallback_spec: str,
     return follow, key
 
 
-def serve(host: str, port: int, model: str | None, fallback_spec: str, token: str | None,
-          allow_origin: str | None, ledger: Any, max_queue: int,
-          say: Callable[[str], None]) -> None:
+def serve(
+    host: str,
+    port: int,
+    model: str | None,
+    fallback_spec: str,
+    token: str | None,
+    allow_origin: str | None,
+    ledger: Any,
+    max_queue: int,
+    say: Callable[[str], None],
+) -> None:
     import uvicorn
 
     from ga_cli.prompt import conversation
@@ -109,8 +120,9 @@ def serve(host: str, port: int, model: str | None, fallback_spec: str, token: st
     def system_for(question: str, backend: Any) -> str | None:
         if ledger is None or backend is None:
             return None
-        prepared = conversation.prepare(backend, question,
-                                        context=conversation.ledger_context(ledger))
+        prepared = conversation.prepare(
+            backend, question, context=conversation.ledger_context(ledger)
+        )
         return prepared.messages[0]["content"]
 
     f = discovery_file()
@@ -125,8 +137,10 @@ def serve(host: str, port: int, model: str | None, fallback_spec: str, token: st
     try:
         sock.bind((host, port))
     except OSError as exc:
-        raise GaError(f"cannot bind {host}:{port}: {exc.strerror}",
-                      "choose another --port (0 picks a free one)") from exc
+        raise GaError(
+            f"cannot bind {host}:{port}: {exc.strerror}",
+            "choose another --port (0 picks a free one)",
+        ) from exc
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{bound}/v1"
@@ -135,6 +149,7 @@ def serve(host: str, port: int, model: str | None, fallback_spec: str, token: st
     os.write(fd, json.dumps({"url": url, "pid": os.getpid(), "token": token}).encode())
     os.close(fd)
     say(f"Serving {', '.join(engine.names())} at {url} (OpenAI-compatible). Ctrl-C stops.")
+
     class _Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:
             # SIGTERM/SIGINT: stop generating at the next token, so the graceful shutdown
@@ -143,8 +158,9 @@ def serve(host: str, port: int, model: str | None, fallback_spec: str, token: st
             super().handle_exit(sig, frame)
 
     try:
-        _Server(uvicorn.Config(app, log_level="warning",
-                               timeout_graceful_shutdown=GRACE_S)).run(sockets=[sock])
+        _Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=GRACE_S)).run(
+            sockets=[sock]
+        )
     finally:
         engine.close()
         forget()

@@ -49,8 +49,11 @@ def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
     manifest = json.loads((dataset / "manifest.json").read_text())
     snap = snapshot.load(str(ledger_root), manifest["ledger_sha"], skip_invalid=True)
     trusted = [i for i in snap.items if i.trusted]
-    return LedgerContext(snap.principal, [i for i in trusted if i.kind == "value"],
-                         [i for i in trusted if i.kind == "correction"])
+    return LedgerContext(
+        snap.principal,
+        [i for i in trusted if i.kind == "value"],
+        [i for i in trusted if i.kind == "correction"],
+    )
 
 
 MessagesFor = Callable[[str, "str | None"], list[Message]]
@@ -67,16 +70,26 @@ def scoring_messages(backend: Any, context: LedgerContext) -> MessagesFor:
 
     def messages(prompt: str, leave_out: str | None = None) -> list[Message]:
         if (prompt, leave_out) not in made:
-            ctx = context if leave_out is None else replace(
-                context, corrections=[c for c in context.corrections if c.id != leave_out])
+            ctx = (
+                context
+                if leave_out is None
+                else replace(
+                    context, corrections=[c for c in context.corrections if c.id != leave_out]
+                )
+            )
             made[(prompt, leave_out)] = conversation.prepare(backend, prompt, context=ctx).messages
         return made[(prompt, leave_out)]
 
     return messages
 
 
-def evaluate_side(side: Side, dataset: Path, context: LedgerContext | None,
-                  pairs: Path | None = None, retention: bool = False) -> dict[str, Any]:
+def evaluate_side(
+    side: Side,
+    dataset: Path,
+    context: LedgerContext | None,
+    pairs: Path | None = None,
+    retention: bool = False,
+) -> dict[str, Any]:
     """evaluate.evaluate() for one side; with `retention`, also drift and generation health
     against the base (the base side is the same model with its adapter off)."""
     from ga_cli.models.local import LocalBackend
@@ -89,15 +102,22 @@ def evaluate_side(side: Side, dataset: Path, context: LedgerContext | None,
     if retention:
         from ga_cli.training import retention as RT
 
-        examples = [r for r in data.read_jsonl(dataset / "sft.jsonl")
-                    if r.get("source") == "example"]
+        examples = [
+            r for r in data.read_jsonl(dataset / "sft.jsonl") if r.get("source") == "example"
+        ]
         result["retention"] = RT.measure(backend, examples)
     return result
 
 
-def compare(reference: Side, candidate: Side, dataset: Path, ledger_root: Path | None,
-            gate: dict[str, Any] | None, pairs: Path | None = None,
-            retention: bool = True) -> Comparison:
+def compare(
+    reference: Side,
+    candidate: Side,
+    dataset: Path,
+    ledger_root: Path | None,
+    gate: dict[str, Any] | None,
+    pairs: Path | None = None,
+    retention: bool = True,
+) -> Comparison:
     """Evaluate both sides the same way, and apply the promotion rule (with the recipe's gate)."""
     from ga_cli.training import evaluate as EV
 
@@ -116,4 +136,6 @@ def compare(reference: Side, candidate: Side, dataset: Path, ledger_root: Path |
 def brief(result: dict[str, Any]) -> dict[str, Any]:
     """What run.json keeps of one side's evaluation."""
     return {k: result[k] for k in ("model", "pairs", "pref_accuracy", "injection")} | {
-        "fixed": len(result["fixed"]), "wrong": len(result["wrong"])}
+        "fixed": len(result["fixed"]),
+        "wrong": len(result["wrong"]),
+    }

@@ -37,15 +37,22 @@ def _prompt(r: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def pref_rows(dataset: Path) -> list[dict[str, Any]]:
-    return [{"prompt": _prompt(r),
-             "chosen": [{"role": "assistant", "content": r["chosen"]}],
-             "rejected": [{"role": "assistant", "content": r["rejected"]}]}
-            for r in read_jsonl(dataset / "prefs.jsonl")]
+    return [
+        {
+            "prompt": _prompt(r),
+            "chosen": [{"role": "assistant", "content": r["chosen"]}],
+            "rejected": [{"role": "assistant", "content": r["rejected"]}],
+        }
+        for r in read_jsonl(dataset / "prefs.jsonl")
+    ]
 
 
-def eval_pairs(rows: list[dict[str, Any]],
-               messages_for: Callable[[str, str | None], list[dict[str, str]]] | None = None,
-               keep_own_system: bool = False, leave_out_own: bool = False) -> list[dict[str, Any]]:
+def eval_pairs(
+    rows: list[dict[str, Any]],
+    messages_for: Callable[[str, str | None], list[dict[str, str]]] | None = None,
+    keep_own_system: bool = False,
+    leave_out_own: bool = False,
+) -> list[dict[str, Any]]:
     """{id, messages (prompt side), chosen, rejected} for scoring; accepts build or plain rows.
     With `messages_for(prompt, leave_out)`, the prompt side is what it returns for the row's
     prompt (`leave_out_own`: without the row's own correction, for held-out rows)."""
@@ -55,6 +62,12 @@ def eval_pairs(rows: list[dict[str, Any]],
             own = keep_own_system and r.get("system")
             leave = str(r.get("id", "")).split("#")[0] if leave_out_own else None
             msgs = messages_for(r["prompt"], leave) if messages_for and not own else _prompt(r)
-            out.append({"id": r.get("id", ""), "messages": msgs, "chosen": r["chosen"],
-                        "rejected": r["rejected"]})
+            out.append(
+                {
+                    "id": r.get("id", ""),
+                    "messages": msgs,
+                    "chosen": r["chosen"],
+                    "rejected": r["rejected"],
+                }
+            )
     return out

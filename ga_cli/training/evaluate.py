@@ -27,10 +27,14 @@ def prefers_chosen(backend: Any, pair: dict[str, Any]) -> bool:
     return c > r
 
 
-def evaluate(backend: Any, dataset: Path | None, pairs_file: Path | None = None,
-             max_injection: int = 8, gen_tokens: int = 48,
-             messages_for: Callable[[str, str | None], list[Message]] | None = None
-             ) -> dict[str, Any]:
+def evaluate(
+    backend: Any,
+    dataset: Path | None,
+    pairs_file: Path | None = None,
+    max_injection: int = 8,
+    gen_tokens: int = 48,
+    messages_for: Callable[[str, str | None], list[Message]] | None = None,
+) -> dict[str, Any]:
     """With `messages_for(prompt)`, pairs are scored under those messages (what `ga ask`
     sends); a --pairs row that brings its own `system` keeps it."""
     if pairs_file is not None:
@@ -41,8 +45,9 @@ def evaluate(backend: Any, dataset: Path | None, pairs_file: Path | None = None,
     else:
         assert dataset is not None
         rows = data.read_jsonl(dataset / "heldout.jsonl")
-        held = data.eval_pairs([r for r in rows if r.get("source") == "correction"], messages_for,
-                               leave_out_own=True)
+        held = data.eval_pairs(
+            [r for r in rows if r.get("source") == "correction"], messages_for, leave_out_own=True
+        )
         every = data.eval_pairs(data.read_jsonl(dataset / "prefs.jsonl"), messages_for) + held
         inj = [r for r in rows if r.get("source") == "injection"][:max_injection]
     right = {}
@@ -53,8 +58,11 @@ def evaluate(backend: Any, dataset: Path | None, pairs_file: Path | None = None,
     held_right = [right[f"{p['id']}|{p['rejected'][:40]}"] for p in held]
     obeyed = 0
     for r in inj:
-        answer = "".join(backend.stream(r["messages"][:-1],
-                                        GenerationParams(temperature=0.0, max_tokens=gen_tokens)))
+        answer = "".join(
+            backend.stream(
+                r["messages"][:-1], GenerationParams(temperature=0.0, max_tokens=gen_tokens)
+            )
+        )
         obeyed += injection.obeyed(answer, r["markers"])
     return {
         "model": backend.name,
@@ -62,8 +70,11 @@ def evaluate(backend: Any, dataset: Path | None, pairs_file: Path | None = None,
         "pref_accuracy": sum(held_right) / len(held_right) if held_right else None,
         "fixed": sorted(k for k, ok in right.items() if ok),
         "wrong": sorted(k for k, ok in right.items() if not ok),
-        "injection": {"records": len(inj), "obeyed": obeyed,
-                      "resisted_rate": (len(inj) - obeyed) / len(inj) if inj else None},
+        "injection": {
+            "records": len(inj),
+            "obeyed": obeyed,
+            "resisted_rate": (len(inj) - obeyed) / len(inj) if inj else None,
+        },
     }
 
 
@@ -72,8 +83,9 @@ def regressions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[st
     return sorted(set(reference["fixed"]) & set(candidate["wrong"]))
 
 
-def promotion(reference: dict[str, Any], candidate: dict[str, Any],
-              gate: dict[str, Any] | None = None) -> tuple[bool, str]:
+def promotion(
+    reference: dict[str, Any], candidate: dict[str, Any], gate: dict[str, Any] | None = None
+) -> tuple[bool, str]:
     """The rule: no drop in held-out preference accuracy, no fixed correction regresses, and
     (with the recipe's `gate`) the candidate's retention and generation health within limits.
     The reason names every number that failed."""
@@ -90,8 +102,10 @@ def promotion(reference: dict[str, Any], candidate: dict[str, Any],
         fails += retention.gate(candidate["retention"], gate)
     if fails:
         return False, "; ".join(fails)
-    return True, (f"held-out preference accuracy {_fmt(ref_acc)} -> {_fmt(new_acc)}, "
-                  f"no regressions" + (", retention gate passed" if gate is not None else ""))
+    return True, (
+        f"held-out preference accuracy {_fmt(ref_acc)} -> {_fmt(new_acc)}, "
+        f"no regressions" + (", retention gate passed" if gate is not None else "")
+    )
 
 
 def _fmt(x: float | None) -> str:

@@ -36,10 +36,11 @@ def llama_cpp_available() -> bool:
 
 def gguf(run: Run, dest: Path) -> Path:
     if not llama_cpp_available():
-        raise GaError("GGUF export needs llama.cpp's tools (llama-quantize) on PATH, and none "
-                      "were found",
-                      "build llama.cpp and put its binaries on PATH, or export --merged DIR and "
-                      "convert it with llama.cpp's convert_hf_to_gguf.py")
+        raise GaError(
+            "GGUF export needs llama.cpp's tools (llama-quantize) on PATH, and none were found",
+            "build llama.cpp and put its binaries on PATH, or export --merged DIR and "
+            "convert it with llama.cpp's convert_hf_to_gguf.py",
+        )
     import unsloth  # noqa: F401  - must precede transformers in this process
     from unsloth import FastLanguageModel
 

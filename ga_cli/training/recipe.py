@@ -14,15 +14,36 @@ SHIPPED = Path(__file__).with_name("recipes")
 SCHEDULERS = ("constant", "linear", "cosine")
 NUM = (int, float)
 SCHEMA: dict[str, Any] = {
-    "base_model": str, "max_seq_len": int, "seed": int,
+    "base_model": str,
+    "max_seq_len": int,
+    "seed": int,
     "lora": {"r": int, "alpha": int, "dropout": NUM, "target_modules": list},
-    "sft": {"epochs": int, "max_steps": (int, type(None)), "learning_rate": NUM,
-            "batch_size": int, "warmup_steps": int, "scheduler": str, "grad_clip": NUM,
-            "replay": int},
-    "dpo": {"enabled": bool, "epochs": int, "max_steps": (int, type(None)),
-            "learning_rate": NUM, "beta": NUM, "batch_size": int, "sft_weight": NUM},
-    "gate": {"max_drift": NUM, "max_repetition_rise": NUM, "max_degenerate_rise": NUM,
-             "min_length_ratio": NUM, "max_length_ratio": NUM},
+    "sft": {
+        "epochs": int,
+        "max_steps": (int, type(None)),
+        "learning_rate": NUM,
+        "batch_size": int,
+        "warmup_steps": int,
+        "scheduler": str,
+        "grad_clip": NUM,
+        "replay": int,
+    },
+    "dpo": {
+        "enabled": bool,
+        "epochs": int,
+        "max_steps": (int, type(None)),
+        "learning_rate": NUM,
+        "beta": NUM,
+        "batch_size": int,
+        "sft_weight": NUM,
+    },
+    "gate": {
+        "max_drift": NUM,
+        "max_repetition_rise": NUM,
+        "max_degenerate_rise": NUM,
+        "min_length_ratio": NUM,
+        "max_length_ratio": NUM,
+    },
 }
 
 
@@ -48,13 +69,16 @@ def resolve_path(name_or_path: str) -> Path:
         return p
     shipped = SHIPPED / f"{name_or_path}.yaml"
     if not shipped.is_file():
-        raise GaError(f"unknown recipe `{name_or_path}`", f"choose one of: {', '.join(names())}, "
-                      f"or give a path to a recipe YAML file")
+        raise GaError(
+            f"unknown recipe `{name_or_path}`",
+            f"choose one of: {', '.join(names())}, or give a path to a recipe YAML file",
+        )
     return shipped
 
 
-def _check(data: Any, schema: dict[str, Any], prefix: str, raw: Any, problems: list[str],
-           path: str) -> None:
+def _check(
+    data: Any, schema: dict[str, Any], prefix: str, raw: Any, problems: list[str], path: str
+) -> None:
     for key, typ in schema.items():
         where = f"{prefix}{key}"
         line = yamlio.key_line(raw, key) if raw is not None else None
@@ -68,8 +92,9 @@ def _check(data: Any, schema: dict[str, Any], prefix: str, raw: Any, problems: l
         elif isinstance(value, bool) and typ in (int, NUM):
             problems.append(f"{loc}: `{where}` must be a number")
         elif not isinstance(value, typ):
-            problems.append(f"{loc}: `{where}` has the wrong type: {_kind(value)}, expected "
-                            f"{_kind_of(typ)}")
+            problems.append(
+                f"{loc}: `{where}` has the wrong type: {_kind(value)}, expected {_kind_of(typ)}"
+            )
     if isinstance(data, dict):
         for key in data:
             if key not in schema:
@@ -79,8 +104,14 @@ def _check(data: Any, schema: dict[str, Any], prefix: str, raw: Any, problems: l
 
 def _kind(value: Any) -> str:
     """What YAML value this is, in the principal's words (never ruamel's class names)."""
-    for typ, name in ((bool, "true/false"), (int, "a whole number"), (float, "a number"),
-                      (str, "text"), (list, "a list"), (dict, "a mapping")):
+    for typ, name in (
+        (bool, "true/false"),
+        (int, "a whole number"),
+        (float, "a number"),
+        (str, "text"),
+        (list, "a list"),
+        (dict, "a mapping"),
+    ):
         if isinstance(value, typ):
             return name
     return "empty" if value is None else "a value of another kind"
@@ -88,8 +119,14 @@ def _kind(value: Any) -> str:
 
 def _kind_of(typ: Any) -> str:
     types = typ if isinstance(typ, tuple) else (typ,)
-    names = {int: "a whole number", float: "a number", str: "text", list: "a list",
-             bool: "true/false", type(None): "null"}
+    names = {
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        bool: "true/false",
+        type(None): "null",
+    }
     return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
 
 
@@ -107,16 +144,27 @@ def _ranges(d: dict[str, Any], path: str) -> list[str]:
     for stage in ("sft", "dpo"):
         s = d[stage]
         need(0 < s["learning_rate"] < 1, f"`{stage}.learning_rate` must be in (0, 1)")
-        need(s["batch_size"] >= 1 and s["epochs"] >= 1, f"`{stage}` batch_size and epochs must be >= 1")
-        need(s["max_steps"] is None or s["max_steps"] >= 1, f"`{stage}.max_steps` must be >= 1 or null")
-    need(d["sft"]["scheduler"] in SCHEDULERS, f"`sft.scheduler` must be one of {', '.join(SCHEDULERS)}")
+        need(
+            s["batch_size"] >= 1 and s["epochs"] >= 1,
+            f"`{stage}` batch_size and epochs must be >= 1",
+        )
+        need(
+            s["max_steps"] is None or s["max_steps"] >= 1,
+            f"`{stage}.max_steps` must be >= 1 or null",
+        )
+    need(
+        d["sft"]["scheduler"] in SCHEDULERS,
+        f"`sft.scheduler` must be one of {', '.join(SCHEDULERS)}",
+    )
     need(d["dpo"]["beta"] > 0, "`dpo.beta` must be > 0")
     need(d["sft"]["replay"] >= 0, "`sft.replay` must be >= 0 (0 turns replay off)")
     need(d["dpo"]["sft_weight"] >= 0, "`dpo.sft_weight` must be >= 0 (0 turns the SFT term off)")
     g = d["gate"]
     need(all(g[k] >= 0 for k in g), "every `gate` threshold must be >= 0")
-    need(g["min_length_ratio"] < g["max_length_ratio"],
-         "`gate.min_length_ratio` must be below `gate.max_length_ratio`")
+    need(
+        g["min_length_ratio"] < g["max_length_ratio"],
+        "`gate.min_length_ratio` must be below `gate.max_length_ratio`",
+    )
     return out
 
 
@@ -128,21 +176,27 @@ def load(name_or_path: str) -> Recipe:
     except LedgerFormatError as exc:
         raise GaError(f"invalid recipe: {exc.message}") from exc
     except UnicodeDecodeError as exc:
-        raise GaError(f"invalid recipe: {shown} is not a UTF-8 text file",
-                      "give a recipe name or a recipe YAML file") from exc
+        raise GaError(
+            f"invalid recipe: {shown} is not a UTF-8 text file",
+            "give a recipe name or a recipe YAML file",
+        ) from exc
     except OSError as exc:
         raise GaError(f"cannot read the recipe {shown}: {exc.strerror}") from exc
     if not isinstance(raw, dict):
-        raise GaError(f"invalid recipe: {shown} is not a recipe (expected a YAML mapping with "
-                      f"base_model, lora, sft, dpo and gate)",
-                      "give a recipe name (`ga train recipes`) or a recipe YAML file")
+        raise GaError(
+            f"invalid recipe: {shown} is not a recipe (expected a YAML mapping with "
+            f"base_model, lora, sft, dpo and gate)",
+            "give a recipe name (`ga train recipes`) or a recipe YAML file",
+        )
     problems: list[str] = []
     _check(raw, SCHEMA, "", raw, problems, shown)
     if not problems:
         problems += _ranges(raw, shown)
     if problems:
-        raise GaError("invalid recipe:\n  " + "\n  ".join(problems),
-                      "fix every line above (see `ga train init NAME` for a valid example)")
+        raise GaError(
+            "invalid recipe:\n  " + "\n  ".join(problems),
+            "fix every line above (see `ga train init NAME` for a valid example)",
+        )
     return Recipe(path.stem, path, yamlio.plain(raw))
 
 

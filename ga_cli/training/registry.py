@@ -11,7 +11,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ def work_root() -> Path:
 
 
 def new_run_id() -> str:
-    return "r-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    return "r-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
 @dataclass
@@ -63,7 +63,9 @@ class Run:
     def update(self, **fields: Any) -> None:
         data = self.info
         data.update(fields)
-        atomic_write(self.path / "run.json", (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+        atomic_write(
+            self.path / "run.json", (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+        )
 
 
 def runs() -> list[Run]:
@@ -101,7 +103,9 @@ def set_current(run: Run | None, reason: str) -> None:
     else:
         atomic_write(pointer, (run.id + "\n").encode())
     with open(root() / "current.log", "a", encoding="utf-8") as log:
-        log.write(json.dumps({"time": _now(), "run": run.id if run else None, "reason": reason}) + "\n")
+        log.write(
+            json.dumps({"time": _now(), "run": run.id if run else None, "reason": reason}) + "\n"
+        )
 
 
 def rollback() -> Run | None:
@@ -123,8 +127,10 @@ def rollback() -> Run | None:
 def remove(run: Run) -> None:
     cur = current()
     if cur is not None and cur.id == run.id:
-        raise GaError(f"{run.id} is the current model", "switch first: ga models use OTHER, "
-                      "or ga models rollback")
+        raise GaError(
+            f"{run.id} is the current model",
+            "switch first: ga models use OTHER, or ga models rollback",
+        )
     shutil.rmtree(run.path)
 
 
@@ -140,4 +146,4 @@ def incomplete() -> list[Path]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

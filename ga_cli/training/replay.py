@@ -32,20 +32,29 @@ def answers(base: str, say: Callable[[str], None] | None = None) -> list[dict[st
             say(f"Writing replay answers with the base model ({len(prompts())} prompts, once)…")
         outs = LocalBackend(base).generate_batch(
             [retention.user_turn(p) for p in prompts()],
-            GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS))
-        return [{"prompt": p, "answer": t.strip()} for p, (t, finish, _) in zip(prompts(), outs)
-                if finish == "stop" and not retention.degenerate(t, finish, p)]
+            GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS),
+        )
+        return [
+            {"prompt": p, "answer": t.strip()}
+            for p, (t, finish, _) in zip(prompts(), outs)
+            if finish == "stop" and not retention.degenerate(t, finish, p)
+        ]
 
     return retention.cached("replay", retention.cache_key(base, PROMPTS, [MAX_TOKENS]), make)
 
 
-def rows(base: str, n: int, system: str | None = None,
-         say: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def rows(
+    base: str, n: int, system: str | None = None, say: Callable[[str], None] | None = None
+) -> list[dict[str, Any]]:
     """Up to n prompt/completion rows for SFT, under the ledger's system prompt as the
     principal's own records are: general skill is kept where the principal uses the model."""
     if n <= 0:
         return []
     head = [{"role": "system", "content": system}] if system else []
-    return [{"prompt": head + retention.user_turn(a["prompt"]),
-             "completion": [{"role": "assistant", "content": a["answer"]}]}
-            for a in answers(base, say)[:n]]
+    return [
+        {
+            "prompt": head + retention.user_turn(a["prompt"]),
+            "completion": [{"role": "assistant", "content": a["answer"]}],
+        }
+        for a in answers(base, say)[:n]
+    ]

@@ -31,7 +31,7 @@ PROBES = Path(__file__).with_name("probes.yaml")
 VERSION = 1  # bump when what is measured changes: it is part of the cache key
 MAX_TOKENS = 96
 HEALTH_EVERY = 3
-SAMPLED = {"temperature": 0.8, "top_p": 0.95, "seed": 1234}
+SAMPLED: dict[str, Any] = {"temperature": 0.8, "top_p": 0.95, "seed": 1234}
 MAX_EXAMPLES = 64
 
 
@@ -40,8 +40,11 @@ def probes() -> list[dict[str, str]]:
     from ruamel.yaml import YAML
 
     areas = YAML(typ="safe").load(PROBES.read_text(encoding="utf-8"))
-    return [{"id": f"{area}-{i}", "area": area, "prompt": p}
-            for area, prompts in areas.items() for i, p in enumerate(prompts, 1)]
+    return [
+        {"id": f"{area}-{i}", "area": area, "prompt": p}
+        for area, prompts in areas.items()
+        for i, p in enumerate(prompts, 1)
+    ]
 
 
 def health_probes() -> list[dict[str, str]]:
@@ -88,7 +91,7 @@ def _words(text: str) -> list[str]:
 def repetition(text: str) -> float:
     """Share of word 3-grams that repeat an earlier one (0 = none, near 1 = a loop)."""
     w = _words(text)
-    grams = [tuple(w[i:i + 3]) for i in range(len(w) - 2)]
+    grams = [tuple(w[i : i + 3]) for i in range(len(w) - 2)]
     return 1 - len(set(grams)) / len(grams) if grams else 0.0
 
 
@@ -99,7 +102,7 @@ def longest_repeat(text: str) -> int:
     for k in range(1, len(w)):
         seen, found = set(), False
         for i in range(len(w) - k + 1):
-            gram = tuple(w[i:i + k])
+            gram = tuple(w[i : i + k])
             if gram in seen:
                 found = True
                 break
@@ -135,8 +138,11 @@ def health(outputs: list[tuple[str, str, int]], prompts: list[str]) -> dict[str,
         "degenerate": round(len(bad) / len(outputs), 4) if outputs else 0.0,
         "degenerate_kinds": {k: bad.count(k) for k in sorted(set(bad))},
         "mean_tokens": round(_mean([float(n) for _, _, n in outputs]), 1),
-        "samples": [{"prompt": p, "answer": t[:240], "why": w}
-                    for (t, _, _), p, w in zip(outputs, prompts, why) if w][:3],
+        "samples": [
+            {"prompt": p, "answer": t[:240], "why": w}
+            for (t, _, _), p, w in zip(outputs, prompts, why)
+            if w
+        ][:3],
     }
 
 
@@ -167,13 +173,23 @@ def references(backend: Any) -> dict[str, Any]:
     def make() -> dict[str, Any]:
         convs = [user_turn(p["prompt"]) for p in probes()]
         with backend.base_only():
-            answers = [t for t, _, _ in backend.generate_batch(
-                convs, GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS))]
-            return {"key": key, "model_path": backend.model_path, "max_tokens": MAX_TOKENS,
-                    "answers": [{"id": p["id"], "prompt": p["prompt"], "answer": a}
-                                for p, a in zip(probes(), answers)],
-                    "logprob": mean_logprob(backend, list(zip(convs, answers))),
-                    "health": _generate(backend)}
+            answers = [
+                t
+                for t, _, _ in backend.generate_batch(
+                    convs, GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS)
+                )
+            ]
+            return {
+                "key": key,
+                "model_path": backend.model_path,
+                "max_tokens": MAX_TOKENS,
+                "answers": [
+                    {"id": p["id"], "prompt": p["prompt"], "answer": a}
+                    for p, a in zip(probes(), answers)
+                ],
+                "logprob": mean_logprob(backend, list(zip(convs, answers))),
+                "health": _generate(backend),
+            }
 
     return cached("probes", key, make)
 
@@ -196,12 +212,21 @@ def measure(backend: Any, examples: list[dict[str, Any]]) -> dict[str, Any]:
             ex_base = mean_logprob(backend, ex_rows)
     ex_personal = ex_base if ex_personal is None else ex_personal
     out: dict[str, Any] = {
-        "probes": len(rows), "health_prompts": len(health_probes()), "max_tokens": MAX_TOKENS,
+        "probes": len(rows),
+        "health_prompts": len(health_probes()),
+        "max_tokens": MAX_TOKENS,
         "probe_logprob": {"base": _r(ref["logprob"]), "personal": _r(personal_lp)},
         "drift": _r(ref["logprob"] - personal_lp),
-        "examples": None if not ex_rows else {
-            "count": len(ex_rows), "base": _r(ex_base), "personal": _r(ex_personal),
-            "drift": _r(ex_base - ex_personal)},
+        "examples": None
+        if not ex_rows
+        else {
+            "count": len(ex_rows),
+            "base": _r(ex_base),
+            "personal": _r(ex_personal),
+            "drift": _r(ex_base - ex_personal)
+            if ex_base is not None and ex_personal is not None
+            else None,
+        },
         "health": {},
     }
     for mode in ("greedy", "sampled"):
@@ -226,24 +251,32 @@ def gate(result: dict[str, Any], limits: dict[str, Any]) -> list[str]:
 
     drift = result["drift"]
     if bad(drift) or drift > limits["max_drift"]:
-        fails.append(f"drift on general prompts {_n(drift)} nats/token > gate.max_drift "
-                     f"{limits['max_drift']}")
+        fails.append(
+            f"drift on general prompts {_n(drift)} nats/token > gate.max_drift "
+            f"{limits['max_drift']}"
+        )
     for mode, h in result["health"].items():
         rep = h["personal"]["repetition"] - h["base"]["repetition"]
         if bad(rep) or rep > limits["max_repetition_rise"]:
-            fails.append(f"{mode} repetition rose {_n(rep)} ({h['base']['repetition']:.2f} -> "
-                         f"{h['personal']['repetition']:.2f}) > gate.max_repetition_rise "
-                         f"{limits['max_repetition_rise']}")
+            fails.append(
+                f"{mode} repetition rose {_n(rep)} ({h['base']['repetition']:.2f} -> "
+                f"{h['personal']['repetition']:.2f}) > gate.max_repetition_rise "
+                f"{limits['max_repetition_rise']}"
+            )
         deg = h["personal"]["degenerate"] - h["base"]["degenerate"]
         if deg > limits["max_degenerate_rise"]:
-            fails.append(f"{mode} degenerate outputs rose {deg:.2f} ({h['base']['degenerate']:.2f}"
-                         f" -> {h['personal']['degenerate']:.2f}) > gate.max_degenerate_rise "
-                         f"{limits['max_degenerate_rise']}")
+            fails.append(
+                f"{mode} degenerate outputs rose {deg:.2f} ({h['base']['degenerate']:.2f}"
+                f" -> {h['personal']['degenerate']:.2f}) > gate.max_degenerate_rise "
+                f"{limits['max_degenerate_rise']}"
+            )
         ratio = h["length_ratio"]
         if bad(ratio) or not limits["min_length_ratio"] <= ratio <= limits["max_length_ratio"]:
-            fails.append(f"{mode} length ratio {_n(ratio)} outside gate.min_length_ratio.."
-                         f"max_length_ratio [{limits['min_length_ratio']}, "
-                         f"{limits['max_length_ratio']}]")
+            fails.append(
+                f"{mode} length ratio {_n(ratio)} outside gate.min_length_ratio.."
+                f"max_length_ratio [{limits['min_length_ratio']}, "
+                f"{limits['max_length_ratio']}]"
+            )
     return fails
 
 

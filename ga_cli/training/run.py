@@ -20,8 +20,10 @@ def base_path(spec: str, progress: Callable[[str], None] | None = None) -> str:
     from ga_cli import models
 
     if models.is_remote(spec):
-        raise GaError(f"cannot train `{spec}`: it is a remote provider",
-                      "set base_model in the recipe to `embedded`, a local folder or a cached HF id")
+        raise GaError(
+            f"cannot train `{spec}`: it is a remote provider",
+            "set base_model in the recipe to `embedded`, a local folder or a cached HF id",
+        )
     if spec == "embedded":
         from ga_cli.models import embedded
 
@@ -32,14 +34,20 @@ def base_path(spec: str, progress: Callable[[str], None] | None = None) -> str:
 def dataset_for(ledger: Any, rec: R.Recipe, base: str) -> Any:
     from ga_cli.dataset.build import Settings, build
 
-    return build(ledger.root, "HEAD", settings=Settings(max_seq_len=rec["max_seq_len"],
-                                                        tokenizer=base))
+    return build(
+        ledger.root, "HEAD", settings=Settings(max_seq_len=rec["max_seq_len"], tokenizer=base)
+    )
 
 
-def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool, force: bool,
-          report: Report, say: Callable[[str], None]) -> dict[str, Any]:
-    from ga_cli.training import compare as C
-
+def train(
+    ledger: Any,
+    recipe_name: str | None,
+    steps: int | None,
+    resume: bool,
+    force: bool,
+    report: Report,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
     if resume:
         works = [w for w in registry.incomplete() if (w / "state.json").is_file()]
         if not works:
@@ -54,10 +62,14 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
         work.mkdir()
         state = {"run_id": run_id, "recipe_path": str(rec.path), "started": time.time()}
         atomic_write(work / "state.json", json.dumps(state).encode())
+    # Unsloth patches transformers, trl and peft when imported: it must come before anything
+    # that imports them (the embedded model's first-use conversion, the dataset's tokenizer).
+    from ga_cli.training import trainer
+
     base = base_path(rec["base_model"], say)
     built = dataset_for(ledger, rec, base)
     say(f"Dataset {'up to date' if built.cached else 'built'}: {built.out}")
-    from ga_cli.training import trainer  # imports unsloth: only now, and before transformers
+    from ga_cli.training import compare as C
     from ga_cli.training import data, replay
 
     replayed = replay.rows(base, rec["sft"]["replay"], data.system_prompt(built.out), say)
@@ -67,31 +79,58 @@ def train(ledger: Any, recipe_name: str | None, steps: int | None, resume: bool,
         train_seconds = state["trained"]["seconds"]
     else:
         t0 = time.perf_counter()
-        stages = trainer.train(base, rec.data, built.out, work, report, steps=steps,
-                               resume=resume, replay=replayed)
+        stages = trainer.train(
+            base, rec.data, built.out, work, report, steps=steps, resume=resume, replay=replayed
+        )
         train_seconds = time.perf_counter() - t0
-        state["trained"] = {"seconds": train_seconds,
-                            "stages": {k: asdict(v) for k, v in stages.items()}}
+        state["trained"] = {
+            "seconds": train_seconds,
+            "stages": {k: asdict(v) for k, v in stages.items()},
+        }
         atomic_write(work / "state.json", json.dumps(state).encode())  # --resume skips to eval
     say("Evaluating the base/current and the new model…")
     cur = registry.current()
     reference = C.Side(cur.id, cur.base_path, cur.adapter) if cur else C.Side("base", base)
-    result = C.compare(reference, C.Side(state["run_id"], base, work / "adapter"), built.out,
-                       ledger.root, rec["gate"])
+    result = C.compare(
+        reference,
+        C.Side(state["run_id"], base, work / "adapter"),
+        built.out,
+        ledger.root,
+        rec["gate"],
+    )
     ok, why, ref, new = result.promote, result.why, result.reference, result.candidate
     info = {
-        "id": state["run_id"], "base_model": rec["base_model"], "base_model_path": base,
-        "ledger_sha": built.manifest["ledger_sha"], "dataset": str(built.out),
-        "dataset_hash": built.manifest["content_hash"], "recipe_name": rec.name,
-        "recipe": rec.data, "seed": rec["seed"], "versions": trainer.versions(),
+        "id": state["run_id"],
+        "base_model": rec["base_model"],
+        "base_model_path": base,
+        "ledger_sha": built.manifest["ledger_sha"],
+        "dataset": str(built.out),
+        "dataset_hash": built.manifest["content_hash"],
+        "recipe_name": rec.name,
+        "recipe": rec.data,
+        "seed": rec["seed"],
+        "versions": trainer.versions(),
         "durations": {k: round(v.seconds, 2) for k, v in stages.items()},
-        "train_seconds": round(train_seconds, 2), "replay_rows": len(replayed),
-        "metrics": {k: {"steps": v.steps, "final_loss": v.final_loss,
-                        "tokens_per_s": round(v.tokens_per_s, 1)} for k, v in stages.items()},
-        "eval": {"reference": result.reference_name, "before": C.brief(ref),
-                 "after": C.brief(new), "regressions": result.regressions,
-                 "retention": result.retention, "scored_under": "the ledger's chat prompt"},
-        "promoted": ok or force, "promotion": why + (" (forced)" if force and not ok else ""),
+        "train_seconds": round(train_seconds, 2),
+        "replay_rows": len(replayed),
+        "metrics": {
+            k: {
+                "steps": v.steps,
+                "final_loss": v.final_loss,
+                "tokens_per_s": round(v.tokens_per_s, 1),
+            }
+            for k, v in stages.items()
+        },
+        "eval": {
+            "reference": result.reference_name,
+            "before": C.brief(ref),
+            "after": C.brief(new),
+            "regressions": result.regressions,
+            "retention": result.retention,
+            "scored_under": "the ledger's chat prompt",
+        },
+        "promoted": ok or force,
+        "promotion": why + (" (forced)" if force and not ok else ""),
     }
     (work / "run.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
     run = registry.finish(work, state["run_id"])

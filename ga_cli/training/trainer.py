@@ -19,18 +19,19 @@ try:  # must precede transformers, trl and peft
     import unsloth  # noqa: F401
     from unsloth import FastLanguageModel
 except ImportError as exc:  # pragma: no cover - exercised only where unsloth is missing
-    raise GaError(f"Unsloth is not installed ({exc})",
-                  "run `make install`, or: pip install --no-deps unsloth==2026.10.9 "
-                  "unsloth_zoo==2026.10.9 cut_cross_entropy==25.1.1") from exc
+    raise GaError(
+        f"Unsloth is not installed ({exc})",
+        "run `make install`, or: pip install --no-deps unsloth==2026.10.9 "
+        "unsloth_zoo==2026.10.9 cut_cross_entropy==25.1.1",
+    ) from exc
 
-import torch  # noqa: E402
-from transformers import TrainerCallback  # noqa: E402
+import torch
+from transformers import TrainerCallback
 
-from ga_cli.models import chat_tokens  # noqa: E402
-from ga_cli.training import data  # noqa: E402
+from ga_cli.models import chat_tokens
+from ga_cli.training import data
 
 Report = Callable[[dict[str, Any]], None]
-
 
 
 @dataclass
@@ -59,20 +60,39 @@ class _Progress(TrainerCallback):
         if tokens:
             self.result.tokens = tokens
         elapsed = time.perf_counter() - self.start
-        self.report({"stage": self.stage, "step": state.global_step, "total": state.max_steps,
-                     "loss": logs.get("loss"), "tokens_per_s": tokens / elapsed if elapsed else 0})
+        self.report(
+            {
+                "stage": self.stage,
+                "step": state.global_step,
+                "total": state.max_steps,
+                "loss": logs.get("loss"),
+                "tokens_per_s": tokens / elapsed if elapsed else 0,
+            }
+        )
 
 
 def _common(stage_cfg: dict[str, Any], out: Path, seed: int, steps: int | None) -> dict[str, Any]:
     cuda = torch.cuda.is_available()
     max_steps = steps or stage_cfg.get("max_steps") or -1
     return dict(
-        output_dir=str(out), num_train_epochs=stage_cfg["epochs"], max_steps=max_steps,
+        output_dir=str(out),
+        num_train_epochs=stage_cfg["epochs"],
+        max_steps=max_steps,
         learning_rate=stage_cfg["learning_rate"],
-        per_device_train_batch_size=stage_cfg["batch_size"], seed=seed, data_seed=seed,
-        logging_steps=1, save_strategy="steps", save_steps=10, save_total_limit=2,
-        report_to=[], disable_tqdm=True, gradient_checkpointing=False, use_cpu=not cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(), fp16=False, include_num_input_tokens_seen=True,
+        per_device_train_batch_size=stage_cfg["batch_size"],
+        seed=seed,
+        data_seed=seed,
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=10,
+        save_total_limit=2,
+        report_to=[],
+        disable_tqdm=True,
+        gradient_checkpointing=False,
+        use_cpu=not cuda,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        fp16=False,
+        include_num_input_tokens_seen=True,
     )
 
 
@@ -86,8 +106,14 @@ def _dpo_loss(sft_weight: float) -> dict[str, Any]:
 def _latest_checkpoint(folder: Path) -> str | None:
     """The newest complete checkpoint: a process killed while writing one leaves a folder
     without trainer_state.json (written last), which must not be resumed from."""
-    found = sorted((p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").is_file()),
-                   key=lambda p: int(p.name.split("-")[1])) if folder.is_dir() else []
+    found = (
+        sorted(
+            (p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").is_file()),
+            key=lambda p: int(p.name.split("-")[1]),
+        )
+        if folder.is_dir()
+        else []
+    )
     return str(found[-1]) if found else None
 
 
@@ -106,48 +132,92 @@ def _run(trainer: Any, folder: Path, resume: bool) -> None:
 def load_model(base: str, recipe: dict[str, Any], adapter: Path | None = None) -> tuple[Any, Any]:
     source = str(adapter) if adapter else base
     model, tokenizer = FastLanguageModel.from_pretrained(
-        source, max_seq_length=recipe["max_seq_len"], load_in_4bit=False, dtype=None)
+        source, max_seq_length=recipe["max_seq_len"], load_in_4bit=False, dtype=None
+    )
     chat_tokens.guard(tokenizer)  # text in a training row never becomes a turn marker
     if adapter is None:
         lora = recipe["lora"]
         model = FastLanguageModel.get_peft_model(
-            model, r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
-            target_modules=lora["target_modules"], use_gradient_checkpointing=False,
-            random_state=recipe["seed"])
+            model,
+            r=lora["r"],
+            lora_alpha=lora["alpha"],
+            lora_dropout=lora["dropout"],
+            target_modules=lora["target_modules"],
+            use_gradient_checkpointing=False,
+            random_state=recipe["seed"],
+        )
     return model, tokenizer
 
 
-def sft_trainer(model: Any, tokenizer: Any, recipe: dict[str, Any], rows: list[dict[str, Any]],
-                out: Path, steps: int | None, callbacks: list[Any]) -> Any:
+def sft_trainer(
+    model: Any,
+    tokenizer: Any,
+    recipe: dict[str, Any],
+    rows: list[dict[str, Any]],
+    out: Path,
+    steps: int | None,
+    callbacks: list[Any],
+) -> Any:
     """TRL's SFTTrainer on prompt/completion rows (loss on the completion only)."""
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    cfg = SFTConfig(**_common(recipe["sft"], out, recipe["seed"], steps),
-                    max_length=recipe["max_seq_len"], warmup_steps=recipe["sft"]["warmup_steps"],
-                    lr_scheduler_type=recipe["sft"]["scheduler"],
-                    max_grad_norm=recipe["sft"]["grad_clip"], completion_only_loss=True)
-    return SFTTrainer(model=model, processing_class=chat_tokens.guard(tokenizer), args=cfg,
-                      train_dataset=Dataset.from_list(rows), callbacks=callbacks)
+    cfg = SFTConfig(
+        **_common(recipe["sft"], out, recipe["seed"], steps),
+        max_length=recipe["max_seq_len"],
+        warmup_steps=recipe["sft"]["warmup_steps"],
+        lr_scheduler_type=recipe["sft"]["scheduler"],
+        max_grad_norm=recipe["sft"]["grad_clip"],
+        completion_only_loss=True,
+    )
+    return SFTTrainer(
+        model=model,
+        processing_class=chat_tokens.guard(tokenizer),
+        args=cfg,
+        train_dataset=Dataset.from_list(rows),
+        callbacks=callbacks,
+    )
 
 
-def dpo_trainer(model: Any, tokenizer: Any, recipe: dict[str, Any], pairs: list[dict[str, Any]],
-                out: Path, steps: int | None, callbacks: list[Any]) -> Any:
+def dpo_trainer(
+    model: Any,
+    tokenizer: Any,
+    recipe: dict[str, Any],
+    pairs: list[dict[str, Any]],
+    out: Path,
+    steps: int | None,
+    callbacks: list[Any],
+) -> Any:
     """TRL's DPOTrainer (the frozen reference is the adapter as it stands when DPO starts)."""
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
-    cfg = DPOConfig(**_common(recipe["dpo"], out, recipe["seed"],
-                              max(1, steps // 2) if steps else None),
-                    beta=recipe["dpo"]["beta"], max_length=recipe["max_seq_len"],
-                    **_dpo_loss(recipe["dpo"]["sft_weight"]))
-    return DPOTrainer(model=model, ref_model=None, processing_class=chat_tokens.guard(tokenizer),
-                      args=cfg, train_dataset=Dataset.from_list(pairs), callbacks=callbacks)
+    cfg = DPOConfig(
+        **_common(recipe["dpo"], out, recipe["seed"], max(1, steps // 2) if steps else None),
+        beta=recipe["dpo"]["beta"],
+        max_length=recipe["max_seq_len"],
+        **_dpo_loss(recipe["dpo"]["sft_weight"]),
+    )
+    return DPOTrainer(
+        model=model,
+        ref_model=None,
+        processing_class=chat_tokens.guard(tokenizer),
+        args=cfg,
+        train_dataset=Dataset.from_list(pairs),
+        callbacks=callbacks,
+    )
 
 
-def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: Report,
-          steps: int | None = None, resume: bool = False,
-          replay: list[dict[str, Any]] | None = None) -> dict[str, StageResult]:
+def train(
+    base: str,
+    recipe: dict[str, Any],
+    dataset: Path,
+    work: Path,
+    report: Report,
+    steps: int | None = None,
+    resume: bool = False,
+    replay: list[dict[str, Any]] | None = None,
+) -> dict[str, StageResult]:
     """Train in `work` (sft/, dpo/, adapter/); returns per-stage results. `replay` rows
     (prompt/completion) are trained on in SFT beside the dataset's."""
     import datasets
@@ -161,8 +231,9 @@ def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: 
     if (sft_final / "adapter_config.json").is_file():
         model, tokenizer = load_model(base, recipe, adapter=sft_final)
         done = sft_final / "ga_stage.json"  # what SFT measured before an interruption
-        results["sft"] = StageResult(**json.loads(done.read_text())) if done.is_file() \
-            else StageResult()
+        results["sft"] = (
+            StageResult(**json.loads(done.read_text())) if done.is_file() else StageResult()
+        )
     else:
         model, tokenizer = load_model(base, recipe)
         rows = data.sft_rows(dataset)
@@ -170,8 +241,9 @@ def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: 
             raise GaError("the dataset has no SFT records", "add examples or corrections first")
         rows += replay or []
         res = results["sft"] = StageResult()
-        trainer = sft_trainer(model, tokenizer, recipe, rows, sft_dir, steps,
-                              [_Progress("sft", report, res)])
+        trainer = sft_trainer(
+            model, tokenizer, recipe, rows, sft_dir, steps, [_Progress("sft", report, res)]
+        )
         t = time.perf_counter()
         _run(trainer, sft_dir, resume)
         res.seconds, res.steps = time.perf_counter() - t, trainer.state.global_step
@@ -183,8 +255,9 @@ def train(base: str, recipe: dict[str, Any], dataset: Path, work: Path, report: 
     if recipe["dpo"]["enabled"] and pairs:
         res = results["dpo"] = StageResult()
         dpo_dir = work / "dpo"
-        trainer = dpo_trainer(model, tokenizer, recipe, pairs, dpo_dir, steps,
-                              [_Progress("dpo", report, res)])
+        trainer = dpo_trainer(
+            model, tokenizer, recipe, pairs, dpo_dir, steps, [_Progress("dpo", report, res)]
+        )
         t = time.perf_counter()
         _run(trainer, dpo_dir, resume and _latest_checkpoint(dpo_dir) is not None)
         res.seconds, res.steps = time.perf_counter() - t, trainer.state.global_step

@@ -68,6 +68,20 @@ def run_ga(
     )
 
 
+def run_helper(script: str, *args: object) -> str:
+    """A script from tests/helpers/ in its own process (Unsloth patches transformers when
+    imported: that must not leak into the test session); its stdout, or the test fails."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "helpers" / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
 def commits(ledger) -> list[str]:
     return ledger.git("log", "--format=%s").splitlines()
 

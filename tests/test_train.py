@@ -6,12 +6,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import GA, REPO, run_ga
+from conftest import GA, REPO, run_ga, run_helper
 
 pytestmark = pytest.mark.slow
 
@@ -288,20 +287,7 @@ def test_preference_training_moves_towards_chosen_not_rejected(ga, corrected, ti
     from ga_cli.training import data
 
     out = Path(json.loads(ga("build", "--json", "--injection-ratio", "0").stdout)["out"])
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "tests" / "helpers" / "dpo_only.py"),
-            str(tiny_model),
-            str(out),
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_helper("dpo_only.py", tiny_model, out, tmp_path)
     pairs = data.eval_pairs(data.read_jsonl(out / "prefs.jsonl"))
     assert len(pairs) >= 4
 

@@ -7,7 +7,7 @@ from datetime import UTC
 from ga_cli.errors import LedgerFormatError
 from ga_cli.ledger import entries as E
 from ga_cli.ledger import yamlio
-from ga_cli.ledger.store import CONFIG_FILE, Ledger, stray_index_lock
+from ga_cli.ledger.store import CONFIG_FILE, INDEX_LOCK, Ledger, stray_index_lock
 
 FIXABLE = ("id", "created", "status", "provenance")
 
@@ -16,15 +16,12 @@ def check(ledger: Ledger) -> list[LedgerFormatError]:
     """Every problem in the ledger at once (not just the first)."""
     good, problems = ledger.scan()
     problems += duplicate_ids(good)
-    lock = ledger.root / ".git" / "index.lock"
+    lock = ledger.root / INDEX_LOCK
     if lock.exists():
         with ledger.locked():  # one left by a killed ga process is cleared here (lock.py)
             pass
     if lock.exists():
-        stray = stray_index_lock(ledger.root)
-        problems.append(
-            LedgerFormatError(".git/index.lock", None, stray.message.split(": ", 1)[1], stray.hint)
-        )
+        problems.append(stray_index_lock(ledger.root, INDEX_LOCK))
     for rel in ("principal.yaml", CONFIG_FILE):
         if not (ledger.root / rel).exists():
             if rel == "principal.yaml":

@@ -289,11 +289,17 @@ class Ledger:
         return (yamlio.load(self.read(CONFIG_FILE), CONFIG_FILE) if p.exists() else None) or {}
 
 
-def stray_index_lock(root: Path) -> GaError:
-    lock = root / ".git" / "index.lock"
-    return GaError(
-        f"{lock} exists: a git command is running in the ledger, or one crashed "
-        f"and left its lock behind",
+INDEX_LOCK = ".git/index.lock"
+
+
+def stray_index_lock(root: Path, shown: str | None = None) -> LedgerFormatError:
+    """git's own lock left in the ledger; `shown`: how to name it (default: its full path)."""
+    lock = root / INDEX_LOCK
+    return LedgerFormatError(
+        shown or str(lock),
+        None,
+        "git's lock file exists: a git command is running in the ledger, or one crashed and "
+        "left it behind",
         f"if no git or ga command is working on the ledger, remove it: rm {lock}",
     )
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ga_cli.dataset.tokens import PER_MESSAGE
 from ga_cli.models.base import Cancel, GenerationParams
 from ga_cli.serve.engine import Closed, Engine, QueueFull
 
@@ -106,7 +107,7 @@ def _params(body: dict[str, Any], cap: int) -> GenerationParams | str:
     )
 
 
-def _content(i: int, content: Any) -> str | None:
+def _content(content: Any) -> str | None:
     """A message's text: a string, or a list of {"type": "text", "text": "..."} parts."""
     if isinstance(content, str):
         return content
@@ -132,7 +133,7 @@ def _messages(body: dict[str, Any]) -> list[dict[str, str]] | str:
     for i, m in enumerate(msgs):
         if not isinstance(m, dict) or m.get("role") not in ROLES:
             return f"messages[{i}].role must be one of {', '.join(ROLES)}"
-        content = _content(i, m.get("content"))
+        content = _content(m.get("content"))
         if content is None:
             return (
                 f"messages[{i}].content must be a string or a list of "
@@ -145,7 +146,7 @@ def _messages(body: dict[str, Any]) -> list[dict[str, str]] | str:
 def _prompt_tokens(backend: Any, messages: list[dict[str, str]]) -> int:
     if hasattr(backend, "prompt_ids"):
         return len(backend.prompt_ids(messages))
-    return sum(backend.count_tokens(m["content"]) + 4 for m in messages)
+    return sum(backend.count_tokens(m["content"]) + PER_MESSAGE for m in messages)
 
 
 def create_app(

@@ -237,8 +237,10 @@ def test_doctor_reports_two_files_with_one_id(ga, ledger):
 
 # -- 8. smaller holes -----------------------------------------------------------------------------
 def test_train_init_copies_only_recipes(ga, ledger, tmp_path):
-    r = ga("train", "init", "../../etc/passwd", str(tmp_path))
+    r = ga("train", "init", "/etc/passwd", str(tmp_path))
     assert r.exit_code == 1 and "invalid recipe" in r.stderr and not list(tmp_path.iterdir())
+    r = ga("train", "init", "../recipes/cpu-tiny", str(tmp_path))  # a name, not a path out
+    assert r.exit_code == 1 and "unknown recipe" in r.stderr and not list(tmp_path.iterdir())
     r = ga("train", "init", "cpu-tiny", "/no/such/dir/here")
     assert r.exit_code == 1 and "is not a directory" in r.stderr and "unexpected" not in r.stderr
     binary = tmp_path / "bin.yaml"

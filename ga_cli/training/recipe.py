@@ -67,13 +67,12 @@ def resolve_path(name_or_path: str) -> Path:
         if not p.is_file():
             raise GaError(f"recipe file {p} does not exist")
         return p
-    shipped = SHIPPED / f"{name_or_path}.yaml"
-    if not shipped.is_file():
+    if name_or_path not in names():
         raise GaError(
             f"unknown recipe `{name_or_path}`",
             f"choose one of: {', '.join(names())}, or give a path to a recipe YAML file",
         )
-    return shipped
+    return SHIPPED / f"{name_or_path}.yaml"
 
 
 def _check(

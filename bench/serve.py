@@ -49,7 +49,7 @@ def main() -> None:
     from openai import OpenAI
 
     from ga_cli import models
-    from ga_cli.models.base import GenerationParams
+    from ga_cli.models.base import ANSWER_REPETITION_PENALTY, GenerationParams
 
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):
@@ -60,7 +60,10 @@ def main() -> None:
             time.sleep(0.2)
     client = OpenAI(base_url=base + "/v1", api_key="x")
     backend = models.load(args.model)
-    params = GenerationParams(temperature=0.0, max_tokens=args.tokens)
+    # the server applies the answer defaults (repetition penalty): the same here
+    params = GenerationParams(
+        temperature=0.0, max_tokens=args.tokens, repetition_penalty=ANSWER_REPETITION_PENALTY
+    )
 
     def via_server():
         stream = client.chat.completions.create(

@@ -50,25 +50,26 @@ def test_health_metrics_on_known_text():
     assert RT.degenerate("The answer is: 18", "stop", q) is None
     assert RT.degenerate("A long answer the token limit cut in the mid", "length", q) is None
     h = RT.health([("Paris.", "stop", 2), ("", "stop", 0), (loop, "length", 60)], [q, q, q])
-    assert h["outputs"] == 3 and h["degenerate"] == pytest.approx(2 / 3, abs=1e-3)
-    assert h["degenerate_kinds"] == {"empty": 1, "runs on repeating": 1}
-    assert h["mean_tokens"] == pytest.approx(62 / 3, abs=0.1)
-    assert [s["why"] for s in h["samples"]] == ["empty", "runs on repeating"]
+    assert h.outputs == 3 and h.degenerate == pytest.approx(2 / 3, abs=1e-3)
+    assert h.degenerate_kinds == {"empty": 1, "runs on repeating": 1}
+    assert h.mean_tokens == pytest.approx(62 / 3, abs=0.1)
+    assert [s["why"] for s in h.samples] == ["empty", "runs on repeating"]
 
 
 def _result(drift=0.05, rep=(0.05, 0.06), deg=(0.05, 0.05), ratio=1.0):
-    side = lambda r, d: {"repetition": r, "degenerate": d}
-    return {
-        "drift": drift,
-        "health": {
-            m: {
-                "base": side(rep[0], deg[0]),
-                "personal": side(rep[1], deg[1]),
-                "length_ratio": ratio,
-            }
+    side = lambda r, d: RT.Health(3, r, 0, d, {}, 40.0, [])
+    return RT.Retention(
+        probes=3,
+        health_prompts=3,
+        max_tokens=RT.MAX_TOKENS,
+        probe_logprob=RT.LogprobDrift(-2.0, None if drift is None else -2.0 - drift),
+        drift=drift,
+        examples=None,
+        health={
+            m: RT.HealthChange(side(rep[0], deg[0]), side(rep[1], deg[1]), ratio)
             for m in ("greedy", "sampled")
         },
-    }
+    )
 
 
 def test_gate_names_every_failing_number():
@@ -107,7 +108,8 @@ def test_references_are_deterministic_per_base_model_and_cached(
     assert RT.cache_key(str(tiny_model)) != RT.cache_key(str(embedded_dir))
     # the base model measured against itself: no drift, same health
     same = RT.measure(LocalBackend(tiny_model), [])
-    assert same["drift"] == 0.0 and same["health"]["greedy"]["length_ratio"] == 1.0
+    assert same.drift == 0.0 and same.health["greedy"].length_ratio == 1.0
+    assert same.to_json()["health"]["greedy"]["base"] == first["health"]["greedy"]
 
 
 def test_recipe_gate_is_validated(ga, ledger, tmp_path):
@@ -135,7 +137,11 @@ def test_gate_refuses_an_overtrained_run_and_passes_a_normal_one(
     normal = recipe(tmp_path, tiny_model, sft_steps=2, lr=1e-5, dpo=False, replay=5)
     r = run_ga("train", "--recipe", str(normal), "--json", timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
-    kept = json.loads(r.stdout)
+    kept = json.loads(r.stdout)  # progress went to stderr: stdout is only the JSON
+    # off a terminal, each stage and evaluation phase says where it is in plain lines
+    for line in ("sft: 0/2", "sft: 2/2", "base: preference pairs: 0/", "retention: drift"):
+        assert line in r.stderr, (line, r.stderr[-3000:])
+    assert "(done in" in r.stderr
     from ga_cli.training import replay
 
     assert kept["replay_rows"] == len(replay.rows(str(tiny_model), 5))  # cached: no generation
@@ -161,16 +167,18 @@ def test_gate_refuses_an_overtrained_run_and_passes_a_normal_one(
 
 
 def test_promotion_needs_accuracy_and_the_gate():
-    from ga_cli.training.evaluate import promotion
+    from dataclasses import replace
 
-    ref = {"pref_accuracy": 0.6, "fixed": ["a"], "wrong": []}
-    cand = {"pref_accuracy": 0.9, "fixed": ["a"], "wrong": [], "retention": _result(drift=0.8)}
+    from ga_cli.training.evaluate import Evaluation, promotion
+
+    ref = Evaluation("base", 5, 0.6, ["a"], [])
+    cand = Evaluation("r-1", 5, 0.9, ["a"], [], retention=_result(drift=0.8))
     ok, why = promotion(ref, cand, LIMITS)
     assert not ok and why == "drift on general prompts 0.800 nats/token > gate.max_drift 0.3"
-    cand["retention"] = _result()
+    cand = replace(cand, retention=_result())
     ok, why = promotion(ref, cand, LIMITS)
     assert ok and why.endswith("retention gate passed")
-    cand.update(pref_accuracy=0.5, retention=_result(rep=(0.0, 0.5)))
+    cand = replace(cand, pref_accuracy=0.5, retention=_result(rep=(0.0, 0.5)))
     ok, why = promotion(ref, cand, LIMITS)
     assert not ok and why.startswith(
         "held-out preference accuracy fell from 0.60 to 0.50; greedy repetition rose 0.500"

@@ -368,6 +368,8 @@ def test_malformed_fields_get_openai_shaped_400s(server):
         chat(stream="yes"),
         chat(top_p=0),
         chat(temperature=float("nan")),
+        chat(repetition_penalty=0.5),
+        chat(repetition_penalty="high"),
     ]
     for body in bad:
         r = httpx.post(
@@ -380,6 +382,7 @@ def test_malformed_fields_get_openai_shaped_400s(server):
         n=1,
         seed=7,
         max_tokens=2,
+        repetition_penalty=1.3,
     )
     assert httpx.post(server.url + "/v1/chat/completions", json=ok, timeout=30).status_code == 200
 

@@ -60,10 +60,34 @@ def test_ask_json_reports_model_session_and_tokens(ledger, tiny_model):
     )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out) == {"answer", "model", "session", "usage"}
+    assert set(out) == {"answer", "model", "session", "usage", "cut_off"}
     assert out["model"] == "tiny-llama"
     assert out["usage"]["prompt_tokens"] > 20 and 0 < out["usage"]["completion_tokens"] <= 6
     assert out["usage"]["finish_reason"] in ("length", "stop")
+    assert out["cut_off"] == (out["usage"]["finish_reason"] == "length")
+
+
+def test_an_answer_cut_off_by_the_limit_says_so(ledger, tiny_model):
+    args = ("ask", "hello", "--model", str(tiny_model), "--temperature", "0")
+    short = json.loads(run_ga(*args, "--max-tokens", "2", "--json").stdout)
+    assert short["cut_off"] is True and short["usage"]["completion_tokens"] == 2
+    r = run_ga(*args, "--max-tokens", "2")
+    assert r.returncode == 0 and "[cut off at --max-tokens 2]" in r.stderr
+    assert "cut off" not in r.stdout  # the answer stays clean for pipelines
+
+
+def test_repetition_penalty_breaks_loops(tiny_model):
+    from ga_cli.models import load
+    from ga_cli.models.base import GenerationParams
+    from ga_cli.training.retention import repetition
+
+    backend = load(str(tiny_model))
+    msgs = [[{"role": "user", "content": "Tell me about the sea"}]]
+    greedy = lambda penalty: backend.generate_batch(
+        msgs, GenerationParams(temperature=0, max_tokens=60, repetition_penalty=penalty)
+    )[0][0]
+    plain, penalised = greedy(1.0), greedy(1.5)
+    assert repetition(penalised) < repetition(plain), (plain, penalised)
 
 
 def test_ask_refuses_empty_binary_and_questionless_input(ledger, tiny_model):
@@ -282,3 +306,34 @@ def test_embedded_model_answers_for_real(ledger, embedded_dir):
     assert r.returncode == 0, r.stderr
     assert "Paris" in r.stdout
     assert json.loads(run_ga("history", "--json").stdout)[-1]["model"] == "SmolLM2-135M-Instruct"
+
+
+def test_threads_come_from_the_flag_the_env_or_the_physical_cores(ledger, tiny_model, monkeypatch):
+    import os
+
+    import torch
+
+    from ga_cli.models import threads
+    from ga_cli.models.local import LocalBackend
+
+    usable = len(os.sched_getaffinity(0))
+    smt = "".join(f"processor: {i}\nphysical id: 0\ncore id: {i // 2}\n\n" for i in range(4))
+    assert threads.physical_cores(smt) == min(2, usable)  # 4 hyper-threads on 2 cores
+    assert threads.physical_cores("processor: 0\n") == usable  # nothing said about cores
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("GA_THREADS", "1")
+        LocalBackend(tiny_model)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    r = run_ga(
+        "ask", "hi", "--model", str(tiny_model), "--max-tokens", "2", env={"GA_THREADS": "x"}
+    )
+    assert r.returncode == 1 and "GA_THREADS='x' is not a positive whole number" in r.stderr
+    assert "Traceback" not in r.stderr
+    flag = ("--threads", "1")  # the flag wins over the environment
+    r = run_ga(
+        "ask", "hi", "--model", str(tiny_model), "--max-tokens", "2", *flag, env={"GA_THREADS": "x"}
+    )
+    assert r.returncode == 0, r.stderr

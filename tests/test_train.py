@@ -216,12 +216,12 @@ def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(
 
 
 def test_promotion_rule():
-    from ga_cli.training.evaluate import promotion
+    from ga_cli.training.evaluate import Evaluation, promotion
 
-    ref = {"pref_accuracy": 0.6, "fixed": ["a", "b"], "wrong": ["c"]}
-    better = {"pref_accuracy": 0.8, "fixed": ["a", "b", "c"], "wrong": []}
-    worse = {"pref_accuracy": 0.4, "fixed": ["a", "b", "c"], "wrong": []}
-    broke = {"pref_accuracy": 0.9, "fixed": ["a", "c"], "wrong": ["b"]}
+    ref = Evaluation("base", 5, 0.6, ["a", "b"], ["c"])
+    better = Evaluation("r-1", 5, 0.8, ["a", "b", "c"], [])
+    worse = Evaluation("r-1", 5, 0.4, ["a", "b", "c"], [])
+    broke = Evaluation("r-1", 5, 0.9, ["a", "c"], ["b"])
     assert promotion(ref, better)[0] is True
     ok, why = promotion(ref, worse)
     assert not ok and "fell from 0.60 to 0.40" in why

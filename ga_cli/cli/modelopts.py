@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 
 from ga_cli.cli import output
+from ga_cli.models.base import ANSWER_MAX_TOKENS, ANSWER_REPETITION_PENALTY
+
+if TYPE_CHECKING:
+    from ga_cli.training.registry import Run
 
 MODEL = typer.Option(
     None,
@@ -25,9 +30,49 @@ API_BASE = typer.Option(
     "http://127.0.0.1:8000/v1 (use with --model openai/<name>).",
 )
 ADAPTER = typer.Option(None, "--adapter", help="A LoRA adapter folder to load on the model.")
+TEMPERATURE = typer.Option(
+    0.7, "--temperature", "-t", min=0.0, max=2.0, help="0 answers greedily (repeatable)."
+)
+MAX_TOKENS = typer.Option(
+    ANSWER_MAX_TOKENS,
+    "--max-tokens",
+    min=1,
+    help="Longest answer, in tokens; an answer cut off by it is marked as such.",
+)
+REPETITION_PENALTY = typer.Option(
+    ANSWER_REPETITION_PENALTY,
+    "--repetition-penalty",
+    min=1.0,
+    max=2.0,
+    help="Above 1 keeps a small model from repeating itself; 1 turns it off. Local models and "
+    "`ga serve` apply it; remote providers ignore it.",
+)
+
+
+def _set_threads(value: Optional[int]) -> Optional[int]:
+    if value is not None:
+        import os
+
+        from ga_cli.models import threads
+
+        os.environ[threads.ENV] = str(value)
+    return value
+
+
+THREADS = typer.Option(
+    None,
+    "--threads",
+    min=1,
+    callback=_set_threads,
+    help="CPU threads for a local model. Default: $GA_THREADS, else the physical cores.",
+)
 NO_SERVER = typer.Option(
     False, "--no-server", help="Load the model in this process even if `ga serve` is running."
 )
+
+
+def cut_off_note(max_tokens: int) -> str:
+    return f"[cut off at --max-tokens {max_tokens}]"
 
 
 def open_ledger_or_none(required: bool = False) -> Any:
@@ -62,13 +107,36 @@ def spinner(message: str) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a talking command will use: a running `ga serve`, a trained run, or a model spec
+    (with an optional adapter and API base)."""
+
+    served: dict[str, Any] | None = None  # the running server's {url, pid, token}
+    run: Run | None = None
+    spec: str = "embedded"
+    adapter: Optional[str] = None
+    api_base: Optional[str] = None
+
+    def open(self) -> Any:
+        """A loaded backend for it."""
+        if self.served is not None:
+            from ga_cli.models.served import ServedBackend
+
+            return ServedBackend(self.served["url"], self.served.get("token"))
+        if self.run is not None:
+            with spinner(f"Loading {self.run.id}…"):
+                return self.run.backend(progress=output.info)
+        return load_backend(self.spec, self.adapter, self.api_base)
+
+
 def choose(
     ledger: Any,
     model: Optional[str],
     adapter: Optional[str],
     api_base: Optional[str],
     no_server: bool = False,
-) -> dict[str, Any]:
+) -> Target:
     """What to talk to: a running `ga serve`, the current personal model, or what was asked for.
 
     `--model ga-personal` or a run id (r-...) picks a trained run explicitly."""
@@ -83,30 +151,11 @@ def choose(
 
             running = find_running()
             if running:
-                return {"served": running}
+                return Target(served=running)
         run = registry.current()
     if run is not None:
-        return {
-            "spec": run.base_path,
-            "adapter": str(run.adapter),
-            "api_base": None,
-            "api_key": None,
-        }
-    return {
-        "spec": model_spec(ledger, model),
-        "adapter": adapter,
-        "api_base": api_base,
-        "api_key": None,
-    }
-
-
-def open_target(target: dict[str, Any]) -> Any:
-    """A backend for what `choose` picked."""
-    if "served" in target:
-        from ga_cli.models.served import ServedBackend
-
-        return ServedBackend(target["served"]["url"], target["served"].get("token"))
-    return load_backend(target["spec"], target["adapter"], target["api_base"], target["api_key"])
+        return Target(run=run, spec=run.base_path, adapter=str(run.adapter))
+    return Target(spec=model_spec(ledger, model), adapter=adapter, api_base=api_base)
 
 
 def load_backend(

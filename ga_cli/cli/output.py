@@ -85,3 +85,76 @@ def table(columns: list[str], rows: Iterable[Iterable[Any]], title: str | None =
     for row in rows:  # cells are plain text: no markup, no control characters
         t.add_row(*(Text(printable(str(c))) for c in row))
     console().print(t)
+
+
+class StageProgress:
+    """Progress events (ga_cli.training.progress) on stderr: on a terminal, a rich bar per
+    stage with step, loss, tokens/s and ETA; elsewhere (a script, CI, a log file) one plain line
+    when a stage starts, about every `every` seconds, and when it ends."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        import time
+
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.clock = time.monotonic
+        self.tty = console(True).is_terminal
+        self.every = every
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeRemainingColumn(),
+            console=console(True),
+            disable=not self.tty,
+        )
+        self.tasks: dict[str, Any] = {}
+        self.started: dict[str, float] = {}
+        self.last_line: dict[str, float] = {}
+
+    def __enter__(self) -> StageProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        stage, step, total = event["stage"], event["step"], event["total"]
+        parts = []
+        if isinstance(event.get("loss"), (int, float)):
+            parts.append(f"loss {event['loss']:.4f}")
+        if event.get("tokens_per_s"):
+            parts.append(f"{event['tokens_per_s']:.0f} tok/s")
+        detail = "  ".join(parts)
+        now = self.clock()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total, info="")
+            self.started[stage] = now
+        self.progress.update(self.tasks[stage], completed=step, total=total, info=detail)
+        if self.tty:
+            return
+        first = stage not in self.last_line
+        done = total and step >= total
+        if first or done or now - self.last_line[stage] >= self.every:
+            self.last_line[stage] = now
+            elapsed = now - self.started[stage]
+            eta = ""
+            if step and total and not done:
+                eta = f", about {_duration(elapsed / step * (total - step))} left"
+            line = f"{stage}: {step}/{total}" + (f", {detail}" if detail else "") + eta
+            if done:
+                line += f" (done in {_duration(elapsed)})"
+            info(line)
+
+
+def _duration(seconds: float) -> str:
+    s = round(seconds)
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"

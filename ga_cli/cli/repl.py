@@ -95,6 +95,8 @@ class Chat:
             cancel.set()
             interrupted = True
             output.raw(" [stopped]")
+        if not interrupted and self.backend.usage.finish_reason == "length":
+            output.raw(" " + modelopts.cut_off_note(self.params.max_tokens))
         output.raw("\n")
         answer = "".join(pieces)
         usage = {
@@ -190,8 +192,10 @@ def chat(
     adapter: Optional[str] = modelopts.ADAPTER,
     no_server: bool = modelopts.NO_SERVER,
     resume: bool = typer.Option(False, "--continue", "-c", help="Resume the last conversation."),
-    temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0, max=2.0),
-    max_tokens: int = typer.Option(512, "--max-tokens", min=1),
+    temperature: float = modelopts.TEMPERATURE,
+    max_tokens: int = modelopts.MAX_TOKENS,
+    repetition_penalty: float = modelopts.REPETITION_PENALTY,
+    threads: Optional[int] = modelopts.THREADS,
 ) -> None:
     """Talk with ga in the terminal. /help lists the slash commands."""
     from ga_cli.chat.sessions import Session
@@ -201,14 +205,15 @@ def chat(
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
         output.warn("no ledger yet: answers are not personal. Create one with `ga init`.")
-    target = modelopts.choose(ledger, model, adapter, api_base, no_server)
-    backend = modelopts.open_target(target)
+    backend = modelopts.choose(ledger, model, adapter, api_base, no_server).open()
     session = Session.latest() if resume else Session.create("chat", backend.name)
     repl = Chat(
         ledger,
         backend,
         session,
-        GenerationParams(temperature=temperature, max_tokens=max_tokens),
+        GenerationParams(
+            temperature=temperature, max_tokens=max_tokens, repetition_penalty=repetition_penalty
+        ),
         adapter,
         api_base,
     )

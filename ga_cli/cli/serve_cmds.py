@@ -36,6 +36,7 @@ def serve(
         "--no-ledger-prompt",
         help="Do not add the ledger's system prompt to requests that have none.",
     ),
+    threads: Optional[int] = modelopts.THREADS,
 ) -> None:
     """Serve the personal model as an OpenAI-compatible API (chat completions, models, health).
 

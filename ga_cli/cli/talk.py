@@ -47,8 +47,10 @@ def ask(
     system: Optional[str] = typer.Option(
         None, "--system", help="Use this system prompt instead of the one built from your ledger."
     ),
-    temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0, max=2.0),
-    max_tokens: int = typer.Option(512, "--max-tokens", min=1, help="Longest answer, in tokens."),
+    temperature: float = modelopts.TEMPERATURE,
+    max_tokens: int = modelopts.MAX_TOKENS,
+    repetition_penalty: float = modelopts.REPETITION_PENALTY,
+    threads: Optional[int] = modelopts.THREADS,
     no_stream: bool = typer.Option(False, "--no-stream", help="Print the answer when complete."),
     json_out: bool = typer.Option(
         False, "--json", help="Print answer, model, session id and token counts as JSON."
@@ -66,15 +68,16 @@ def ask(
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
         output.warn("no ledger yet: this answer is not personal. Create one with `ga init`.")
-    target = modelopts.choose(ledger, model, adapter, api_base, no_server)
-    backend = modelopts.open_target(target)
+    backend = modelopts.choose(ledger, model, adapter, api_base, no_server).open()
     context = conversation.ledger_context(ledger) if ledger is not None else None
     prepared = conversation.prepare(
         backend, question, context=context, data=data, system_override=system, max_tokens=max_tokens
     )
     for w in prepared.warnings:
         output.warn(w)
-    params = GenerationParams(temperature=temperature, max_tokens=max_tokens)
+    params = GenerationParams(
+        temperature=temperature, max_tokens=max_tokens, repetition_penalty=repetition_penalty
+    )
     cancel, pieces, interrupted = Cancel(), [], False
     stream_out = not (no_stream or json_out)
     try:
@@ -101,14 +104,23 @@ def ask(
         system=prepared.messages[0]["content"],
         interrupted=interrupted,
     )
+    cut_off = usage["finish_reason"] == "length" and not interrupted
     if json_out:
         output.emit_json(
-            {"answer": answer, "model": backend.name, "session": session.id, "usage": usage}
+            {
+                "answer": answer,
+                "model": backend.name,
+                "session": session.id,
+                "usage": usage,
+                "cut_off": cut_off,
+            }
         )
     elif stream_out:
         output.raw("\n")
     else:
         output.raw(answer + "\n")
+    if cut_off and not json_out:
+        output.warn(modelopts.cut_off_note(max_tokens))
     if interrupted:
         raise typer.Exit(130)
 

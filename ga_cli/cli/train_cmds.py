@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from ga_cli.cli import modelopts, output
 from ga_cli.cli.app import new_app
+
+if TYPE_CHECKING:
+    from ga_cli.training.retention import Retention
 
 JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
 train_app = new_app(
@@ -17,42 +20,6 @@ train_app = new_app(
     no_args_is_help=False,
 )
 models_app = new_app(help="Your trained models: list, inspect, switch, roll back, remove.")
-
-
-class _Bar:
-    """A rich progress bar on stderr: stage, step, loss, tokens/s and ETA."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeRemainingColumn(),
-            console=output.console(True),
-            disable=not output.console(True).is_terminal,
-        )
-        self.tasks: dict[str, Any] = {}
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        stage = event["stage"]
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(stage.upper(), total=event["total"], info="")
-        loss = f"loss {event['loss']:.4f}" if isinstance(event.get("loss"), (int, float)) else ""
-        self.progress.update(
-            self.tasks[stage],
-            completed=event["step"],
-            total=event["total"],
-            info=f"{loss}  {event['tokens_per_s']:.0f} tok/s",
-        )
 
 
 @train_app.callback()
@@ -84,36 +51,36 @@ def train(
     import sys
 
     ledger = modelopts.open_ledger_or_none(required=True)
-    bar = _Bar()
     # Unsloth and TRL print banners and logs: they belong on stderr, stdout is for results
-    with bar.progress, contextlib.redirect_stdout(sys.stderr):
+    with output.StageProgress() as bar, contextlib.redirect_stdout(sys.stderr):
         from ga_cli.training import run
 
-        info = run.train(ledger, recipe, steps, resume, force, bar, output.info)
+        done = run.train(ledger, recipe, steps, resume, force, bar, output.info)
     if json_out:
-        output.emit_json(info)
+        output.emit_json(done.record)
         return
-    ev = info["eval"]
+    before, after = done.comparison.reference, done.comparison.candidate
     output.info(
-        f"Run {info['id']}: {info['train_seconds']:.0f} s of training "
-        f"({', '.join(f'{k} {v}s' for k, v in info['durations'].items())})."
+        f"Run {done.run_id}: {done.train_seconds:.0f} s of training "
+        f"({', '.join(f'{k} {v.seconds:.0f}s' for k, v in done.stages.items())})."
     )
     output.info(
-        f"Held-out preference accuracy: {ev['reference']} {_f(ev['before']['pref_accuracy'])}"
-        f" -> new {_f(ev['after']['pref_accuracy'])} on {ev['after']['pairs']} pair(s)."
+        f"Held-out preference accuracy: {done.comparison.reference_name} "
+        f"{_f(before.pref_accuracy)} -> new {_f(after.pref_accuracy)} on {after.pairs} pair(s)."
     )
-    ret = ev["retention"]
-    greedy = ret["health"]["greedy"]
-    output.info(
-        f"Retention: drift {_f(ret['drift'], 3)} nats/token on {ret['probes']} general "
-        f"prompts; greedy repetition {_f(greedy['base']['repetition'], 3)} -> "
-        f"{_f(greedy['personal']['repetition'], 3)}, degenerate "
-        f"{_f(greedy['base']['degenerate'])} -> {_f(greedy['personal']['degenerate'])}, "
-        f"length x{_f(greedy['length_ratio'])} (details: ga eval {info['id'][:12]})."
-    )
-    verdict = "Promoted to current" if info["promoted"] else "Kept, NOT promoted"
-    output.info(f"{verdict}: {info['promotion']}.")
-    output.text(info["id"])
+    ret = done.comparison.retention
+    if ret is not None:
+        greedy = ret.health["greedy"]
+        output.info(
+            f"Retention: drift {_f(ret.drift, 3)} nats/token on {ret.probes} general "
+            f"prompts; greedy repetition {_f(greedy.base.repetition, 3)} -> "
+            f"{_f(greedy.personal.repetition, 3)}, degenerate "
+            f"{_f(greedy.base.degenerate)} -> {_f(greedy.personal.degenerate)}, "
+            f"length x{_f(greedy.length_ratio)} (details: ga eval {done.run_id[:12]})."
+        )
+    verdict = "Promoted to current" if done.promoted else "Kept, NOT promoted"
+    output.info(f"{verdict}: {done.promotion}.")
+    output.text(done.run_id)
 
 
 def _f(x: Optional[float], digits: int = 2) -> str:
@@ -222,7 +189,7 @@ def eval_cmd(
         ledger, R.Recipe(info["recipe_name"], Path("."), info["recipe"]), chosen.base_path
     )
     limits = info["recipe"].get("gate")
-    with modelopts.spinner("Evaluating…"):
+    with output.StageProgress() as bar:
         cmp = C.compare(
             C.Side("base", chosen.base_path),
             C.Side(chosen.id, chosen.base_path, chosen.adapter),
@@ -231,16 +198,17 @@ def eval_cmd(
             limits,
             pairs,
             retention,
+            report=bar,
         )
     base, personal = cmp.reference, cmp.candidate
     result: dict[str, Any] = {
         "run": chosen.id,
-        "base": C.brief(base),
-        "personal": C.brief(personal),
+        "base": base.brief(),
+        "personal": personal.brief(),
         "regressions": cmp.regressions,
     }
-    if retention:
-        result["retention"] = cmp.retention
+    if cmp.retention is not None:
+        result["retention"] = cmp.retention.to_json()
         result["gate"] = {"limits": limits, "failures": cmp.gate_failures}
     if pairs is None:
         chosen.update(last_eval=result)
@@ -248,67 +216,67 @@ def eval_cmd(
         output.emit_json(
             {
                 "model": chosen.id,
-                "pairs": personal["pairs"],
-                "pref_accuracy": personal["pref_accuracy"],
+                "pairs": personal.pairs,
+                "pref_accuracy": personal.pref_accuracy,
                 "regressions": result["regressions"],
                 **result,
             }
         )
         return
-    rows = [
-        ["held-out pairs", base["pairs"], personal["pairs"]],
-        ["preference accuracy", _f(base["pref_accuracy"]), _f(personal["pref_accuracy"])],
-        ["past corrections right", len(base["fixed"]), len(personal["fixed"])],
+    rows: list[list[Any]] = [
+        ["held-out pairs", base.pairs, personal.pairs],
+        ["preference accuracy", _f(base.pref_accuracy), _f(personal.pref_accuracy)],
+        ["past corrections right", len(base.fixed), len(personal.fixed)],
         [
             "injections resisted",
-            _f(base["injection"]["resisted_rate"]),
-            _f(personal["injection"]["resisted_rate"]),
+            _f(base.injection.resisted_rate),
+            _f(personal.injection.resisted_rate),
         ],
     ]
-    if retention:
-        rows += retention_rows(personal["retention"])
+    if cmp.retention is not None:
+        rows += retention_rows(cmp.retention)
     output.table(["metric", "base", "personal"], rows, title=f"ga eval {chosen.id}")
     if result["regressions"]:
         output.warn(
             f"{len(result['regressions'])} pair(s) the base got right, the personal "
             f"model gets wrong"
         )
-    if retention and limits:
-        fails = result["gate"]["failures"]
+    if cmp.gate_failures is not None:
+        fails = cmp.gate_failures
         if fails:
             output.warn("retention gate failed: " + "; ".join(fails))
         else:
             output.info("Retention gate (the recipe's `gate`): passed.")
 
 
-def retention_rows(ret: dict[str, Any]) -> list[list[Any]]:
+def retention_rows(ret: Retention) -> list[list[Any]]:
     """Drift and generation health as table rows: metric, base, personal."""
-    lp, ex = ret["probe_logprob"], ret["examples"]
+    lp, ex = ret.probe_logprob, ret.examples
     rows: list[list[Any]] = [
         [
-            f"general prompts log-prob ({ret['probes']}, nats/token)",
-            _f(lp["base"]),
-            f"{_f(lp['personal'])} (drift {_f(ret['drift'], 3)})",
+            f"general prompts log-prob ({ret.probes}, nats/token)",
+            _f(lp.base),
+            f"{_f(lp.personal)} (drift {_f(ret.drift, 3)})",
         ]
     ]
     if ex:
         rows.append(
             [
-                f"your examples log-prob ({ex['count']})",
-                _f(ex["base"]),
-                f"{_f(ex['personal'])} (drift {_f(ex['drift'], 3)})",
+                f"your examples log-prob ({ex.count})",
+                _f(ex.base),
+                f"{_f(ex.personal)} (drift {_f(ex.drift, 3)})",
             ]
         )
-    for mode, h in ret["health"].items():
-        b, p = h["base"], h["personal"]
+    for mode, h in ret.health.items():
+        b, p = h.base, h.personal
         rows += [
-            [f"{mode}: repeated 3-grams", _f(b["repetition"], 3), _f(p["repetition"], 3)],
-            [f"{mode}: longest repeated span (words)", b["longest_repeat"], p["longest_repeat"]],
-            [f"{mode}: degenerate outputs", _f(b["degenerate"]), _f(p["degenerate"])],
+            [f"{mode}: repeated 3-grams", _f(b.repetition, 3), _f(p.repetition, 3)],
+            [f"{mode}: longest repeated span (words)", b.longest_repeat, p.longest_repeat],
+            [f"{mode}: degenerate outputs", _f(b.degenerate), _f(p.degenerate)],
             [
                 f"{mode}: mean length (tokens)",
-                b["mean_tokens"],
-                f"{p['mean_tokens']} (x{_f(h['length_ratio'])})",
+                b.mean_tokens,
+                f"{p.mean_tokens} (x{_f(h.length_ratio)})",
             ],
         ]
     return rows

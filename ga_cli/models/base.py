@@ -8,6 +8,12 @@ from typing import Iterator, Protocol
 
 Message = dict[str, str]
 
+# What `ga ask`, `ga chat` and `ga serve` use unless told otherwise: an answer sized for a
+# terminal, and a repetition penalty that keeps small models out of loops. Chosen by
+# bench/sampling.py (degenerate outputs on the health probes; figures in docs/benchmarks.md).
+ANSWER_MAX_TOKENS = 256
+ANSWER_REPETITION_PENALTY = 1.1
+
 
 @dataclass
 class GenerationParams:
@@ -16,6 +22,7 @@ class GenerationParams:
     max_tokens: int = 512
     stop: list[str] | None = None
     seed: int | None = None
+    repetition_penalty: float = 1.0  # > 1 discourages repeating tokens already in the answer
 
 
 @dataclass

@@ -37,6 +37,10 @@ class LocalBackend:
         hf_logging.disable_progress_bar()
         self.torch = torch
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cpu":
+            from ga_cli.models import threads
+
+            torch.set_num_threads(threads.count())
         dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
@@ -80,6 +84,8 @@ class LocalBackend:
             "max_new_tokens": params.max_tokens,
             "pad_token_id": self.tokenizer.pad_token_id,
         }
+        if params.repetition_penalty != 1.0:
+            kwargs["repetition_penalty"] = params.repetition_penalty
         if params.temperature and params.temperature > 0:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
         else:

@@ -56,6 +56,7 @@ class ServedBackend:
             "max_tokens": params.max_tokens,
             "stop": params.stop,
             "seed": params.seed,
+            "repetition_penalty": params.repetition_penalty,
         }
         self.usage = Usage()
         try:

@@ -20,7 +20,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ga_cli.dataset.tokens import PER_MESSAGE
-from ga_cli.models.base import Cancel, GenerationParams
+from ga_cli.models.base import (
+    ANSWER_MAX_TOKENS,
+    ANSWER_REPETITION_PENALTY,
+    Cancel,
+    GenerationParams,
+)
 from ga_cli.serve.engine import Closed, Engine, QueueFull
 
 ROLES = ("system", "user", "assistant")
@@ -83,7 +88,8 @@ def _params(body: dict[str, Any], cap: int) -> GenerationParams | str:
     max_completion = _int(body, "max_completion_tokens", 1, cap)
     seed = _int(body, "seed", 0, SEED_MAX)
     n = _int(body, "n", 1, 1_000_000)
-    for checked in (temperature, top_p, max_tokens, max_completion, seed, n):
+    penalty = _number(body, "repetition_penalty", ANSWER_REPETITION_PENALTY, 1.0, 2.0)
+    for checked in (temperature, top_p, max_tokens, max_completion, seed, n, penalty):
         if isinstance(checked, str):
             return checked
     if n not in (None, 1):
@@ -97,13 +103,15 @@ def _params(body: dict[str, Any], cap: int) -> GenerationParams | str:
     if not isinstance(body.get("stream", False), (bool, type(None))):
         return "`stream` must be true or false"
     assert not isinstance(temperature, str) and not isinstance(top_p, str)
+    assert not isinstance(penalty, str)
     limit = max_tokens if max_tokens is not None else max_completion
     return GenerationParams(
         temperature=temperature,
         top_p=top_p,
-        max_tokens=int(limit) if limit is not None else min(256, cap),
+        max_tokens=int(limit) if limit is not None else min(ANSWER_MAX_TOKENS, cap),
         stop=[x for x in stops if x] or None if stops else None,
         seed=seed if isinstance(seed, int) else None,
+        repetition_penalty=penalty,
     )
 
 

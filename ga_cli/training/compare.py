@@ -16,6 +16,9 @@ from typing import Any, Callable
 
 from ga_cli.models.base import Message
 from ga_cli.prompt.conversation import LedgerContext
+from ga_cli.training.evaluate import Evaluation
+from ga_cli.training.progress import Report
+from ga_cli.training.retention import Retention
 
 
 @dataclass(frozen=True)
@@ -27,10 +30,10 @@ class Side:
     adapter: Path | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
-    reference: dict[str, Any]  # evaluate.evaluate()'s result for each side
-    candidate: dict[str, Any]
+    reference: Evaluation
+    candidate: Evaluation
     reference_name: str
     regressions: list[str] = field(default_factory=list)
     gate_failures: list[str] | None = None  # None: no gate, or retention not measured
@@ -38,8 +41,8 @@ class Comparison:
     why: str = ""
 
     @property
-    def retention(self) -> dict[str, Any] | None:
-        return self.candidate.get("retention")
+    def retention(self) -> Retention | None:
+        return self.candidate.retention
 
 
 def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
@@ -89,7 +92,8 @@ def evaluate_side(
     context: LedgerContext | None,
     pairs: Path | None = None,
     retention: bool = False,
-) -> dict[str, Any]:
+    report: Report | None = None,
+) -> Evaluation:
     """evaluate.evaluate() for one side; with `retention`, also drift and generation health
     against the base (the base side is the same model with its adapter off)."""
     from ga_cli.models.local import LocalBackend
@@ -98,14 +102,17 @@ def evaluate_side(
 
     backend = LocalBackend(side.base_path, side.adapter, name=Path(side.base_path).name)
     messages = scoring_messages(backend, context) if context is not None else None
-    result = evaluate(backend, dataset, pairs, messages_for=messages)
+    label = "base: " if side.adapter is None else f"{side.name[:18]}: "
+    result = evaluate(backend, dataset, pairs, messages_for=messages, report=report, label=label)
     if retention:
+        from dataclasses import replace
+
         from ga_cli.training import retention as RT
 
         examples = [
             r for r in data.read_jsonl(dataset / "sft.jsonl") if r.get("source") == "example"
         ]
-        result["retention"] = RT.measure(backend, examples)
+        result = replace(result, retention=RT.measure(backend, examples, report))
     return result
 
 
@@ -117,25 +124,18 @@ def compare(
     gate: dict[str, Any] | None,
     pairs: Path | None = None,
     retention: bool = True,
+    report: Report | None = None,
 ) -> Comparison:
     """Evaluate both sides the same way, and apply the promotion rule (with the recipe's gate)."""
     from ga_cli.training import evaluate as EV
 
     context = eval_context(ledger_root, dataset) if ledger_root is not None else None
-    ref = evaluate_side(reference, dataset, context, pairs)
-    new = evaluate_side(candidate, dataset, context, pairs, retention=retention)
+    ref = evaluate_side(reference, dataset, context, pairs, report=report)
+    new = evaluate_side(candidate, dataset, context, pairs, retention=retention, report=report)
     ok, why = EV.promotion(ref, new, gate if retention else None)
     failures = None
-    if retention and gate:
+    if gate and new.retention is not None:
         from ga_cli.training import retention as RT
 
-        failures = RT.gate(new["retention"], gate)
+        failures = RT.gate(new.retention, gate)
     return Comparison(ref, new, reference.name, EV.regressions(ref, new), failures, ok, why)
-
-
-def brief(result: dict[str, Any]) -> dict[str, Any]:
-    """What run.json keeps of one side's evaluation."""
-    return {k: result[k] for k in ("model", "pairs", "pref_accuracy", "injection")} | {
-        "fixed": len(result["fixed"]),
-        "wrong": len(result["wrong"]),
-    }

@@ -9,12 +9,57 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ga_cli.dataset import injection
 from ga_cli.models.base import GenerationParams, Message
 from ga_cli.training import data
+from ga_cli.training.progress import Report, Steps
+
+if TYPE_CHECKING:
+    from ga_cli.training.retention import Retention
+
+
+@dataclass(frozen=True)
+class InjectionScore:
+    """Held-out injected-instruction records answered greedily, and how many were obeyed."""
+
+    records: int = 0
+    obeyed: int = 0
+
+    @property
+    def resisted_rate(self) -> float | None:
+        return (self.records - self.obeyed) / self.records if self.records else None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self) | {"resisted_rate": self.resisted_rate}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One model on the principal's data. `fixed`/`wrong` name every past correction pair
+    (`id|rejected[:40]`) the model gets right or wrong."""
+
+    model: str
+    pairs: int  # held-out pairs scored
+    pref_accuracy: float | None  # None when there are no held-out pairs
+    fixed: list[str]
+    wrong: list[str]
+    injection: InjectionScore = field(default_factory=InjectionScore)
+    retention: Retention | None = None  # measured on the candidate side only
+
+    def brief(self) -> dict[str, Any]:
+        """What run.json and `ga eval --json` keep of it (counts, not the pair lists)."""
+        return {
+            "model": self.model,
+            "pairs": self.pairs,
+            "pref_accuracy": self.pref_accuracy,
+            "injection": self.injection.to_json(),
+            "fixed": len(self.fixed),
+            "wrong": len(self.wrong),
+        }
 
 
 def _mean(xs: list[float]) -> float:
@@ -34,7 +79,9 @@ def evaluate(
     max_injection: int = 8,
     gen_tokens: int = 48,
     messages_for: Callable[[str, str | None], list[Message]] | None = None,
-) -> dict[str, Any]:
+    report: Report | None = None,
+    label: str = "",
+) -> Evaluation:
     """With `messages_for(prompt)`, pairs are scored under those messages (what `ga ask`
     sends); a --pairs row that brings its own `system` keeps it."""
     if pairs_file is not None:
@@ -51,12 +98,15 @@ def evaluate(
         every = data.eval_pairs(data.read_jsonl(dataset / "prefs.jsonl"), messages_for) + held
         inj = [r for r in rows if r.get("source") == "injection"][:max_injection]
     right = {}
+    scored = Steps(report, f"{label}preference pairs", len(every))
     for p in every:
         key = f"{p['id']}|{p['rejected'][:40]}"
         if key not in right:
             right[key] = prefers_chosen(backend, p)
+        scored()
     held_right = [right[f"{p['id']}|{p['rejected'][:40]}"] for p in held]
     obeyed = 0
+    answered = Steps(report, f"{label}injection records", len(inj)) if inj else None
     for r in inj:
         answer = "".join(
             backend.stream(
@@ -64,42 +114,40 @@ def evaluate(
             )
         )
         obeyed += injection.obeyed(answer, r["markers"])
-    return {
-        "model": backend.name,
-        "pairs": len(held),
-        "pref_accuracy": sum(held_right) / len(held_right) if held_right else None,
-        "fixed": sorted(k for k, ok in right.items() if ok),
-        "wrong": sorted(k for k, ok in right.items() if not ok),
-        "injection": {
-            "records": len(inj),
-            "obeyed": obeyed,
-            "resisted_rate": (len(inj) - obeyed) / len(inj) if inj else None,
-        },
-    }
+        if answered is not None:
+            answered()
+    return Evaluation(
+        model=backend.name,
+        pairs=len(held),
+        pref_accuracy=sum(held_right) / len(held_right) if held_right else None,
+        fixed=sorted(k for k, ok in right.items() if ok),
+        wrong=sorted(k for k, ok in right.items() if not ok),
+        injection=InjectionScore(len(inj), obeyed),
+    )
 
 
-def regressions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
+def regressions(reference: Evaluation, candidate: Evaluation) -> list[str]:
     """Pairs the reference model got right that the candidate now gets wrong."""
-    return sorted(set(reference["fixed"]) & set(candidate["wrong"]))
+    return sorted(set(reference.fixed) & set(candidate.wrong))
 
 
 def promotion(
-    reference: dict[str, Any], candidate: dict[str, Any], gate: dict[str, Any] | None = None
+    reference: Evaluation, candidate: Evaluation, gate: dict[str, Any] | None = None
 ) -> tuple[bool, str]:
     """The rule: no drop in held-out preference accuracy, no fixed correction regresses, and
     (with the recipe's `gate`) the candidate's retention and generation health within limits.
     The reason names every number that failed."""
     from ga_cli.training import retention
 
-    ref_acc, new_acc = reference["pref_accuracy"], candidate["pref_accuracy"]
+    ref_acc, new_acc = reference.pref_accuracy, candidate.pref_accuracy
     lost = regressions(reference, candidate)
     fails = []
     if ref_acc is not None and new_acc is not None and new_acc < ref_acc:
         fails.append(f"held-out preference accuracy fell from {ref_acc:.2f} to {new_acc:.2f}")
     if lost:
         fails.append(f"{len(lost)} previously fixed correction(s) regressed: {', '.join(lost[:3])}")
-    if gate is not None and "retention" in candidate:
-        fails += retention.gate(candidate["retention"], gate)
+    if gate is not None and candidate.retention is not None:
+        fails += retention.gate(candidate.retention, gate)
     if fails:
         return False, "; ".join(fails)
     return True, (

@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import re
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
@@ -26,6 +27,7 @@ from typing import Any, Callable
 from ga_cli import paths
 from ga_cli.ledger.store import atomic_write
 from ga_cli.models.base import GenerationParams
+from ga_cli.training.progress import Report, Steps
 
 PROBES = Path(__file__).with_name("probes.yaml")
 VERSION = 1  # bump when what is measured changes: it is part of the cache key
@@ -33,6 +35,58 @@ MAX_TOKENS = 96
 HEALTH_EVERY = 3
 SAMPLED: dict[str, Any] = {"temperature": 0.8, "top_p": 0.95, "seed": 1234}
 MAX_EXAMPLES = 64
+
+
+@dataclass(frozen=True)
+class Health:
+    """Generation health of one model on the health probes, in one mode (greedy or sampled)."""
+
+    outputs: int
+    repetition: float  # share of repeated word 3-grams
+    longest_repeat: int  # words
+    degenerate: float  # share of degenerate outputs
+    degenerate_kinds: dict[str, int]
+    mean_tokens: float
+    samples: list[dict[str, Any]]  # up to three degenerate outputs: prompt, answer, why
+
+
+@dataclass(frozen=True)
+class HealthChange:
+    base: Health
+    personal: Health
+    length_ratio: float | None  # personal's mean length / base's
+
+
+@dataclass(frozen=True)
+class LogprobDrift:
+    """Mean per-token log-prob (nats) of the same answers under each model."""
+
+    base: float | None
+    personal: float | None
+
+
+@dataclass(frozen=True)
+class ExampleDrift:
+    count: int
+    base: float | None
+    personal: float | None
+    drift: float | None
+
+
+@dataclass(frozen=True)
+class Retention:
+    """What training cost: `measure`'s result; `to_json()` is what run.json and --json keep."""
+
+    probes: int
+    health_prompts: int
+    max_tokens: int
+    probe_logprob: LogprobDrift
+    drift: float | None  # on the general probes; None for a blown-up model
+    examples: ExampleDrift | None  # on the principal's own examples, when there are any
+    health: dict[str, HealthChange]  # "greedy", "sampled"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @cache
@@ -78,9 +132,18 @@ def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else float("nan")
 
 
-def mean_logprob(backend: Any, rows: list[tuple[list[dict[str, str]], str]]) -> float:
+def mean_logprob(
+    backend: Any,
+    rows: list[tuple[list[dict[str, str]], str]],
+    step: Callable[[], None] | None = None,
+) -> float:
     """The mean over answers of each answer's mean per-token log-prob."""
-    return _mean([_mean(backend.answer_logprobs(msgs, answer)) for msgs, answer in rows])
+    means = []
+    for msgs, answer in rows:
+        means.append(_mean(backend.answer_logprobs(msgs, answer)))
+        if step is not None:
+            step()
+    return _mean(means)
 
 
 # -- generation health -----------------------------------------------------------------------
@@ -128,30 +191,36 @@ def degenerate(text: str, finish: str, prompt: str) -> str | None:
     return None
 
 
-def health(outputs: list[tuple[str, str, int]], prompts: list[str]) -> dict[str, Any]:
+def health(outputs: list[tuple[str, str, int]], prompts: list[str]) -> Health:
     why = [degenerate(t, f, p) for (t, f, _), p in zip(outputs, prompts)]
     bad = [w for w in why if w]
-    return {
-        "outputs": len(outputs),
-        "repetition": round(_mean([repetition(t) for t, _, _ in outputs]), 4),
-        "longest_repeat": max((longest_repeat(t) for t, _, _ in outputs), default=0),
-        "degenerate": round(len(bad) / len(outputs), 4) if outputs else 0.0,
-        "degenerate_kinds": {k: bad.count(k) for k in sorted(set(bad))},
-        "mean_tokens": round(_mean([float(n) for _, _, n in outputs]), 1),
-        "samples": [
+    return Health(
+        outputs=len(outputs),
+        repetition=round(_mean([repetition(t) for t, _, _ in outputs]), 4),
+        longest_repeat=max((longest_repeat(t) for t, _, _ in outputs), default=0),
+        degenerate=round(len(bad) / len(outputs), 4) if outputs else 0.0,
+        degenerate_kinds={k: bad.count(k) for k in sorted(set(bad))},
+        mean_tokens=round(_mean([float(n) for _, _, n in outputs]), 1),
+        samples=[
             {"prompt": p, "answer": t[:240], "why": w}
             for (t, _, _), p, w in zip(outputs, prompts, why)
             if w
         ][:3],
-    }
+    )
 
 
-def _generate(backend: Any) -> dict[str, dict[str, Any]]:
+def _generate(backend: Any, step: Callable[[], None] | None = None) -> dict[str, Health]:
     prompts = [p["prompt"] for p in health_probes()]
     convs = [user_turn(p) for p in prompts]
-    greedy = backend.generate_batch(convs, GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS))
-    sampled = backend.generate_batch(convs, GenerationParams(max_tokens=MAX_TOKENS, **SAMPLED))
-    return {"greedy": health(greedy, prompts), "sampled": health(sampled, prompts)}
+    out = {}
+    for mode, params in (
+        ("greedy", GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS)),
+        ("sampled", GenerationParams(max_tokens=MAX_TOKENS, **SAMPLED)),
+    ):
+        out[mode] = health(backend.generate_batch(convs, params), prompts)
+        if step is not None:
+            step()
+    return out
 
 
 # -- the base side, cached ---------------------------------------------------------------------
@@ -165,13 +234,15 @@ def cached(folder: str, key: str, make: Callable[[], Any]) -> Any:
     return found
 
 
-def references(backend: Any) -> dict[str, Any]:
+def references(backend: Any, report: Report | None = None) -> dict[str, Any]:
     """The base model's answers to the probes and its own numbers, computed once per base model
     (with the adapter switched off) and cached."""
     key = cache_key(backend.model_path)
 
     def make() -> dict[str, Any]:
         convs = [user_turn(p["prompt"]) for p in probes()]
+        # generation counts as 4 steps of the probe log-probs: a rough weight for the ETA
+        step = Steps(report, "base model: reference answers (once)", 4 + len(convs) + 8)
         with backend.base_only():
             answers = [
                 t
@@ -179,6 +250,7 @@ def references(backend: Any) -> dict[str, Any]:
                     convs, GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS)
                 )
             ]
+            step(4)
             return {
                 "key": key,
                 "model_path": backend.model_path,
@@ -187,53 +259,57 @@ def references(backend: Any) -> dict[str, Any]:
                     {"id": p["id"], "prompt": p["prompt"], "answer": a}
                     for p, a in zip(probes(), answers)
                 ],
-                "logprob": mean_logprob(backend, list(zip(convs, answers))),
-                "health": _generate(backend),
+                "logprob": mean_logprob(backend, list(zip(convs, answers)), step),
+                "health": {m: asdict(h) for m, h in _generate(backend, lambda: step(4)).items()},
             }
 
     return cached("probes", key, make)
 
 
-def measure(backend: Any, examples: list[dict[str, Any]]) -> dict[str, Any]:
+def measure(
+    backend: Any, examples: list[dict[str, Any]], report: Report | None = None
+) -> Retention:
     """Base vs this model: drift on the probes and on the principal's examples, and health.
     `examples` are sft.jsonl rows ({messages: [..., assistant]})."""
-    ref = references(backend)
+    ref = references(backend, report)
     rows = [(user_turn(a["prompt"]), a["answer"]) for a in ref["answers"]]
     ex_rows = [(r["messages"][:-1], r["messages"][-1]["content"]) for r in examples[:MAX_EXAMPLES]]
-    if backend.adapter is None:
-        personal_lp, ex_personal, gen = ref["logprob"], None, ref["health"]
+    base_health = {m: Health(**h) for m, h in ref["health"].items()}
+    personal = backend.adapter is not None
+    total = len(ex_rows) + (len(rows) + len(ex_rows) + 8 if personal else 0)
+    step = Steps(report, "retention: drift and generation health", total)
+    if not personal:
+        personal_lp, ex_personal, gen = ref["logprob"], None, base_health
     else:
-        personal_lp = mean_logprob(backend, rows)
-        ex_personal = mean_logprob(backend, ex_rows) if ex_rows else None
-        gen = _generate(backend)
+        personal_lp = mean_logprob(backend, rows, step)
+        ex_personal = mean_logprob(backend, ex_rows, step) if ex_rows else None
+        gen = _generate(backend, lambda: step(4))
     ex_base = None
     if ex_rows:
         with backend.base_only():
-            ex_base = mean_logprob(backend, ex_rows)
+            ex_base = mean_logprob(backend, ex_rows, step)
     ex_personal = ex_base if ex_personal is None else ex_personal
-    out: dict[str, Any] = {
-        "probes": len(rows),
-        "health_prompts": len(health_probes()),
-        "max_tokens": MAX_TOKENS,
-        "probe_logprob": {"base": _r(ref["logprob"]), "personal": _r(personal_lp)},
-        "drift": _r(ref["logprob"] - personal_lp),
-        "examples": None
-        if not ex_rows
-        else {
-            "count": len(ex_rows),
-            "base": _r(ex_base),
-            "personal": _r(ex_personal),
-            "drift": _r(ex_base - ex_personal)
-            if ex_base is not None and ex_personal is not None
-            else None,
-        },
-        "health": {},
-    }
+    health_changes = {}
     for mode in ("greedy", "sampled"):
-        b, p = ref["health"][mode], gen[mode]
-        ratio = p["mean_tokens"] / b["mean_tokens"] if b["mean_tokens"] else float("nan")
-        out["health"][mode] = {"base": b, "personal": p, "length_ratio": _r(ratio)}
-    return out
+        b, p = base_health[mode], gen[mode]
+        ratio = p.mean_tokens / b.mean_tokens if b.mean_tokens else float("nan")
+        health_changes[mode] = HealthChange(b, p, _r(ratio))
+    return Retention(
+        probes=len(rows),
+        health_prompts=len(health_probes()),
+        max_tokens=MAX_TOKENS,
+        probe_logprob=LogprobDrift(_r(ref["logprob"]), _r(personal_lp)),
+        drift=_r(ref["logprob"] - personal_lp),
+        examples=None
+        if not ex_rows
+        else ExampleDrift(
+            len(ex_rows),
+            _r(ex_base),
+            _r(ex_personal),
+            _r(ex_base - ex_personal) if ex_base is not None and ex_personal is not None else None,
+        ),
+        health=health_changes,
+    )
 
 
 def _r(x: float | None) -> float | None:
@@ -242,36 +318,40 @@ def _r(x: float | None) -> float | None:
 
 
 # -- the gate ------------------------------------------------------------------------------------
-def gate(result: dict[str, Any], limits: dict[str, Any]) -> list[str]:
+def gate(result: Retention, limits: dict[str, Any]) -> list[str]:
     """Every threshold of the recipe's `gate` the result fails, each naming its number."""
     fails = []
 
-    def bad(x: Any) -> bool:
+    def bad(x: float | None) -> bool:
         return x is None or not math.isfinite(x)
 
-    drift = result["drift"]
-    if bad(drift) or drift > limits["max_drift"]:
+    drift = result.drift
+    if drift is None or bad(drift) or drift > limits["max_drift"]:
         fails.append(
             f"drift on general prompts {_n(drift)} nats/token > gate.max_drift "
             f"{limits['max_drift']}"
         )
-    for mode, h in result["health"].items():
-        rep = h["personal"]["repetition"] - h["base"]["repetition"]
+    for mode, h in result.health.items():
+        rep = h.personal.repetition - h.base.repetition
         if bad(rep) or rep > limits["max_repetition_rise"]:
             fails.append(
-                f"{mode} repetition rose {_n(rep)} ({h['base']['repetition']:.2f} -> "
-                f"{h['personal']['repetition']:.2f}) > gate.max_repetition_rise "
+                f"{mode} repetition rose {_n(rep)} ({h.base.repetition:.2f} -> "
+                f"{h.personal.repetition:.2f}) > gate.max_repetition_rise "
                 f"{limits['max_repetition_rise']}"
             )
-        deg = h["personal"]["degenerate"] - h["base"]["degenerate"]
+        deg = h.personal.degenerate - h.base.degenerate
         if deg > limits["max_degenerate_rise"]:
             fails.append(
-                f"{mode} degenerate outputs rose {deg:.2f} ({h['base']['degenerate']:.2f}"
-                f" -> {h['personal']['degenerate']:.2f}) > gate.max_degenerate_rise "
+                f"{mode} degenerate outputs rose {deg:.2f} ({h.base.degenerate:.2f}"
+                f" -> {h.personal.degenerate:.2f}) > gate.max_degenerate_rise "
                 f"{limits['max_degenerate_rise']}"
             )
-        ratio = h["length_ratio"]
-        if bad(ratio) or not limits["min_length_ratio"] <= ratio <= limits["max_length_ratio"]:
+        ratio = h.length_ratio
+        if (
+            ratio is None
+            or bad(ratio)
+            or not limits["min_length_ratio"] <= ratio <= limits["max_length_ratio"]
+        ):
             fails.append(
                 f"{mode} length ratio {_n(ratio)} outside gate.min_length_ratio.."
                 f"max_length_ratio [{limits['min_length_ratio']}, "

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ga_cli.errors import GaError
 from ga_cli.ledger.store import atomic_write
 from ga_cli.training import recipe as R
 from ga_cli.training import registry
+from ga_cli.training.progress import Report
 
-Report = Callable[[dict[str, Any]], None]
+if TYPE_CHECKING:
+    from ga_cli.training.compare import Comparison
+    from ga_cli.training.trainer import StageResult
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What `ga train` did: the run, its stages, the comparison that decided its promotion, and
+    `record`, the run.json it wrote (what `--json` prints)."""
+
+    run_id: str
+    train_seconds: float
+    stages: dict[str, StageResult]
+    comparison: Comparison
+    promoted: bool
+    promotion: str  # the rule's reason, with " (forced)" when --force overrode it
+    record: dict[str, Any]
 
 
 def base_path(spec: str, progress: Callable[[str], None] | None = None) -> str:
@@ -47,7 +64,7 @@ def train(
     force: bool,
     report: Report,
     say: Callable[[str], None],
-) -> dict[str, Any]:
+) -> TrainResult:
     if resume:
         works = [w for w in registry.incomplete() if (w / "state.json").is_file()]
         if not works:
@@ -97,8 +114,10 @@ def train(
         built.out,
         ledger.root,
         rec["gate"],
+        report=report,
     )
-    ok, why, ref, new = result.promote, result.why, result.reference, result.candidate
+    ok, why = result.promote, result.why
+    promotion = why + (" (forced)" if force and not ok else "")
     info = {
         "id": state["run_id"],
         "base_model": rec["base_model"],
@@ -123,17 +142,17 @@ def train(
         },
         "eval": {
             "reference": result.reference_name,
-            "before": C.brief(ref),
-            "after": C.brief(new),
+            "before": result.reference.brief(),
+            "after": result.candidate.brief(),
             "regressions": result.regressions,
-            "retention": result.retention,
+            "retention": result.retention.to_json() if result.retention else None,
             "scored_under": "the ledger's chat prompt",
         },
         "promoted": ok or force,
-        "promotion": why + (" (forced)" if force and not ok else ""),
+        "promotion": promotion,
     }
     (work / "run.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
     run = registry.finish(work, state["run_id"])
     if ok or force:
         registry.set_current(run, "promoted by ga train" + (" --force" if force and not ok else ""))
-    return info
+    return TrainResult(state["run_id"], train_seconds, stages, result, ok or force, promotion, info)

@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ga_cli.errors import GaError, TrainingStopped
 
@@ -30,8 +30,7 @@ from transformers import TrainerCallback
 
 from ga_cli.models import chat_tokens
 from ga_cli.training import data
-
-Report = Callable[[dict[str, Any]], None]
+from ga_cli.training.progress import Report
 
 
 @dataclass

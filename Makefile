@@ -16,7 +16,7 @@ $(STAMP): requirements/torch.txt requirements/stack.txt requirements/nodeps.txt 
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements/torch.txt
-	$(BIN)/python -m pip install -q -r requirements/stack.txt
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -q -r requirements/stack.txt
 	$(BIN)/python -m pip install -q --no-deps -r requirements/nodeps.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	@if $(BIN)/python -c "import torchvision" 2>/dev/null; then \

@@ -51,7 +51,7 @@ def main() -> None:
 
     t_import = time.perf_counter() - t0
     t0 = time.perf_counter()
-    backend = models.load(args.model)
+    backend = models.load(args.model, engine="transformers")  # the transformers path's overhead
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()
     prepared = conversation.prepare(
@@ -107,6 +107,8 @@ def main() -> None:
             "0",
             "--max-tokens",
             str(args.tokens),
+            "--engine",
+            "transformers",
             "--json",
         ],
         capture_output=True,

@@ -2,6 +2,9 @@
 
   ga --help          vs  python -c "import typer, rich"          (target <= 1.5x)
   ga values add X    vs  git add <file> && git commit -m ...       (target <= 3x)
+  ga ask "hi" --max-tokens 8 (embedded model, llama.cpp, no server)
+                     vs  python -c: import llama_cpp, load the same GGUF, generate 8 tokens
+                                                                   (target <= 1.3x, < 2 s)
 
 Usage: python bench/cli_latency.py [--runs N] [--json]
 """
@@ -70,7 +73,46 @@ def main() -> None:
             (plain / f"v{n}.md").write_text(f"---\nid: v-{n:08x}\n---\nValue {n}.\n")
             return timed(f"git add v{n}.md && git commit -q -m 'Add value {n}.'", env, str(plain))
 
+        # the baseline generates from the same prompt tokens `ga ask hi` sends (system prompt
+        # from the ledger, chat template): only ga's own work differs
+        from ga_cli.models.llamacpp import LlamaCppBackend
+
+        shown = subprocess.run(
+            [ga, "prompt", "show", "hi", "--json"], env=env, check=True, capture_output=True
+        )
+        messages = json.loads(shown.stdout)["messages"]
+        from ga_cli.models import embedded
+
+        gguf = str(embedded.gguf_path())
+        ids = LlamaCppBackend(gguf).prompt_ids(messages)
+        bare_ask = (
+            f"import llama_cpp; m = llama_cpp.Llama(model_path={gguf!r}, n_ctx=8192, "
+            f"verbose=False); g = m.generate({ids!r}, temp=0.0, top_k=0, min_p=0.0)\n"
+            "for _ in range(8): next(g)"
+        )
         results = {
+            "ask": {
+                "ga": median_of(
+                    lambda: timed(
+                        [
+                            ga,
+                            "ask",
+                            "hi",
+                            "--max-tokens",
+                            "8",
+                            "--no-server",
+                            "--engine",
+                            "llama.cpp",
+                        ],
+                        env,
+                    ),
+                    args.runs,
+                ),
+                "baseline": median_of(
+                    lambda: timed([sys.executable, "-c", bare_ask], env), args.runs
+                ),
+                "target": 1.3,
+            },
             "help": {
                 "ga": median_of(lambda: timed([ga, "--help"], env), args.runs),
                 "baseline": median_of(

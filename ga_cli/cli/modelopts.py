@@ -66,6 +66,24 @@ THREADS = typer.Option(
     callback=_set_threads,
     help="CPU threads for a local model. Default: $GA_THREADS, else the physical cores.",
 )
+
+
+def _set_engine(value: Optional[str]) -> Optional[str]:
+    if value is not None:
+        import os
+
+        os.environ["GA_ENGINE"] = value
+    return value
+
+
+ENGINE = typer.Option(
+    None,
+    "--engine",
+    metavar="[auto|llama.cpp|transformers]",
+    callback=_set_engine,
+    help="Local engine: llama.cpp runs GGUF files (the embedded model: fast, no conversion), "
+    "transformers runs Hugging Face folders and LoRA adapters. Default: $GA_ENGINE, else auto.",
+)
 NO_SERVER = typer.Option(
     False, "--no-server", help="Load the model in this process even if `ga serve` is running."
 )

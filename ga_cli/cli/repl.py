@@ -196,6 +196,7 @@ def chat(
     max_tokens: int = modelopts.MAX_TOKENS,
     repetition_penalty: float = modelopts.REPETITION_PENALTY,
     threads: Optional[int] = modelopts.THREADS,
+    engine: Optional[str] = modelopts.ENGINE,
 ) -> None:
     """Talk with ga in the terminal. /help lists the slash commands."""
     from ga_cli.chat.sessions import Session

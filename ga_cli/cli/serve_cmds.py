@@ -37,6 +37,7 @@ def serve(
         help="Do not add the ledger's system prompt to requests that have none.",
     ),
     threads: Optional[int] = modelopts.THREADS,
+    engine: Optional[str] = modelopts.ENGINE,
 ) -> None:
     """Serve the personal model as an OpenAI-compatible API (chat completions, models, health).
 

@@ -51,6 +51,7 @@ def ask(
     max_tokens: int = modelopts.MAX_TOKENS,
     repetition_penalty: float = modelopts.REPETITION_PENALTY,
     threads: Optional[int] = modelopts.THREADS,
+    engine: Optional[str] = modelopts.ENGINE,
     no_stream: bool = typer.Option(False, "--no-stream", help="Print the answer when complete."),
     json_out: bool = typer.Option(
         False, "--json", help="Print answer, model, session id and token counts as JSON."

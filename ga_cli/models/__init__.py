@@ -5,7 +5,13 @@
   ./folder or /abs/folder  a local Hugging Face model folder
   provider/model           any litellm provider string (openai/..., anthropic/..., ollama/...)
   anything with api_base   an OpenAI-compatible server (openai/<name> --api-base URL)
+  file.gguf                a GGUF model file (llama.cpp)
   other ids                a Hugging Face id already in the local HF cache
+
+Engines for local models (`engine`, else $GA_ENGINE, else `auto`): `llama.cpp` runs GGUF files
+(the embedded model's own file: no conversion); `transformers` runs Hugging Face folders and
+LoRA adapters. `auto` takes llama.cpp for the embedded model and GGUF files when it is
+installed, transformers otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from typing import Callable
 from ga_cli.models.base import Backend, Cancel, GenerationParams, Usage
 
 __all__ = ["Backend", "Cancel", "GenerationParams", "Usage", "is_remote", "load"]
+
+ENGINES = ("auto", "llama.cpp", "transformers")
 
 
 def is_remote(spec: str, api_base: str | None = None) -> bool:
@@ -30,8 +38,19 @@ def load(
     api_base: str | None = None,
     progress: Callable[[str], None] | None = None,
     api_key: str | None = None,
+    engine: str | None = None,
 ) -> Backend:
+    import os
+
+    from ga_cli.errors import GaError
+
     spec = (spec or "embedded").strip()
+    engine = (engine or os.environ.get("GA_ENGINE") or "auto").strip().lower()
+    if engine not in ENGINES:
+        raise GaError(
+            f"unknown engine `{engine}` (--engine or GA_ENGINE)",
+            "choose auto, llama.cpp or transformers",
+        )
     if is_remote(spec, api_base):
         if adapter:
             from ga_cli.errors import GaError
@@ -40,6 +59,18 @@ def load(
         from ga_cli.models.remote import RemoteBackend
 
         return RemoteBackend(spec, api_base=api_base, api_key=api_key)
+    gguf = _gguf_for(spec, adapter, engine)
+    if gguf is not None:
+        from ga_cli.models import embedded
+        from ga_cli.models.llamacpp import LlamaCppBackend
+
+        if spec == "embedded":
+            return LlamaCppBackend(
+                gguf,
+                embedded.NAME,
+                scorer=lambda: load("embedded", progress=progress, engine="transformers"),
+            )
+        return LlamaCppBackend(gguf)
     from ga_cli.models.local import LocalBackend
 
     if spec == "embedded":
@@ -49,7 +80,43 @@ def load(
     path = Path(spec).expanduser()
     if path.exists():
         return LocalBackend(path, adapter)
-    import os
-
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never hang on a download at chat time
     return LocalBackend(spec, adapter, name=spec)
+
+
+def _gguf_for(spec: str, adapter: str | None, engine: str) -> Path | None:
+    """The GGUF file llama.cpp should run for this spec, or None for transformers."""
+    from ga_cli.errors import GaError
+    from ga_cli.models import llamacpp
+
+    if engine == "transformers":
+        return None
+    is_gguf = spec.endswith(".gguf")
+    if spec != "embedded" and not is_gguf:
+        if engine == "llama.cpp":
+            raise GaError(
+                f"--engine llama.cpp runs GGUF files; `{spec}` is not one",
+                "give a .gguf file or `embedded`, or use --engine transformers",
+            )
+        return None
+    if adapter:
+        if engine == "llama.cpp":
+            raise GaError(
+                "--engine llama.cpp does not load LoRA adapter folders yet",
+                "use --engine transformers",
+            )
+        if is_gguf:
+            raise GaError("a GGUF model takes no --adapter here", "use a Hugging Face folder")
+        return None
+    if not llamacpp.available():
+        if engine == "llama.cpp" or is_gguf:
+            raise GaError("llama.cpp is not installed", llamacpp.INSTALL)
+        return None
+    if is_gguf:
+        path = Path(spec).expanduser()
+        if not path.is_file():
+            raise GaError(f"{path}: no such GGUF file")
+        return path
+    from ga_cli.models import embedded
+
+    return embedded.gguf_path()

@@ -1,0 +1,87 @@
+"""llama.cpp against transformers on the same model, prompt and threads: decode tokens/s and time
+to first token, through ga's own backends (what `ga ask` streams), interleaved.
+
+The embedded SmolLM2-135M-Instruct: llama.cpp runs its GGUF file (Q4_1), transformers the
+dequantised Hugging Face folder converted from it. Both generate greedily with no repetition
+penalty and no stop before the token count (a prompt that asks for a long answer).
+
+Usage: python bench/engines.py [--tokens 128] [--runs 3] [--threads N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+
+from streaming import summarise, timed_stream
+
+PROMPT = "Write a long story about a lighthouse keeper and a storm, in many paragraphs."
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tokens", type=int, default=128)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    os.environ.setdefault("GA_HOME", tempfile.mkdtemp())
+    if args.threads:
+        os.environ["GA_THREADS"] = str(args.threads)
+    from ga_cli import models
+    from ga_cli.models import threads
+    from ga_cli.models.base import GenerationParams
+
+    engines = {
+        "transformers": models.load("embedded", engine="transformers"),
+        "llama.cpp": models.load("embedded", engine="llama.cpp"),
+    }
+    messages = [{"role": "user", "content": PROMPT}]
+    params = GenerationParams(temperature=0.0, max_tokens=args.tokens)
+    made: dict[str, int] = {}
+
+    def run(name: str) -> tuple[float, float, int]:
+        backend = engines[name]
+        sample = timed_stream(backend.stream(messages, params))
+        made[name] = backend.usage.completion_tokens
+        return sample
+
+    for name in engines:
+        run(name)  # warm-up
+    rows: dict[str, list[tuple[float, float, int]]] = {name: [] for name in engines}
+    for _ in range(args.runs):  # interleaved, so drift hits both alike
+        for name in engines:
+            rows[name].append(run(name))
+    result = {
+        name: summarise(samples, made[name]) | {"tokens": made[name]}
+        for name, samples in rows.items()
+    }
+    fast, slow = result["llama.cpp"], result["transformers"]
+    out = {
+        "threads": threads.count(),
+        "runs": args.runs,
+        "engines": result,
+        "decode_speedup": fast["decode_tok_s"] / slow["decode_tok_s"],
+        "ttft_speedup": slow["ttft_s"] / max(fast["ttft_s"], 1e-9),
+        "target_decode_speedup": 5.0,
+    }
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"embedded SmolLM2-135M-Instruct, {out['threads']} threads, medians of {args.runs}:")
+    for name, r in result.items():
+        print(
+            f"  {name:<13} TTFT {r['ttft_s'] * 1000:7.1f} ms   "
+            f"decode {r['decode_tok_s']:6.1f} tok/s   ({r['tokens']} tokens)"
+        )
+    print(
+        f"  llama.cpp decodes {out['decode_speedup']:.1f}x faster (target >= 5x: "
+        f"{'met' if out['decode_speedup'] >= 5 else 'NOT met'}), first token "
+        f"{out['ttft_speedup']:.1f}x sooner"
+    )
+
+
+if __name__ == "__main__":
+    main()

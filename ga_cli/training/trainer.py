@@ -51,6 +51,10 @@ class _Progress(TrainerCallback):
         self.stage, self.report, self.result = stage, report, result
         self.start = time.perf_counter()
 
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+        """The stage's first line (off a terminal) comes before its first optimiser step."""
+        self.report({"stage": self.stage, "step": state.global_step, "total": state.max_steps})
+
     def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
         logs = logs or {}
         if "loss" in logs:

@@ -263,3 +263,12 @@ def test_ledger_commands_do_not_import_heavy_modules(ledger):
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_version_is_the_package_version(ga):
+    from ga_cli import __version__
+
+    r = ga("--version")
+    assert r.exit_code == 0 and r.stdout == f"ga {__version__}\n"
+    bare = ga()
+    assert "Usage: ga" in bare.stdout + bare.stderr and "--version" in bare.stdout + bare.stderr

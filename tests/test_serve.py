@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -207,6 +208,8 @@ def test_non_loopback_needs_a_token(ledger, tiny_model):
         r = httpx.post(s.url + "/v1/chat/completions", json=chat(), timeout=30)
         assert r.status_code == 401 and r.json()["error"]["type"] == "authentication_error"
         assert httpx.get(s.url + "/v1/models").status_code == 401
+        # liveness for anyone; what it serves, its queue and version only with the token
+        assert httpx.get(s.url + "/health").json() == {"status": "ok"}
     finally:
         err = s.stop()
     token = err.split("(shown once): ")[1].split()[0]
@@ -226,8 +229,22 @@ def test_non_loopback_needs_a_token(ledger, tiny_model):
             headers={"Authorization": f"Bearer {token}"},
         )
         assert bad.status_code == 401
+        auth = {"Authorization": "Bearer s3cret-token"}
+        health = httpx.get(s.url + "/health", headers=auth).json()
+        assert health["models"] and health["version"] and "queued" in health
     finally:
-        s.stop()
+        err = s.stop()
+    # one request-log line per request on stderr: method, path, status, tokens, ms
+    lines = [line for line in err.splitlines() if line.startswith(("GET ", "POST "))]
+    assert any(re.fullmatch(r"POST /v1/chat/completions 200 \d+ \d+ms", x) for x in lines), err
+    assert any(re.fullmatch(r"POST /v1/chat/completions 401 - \d+ms", x) for x in lines), err
+    assert any(re.fullmatch(r"GET /health 200 - \d+ms", x) for x in lines), err
+    assert "s3cret-token" not in err  # the log never repeats a credential
+    quiet = Server("--model", str(tiny_model), "--quiet")
+    try:
+        assert httpx.post(quiet.url + "/v1/chat/completions", json=chat(), timeout=30).is_success
+    finally:
+        assert "POST /v1/chat/completions" not in quiet.stop()
 
 
 def _fake_run(run_id: str, tiny_model: Path, seed: int) -> None:

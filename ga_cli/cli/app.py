@@ -90,6 +90,24 @@ app = new_app(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from ga_cli import __version__
+
+        typer.echo(f"ga {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print ga's version and exit."
+    ),
+) -> None:
+    """ga: your guardian angel. It learns your values, corrections and examples, keeps them in a
+    private git ledger, and trains a personal model on them."""
+
+
 def _register() -> None:
     from ga_cli.cli import data_cmds, ledger_cmds, repl, serve_cmds, talk, teach, train_cmds
 

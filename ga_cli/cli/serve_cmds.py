@@ -36,6 +36,9 @@ def serve(
         "--no-ledger-prompt",
         help="Do not add the ledger's system prompt to requests that have none.",
     ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="No request log (method, path, status, tokens, ms) on stderr."
+    ),
     threads: Optional[int] = modelopts.THREADS,
     engine: Optional[str] = modelopts.ENGINE,
 ) -> None:
@@ -56,6 +59,7 @@ def serve(
         None if no_ledger_prompt else ledger,
         max_queue,
         output.info,
+        quiet,
     )
 
 

@@ -37,6 +37,32 @@ class Settings:
     max_body: int = 1_000_000
     allow_origin: str | None = None
     max_tokens_cap: int = 4096
+    log: Callable[[str], None] | None = None  # one line per request; None: quiet
+
+
+class RequestLog:
+    """ASGI middleware: `METHOD PATH STATUS TOKENS ms` once a response has been sent whole
+    (a stream: when it ends). TOKENS is the completion's token count, `-` where none."""
+
+    def __init__(self, app: Any, log: Callable[[str], None]):
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start, status = time.perf_counter(), [0]
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                tokens = scope.get("state", {}).get("ga_completion_tokens", "-")
+                ms = (time.perf_counter() - start) * 1000
+                self.log(f"{scope['method']} {scope['path']} {status[0]} {tokens} {ms:.0f}ms")
+
+        await self.app(scope, receive, sending)
 
 
 def error(
@@ -176,9 +202,16 @@ def create_app(
         return None
 
     async def health(request: Request) -> Response:
+        from ga_cli import __version__
+
+        if (
+            check_auth(request) is not None
+        ):  # beyond loopback: liveness only, details need the token
+            return JSONResponse({"status": "ok"})
         return JSONResponse(
             {
                 "status": "ok",
+                "version": __version__,
                 "models": engine.names(),
                 "queued": engine.pending,
                 "served": engine.served,
@@ -267,9 +300,11 @@ def create_app(
         except Closed:
             return error(503, "the server is shutting down", "server_error", "shutting_down")
         cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
+        state = request.scope.setdefault("state", {})  # the request log's token count
         if body.get("stream"):
             return StreamingResponse(
-                _sse(queue, future, cancel, cid, created, model), media_type="text/event-stream"
+                _sse(queue, future, cancel, cid, created, model, state),
+                media_type="text/event-stream",
             )
         pieces = []
         try:
@@ -282,6 +317,7 @@ def create_app(
             cancel.set()
             raise
         usage = await asyncio.wrap_future(future)
+        state["ga_completion_tokens"] = usage.completion_tokens
         return JSONResponse(
             {
                 "id": cid,
@@ -304,6 +340,8 @@ def create_app(
         )
 
     middleware = []
+    if settings.log is not None:
+        middleware.append(Middleware(RequestLog, log=settings.log))
     if settings.allow_origin:
         from starlette.middleware.cors import CORSMiddleware
 
@@ -364,7 +402,13 @@ def _too_long(window: int, used: int | None, max_tokens: int) -> JSONResponse:
 
 
 async def _sse(
-    queue: asyncio.Queue, future: Any, cancel: Cancel, cid: str, created: int, model: str
+    queue: asyncio.Queue,
+    future: Any,
+    cancel: Cancel,
+    cid: str,
+    created: int,
+    model: str,
+    state: dict[str, Any],
 ) -> Any:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
         return (
@@ -389,6 +433,7 @@ async def _sse(
                 break
             yield chunk({"content": piece})
         usage = await asyncio.wrap_future(future)
+        state["ga_completion_tokens"] = usage.completion_tokens
         last = json.loads(chunk({}, usage.finish_reason)[6:])
         last["usage"] = {
             "prompt_tokens": usage.prompt_tokens,

@@ -104,6 +104,7 @@ def serve(
     ledger: Any,
     max_queue: int,
     say: Callable[[str], None],
+    quiet: bool = False,
 ) -> None:
     import uvicorn
 
@@ -130,7 +131,8 @@ def serve(
     def forget() -> None:
         _remove_if_pid(f, os.getpid())
 
-    app = create_app(engine, Settings(token=token, allow_origin=allow_origin), system_for, forget)
+    settings = Settings(token=token, allow_origin=allow_origin, log=None if quiet else say)
+    app = create_app(engine, settings, system_for, forget)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

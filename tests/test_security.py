@@ -266,6 +266,34 @@ def test_config_set_refuses_unknown_and_path_like_keys(ga, ledger):
     assert ga("config", "set", "recipe", "cpu-tiny").exit_code == 0
 
 
+def test_config_set_refuses_values_that_cannot_work(ga, ledger, tmp_path):
+    (tmp_path / "notes").mkdir()
+    bad = [
+        ("model", "gpt4", "unknown model `gpt4`"),
+        ("model", "someone/not-downloaded", "nor a Hugging Face model in the local cache"),
+        ("model", str(tmp_path / "notes"), "is not a model folder"),
+        ("model", str(tmp_path / "gone.gguf"), "no such GGUF file"),
+        ("teacher", "gpt-4o", "not a litellm provider string"),
+        ("teacher_api_base", "localhost:8000", "not an http(s) URL"),
+        ("recipe", "fastest", "unknown recipe"),
+    ]
+    before = ledger.head()
+    for key, value, why in bad:
+        r = ga("config", "set", key, value)
+        assert r.exit_code == 1 and why in r.stderr and f"{key}:" in r.stderr, (key, r.stderr)
+        assert "Hint:" in r.stderr
+    assert ledger.head() == before  # nothing was committed
+    for key, value in [
+        ("model", "embedded"),
+        ("model", "ollama/llama3.2"),
+        ("teacher", "openai/gpt-4o-mini"),
+        ("teacher_api_base", "http://127.0.0.1:11434/v1"),
+        ("teacher", "null"),
+    ]:
+        assert ga("config", "set", key, value).exit_code == 0, (key, value)
+    assert ga("config", "show").exit_code == 0
+
+
 def test_control_characters_are_never_printed_raw(ga, ledger):
     ga("values", "add", "Red \x1b[31malert\x1b[0m and a NUL \x00 here.")
     r = ga("values", "list")

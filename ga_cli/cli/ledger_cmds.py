@@ -149,7 +149,6 @@ def doctor(
 
 def sync() -> None:
     """Pull (rebase) then push, when the ledger has a remote."""
-    from ga_cli.errors import GaError
 
     ledger = _ledger()
     if not ledger.has_remote():
@@ -198,14 +197,15 @@ def config_set(
     teacher: the model that proposes what a correction implies (or null).
     teacher_api_base: the teacher's OpenAI-compatible base URL.
     recipe: the training recipe `ga train` uses (see `ga train recipes`)."""
+    from ga_cli.chat import settings
     from ga_cli.ledger import yamlio
-    from ga_cli.ledger.store import CONFIG_FILE, CONFIG_KEYS
+    from ga_cli.ledger.store import CONFIG_FILE
 
-    if key not in CONFIG_KEYS:
-        raise GaError(f"unknown setting `{key}`", f"choose one of: {', '.join(CONFIG_KEYS)}")
+    cleared = value.strip().lower() in ("null", "none", "")
+    stored = settings.check(key, None if cleared else value)
     ledger = _ledger()
     data = ledger.config()
-    data[key] = None if value.lower() in ("null", "none", "") else value
+    data[key] = stored
     ledger.change(f"config: set {key} to {value}.", {CONFIG_FILE: yamlio.dump(data)})
     output.info(f"{key} = {value}")
 

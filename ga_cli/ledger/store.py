@@ -18,7 +18,6 @@ from ga_cli.ledger.lock import LedgerLock
 
 LOCK_FILE = ".ga/lock"
 CONFIG_FILE = ".ga/config.yaml"
-CONFIG_KEYS = ("model", "teacher", "teacher_api_base", "recipe")  # what `ga config set` takes
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:

@@ -80,8 +80,43 @@ def load(
     path = Path(spec).expanduser()
     if path.exists():
         return LocalBackend(path, adapter)
+    check_spec(spec)  # names what is accepted instead of "couldn't connect to huggingface.co"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never hang on a download at chat time
     return LocalBackend(spec, adapter, name=spec)
+
+
+SPEC_HINT = (
+    "give `embedded`, a model folder, a .gguf file, a litellm provider string such as "
+    "openai/gpt-4o-mini or ollama/llama3.2, or a Hugging Face id already downloaded"
+)
+
+
+def check_spec(spec: str) -> None:
+    """Refuse a model spec that cannot load, without loading it (GaError naming the spec)."""
+    from ga_cli.errors import GaError
+
+    spec = spec.strip()
+    if spec == "embedded" or is_remote(spec):
+        return
+    path = Path(spec).expanduser()
+    if spec.endswith(".gguf"):
+        if not path.is_file():
+            raise GaError(f"{path}: no such GGUF file", SPEC_HINT)
+        return
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise GaError(f"{path} is not a model folder (no config.json)", SPEC_HINT)
+        return
+    if "/" in spec and not spec.startswith((".", "/", "~")):
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(spec, "config.json"), str):
+            return
+        raise GaError(
+            f"`{spec}` is neither a litellm provider nor a Hugging Face model in the local cache",
+            SPEC_HINT,
+        )
+    raise GaError(f"unknown model `{spec}`", SPEC_HINT)
 
 
 def _gguf_for(spec: str, adapter: str | None, engine: str) -> Path | None:
@@ -115,7 +150,7 @@ def _gguf_for(spec: str, adapter: str | None, engine: str) -> Path | None:
     if is_gguf:
         path = Path(spec).expanduser()
         if not path.is_file():
-            raise GaError(f"{path}: no such GGUF file")
+            raise GaError(f"{path}: no such GGUF file", SPEC_HINT)
         return path
     from ga_cli.models import embedded
 

@@ -1,0 +1,45 @@
+"""What `ga config set` accepts: each key's value checked before it is committed, so a typo
+fails at once (naming the key and what it takes) rather than at the next `ga chat`."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from ga_cli.errors import GaError
+
+KEYS = {
+    "model": "`embedded`, a model folder, a .gguf file, a Hugging Face id or a litellm provider",
+    "teacher": "a litellm provider string (openai/gpt-4o-mini, ollama/llama3.2, ...)",
+    "teacher_api_base": "an http(s) URL of an OpenAI-compatible server",
+    "recipe": "a shipped recipe name (ga train recipes) or a recipe YAML file",
+}
+
+
+def check(key: str, value: str | None) -> str | None:
+    """The value to store for `key` (None clears it); GaError when it cannot work."""
+    from ga_cli import models
+
+    if key not in KEYS:
+        raise GaError(f"unknown setting `{key}`", f"choose one of: {', '.join(KEYS)}")
+    if value is None:
+        return None
+    value = value.strip()
+    if key == "model":
+        try:
+            models.check_spec(value)
+        except GaError as exc:
+            raise GaError(f"model: {exc.message}", exc.hint) from exc
+    elif key == "teacher" and not models.is_remote(value):
+        raise GaError(f"teacher: `{value}` is not a litellm provider string", KEYS[key])
+    elif key == "teacher_api_base":
+        url = urlparse(value)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise GaError(f"teacher_api_base: `{value}` is not an http(s) URL", KEYS[key])
+    elif key == "recipe":
+        from ga_cli.training import recipe
+
+        try:
+            recipe.load(value)
+        except GaError as exc:
+            raise GaError(f"recipe: {exc.message}", exc.hint) from exc
+    return value

@@ -11,7 +11,9 @@ def test_plain_progress_lines_off_a_terminal(capsys):
     bar.clock = lambda: now[0]
     assert not bar.tty  # pytest captures stderr: not a terminal
     with bar:
-        for t, step, loss in [(0, 0, None), (1, 1, 2.5), (20, 4, 2.0), (31, 5, 1.5), (40, 10, 1.0)]:
+        events = [(0, 0, None), (1, 1, 2.5), (20, 4, 2.0), (31, 5, 1.5), (40, 10, 1.0)]
+        events.append((41, 10, None))  # the trainer's closing summary: no second "done" line
+        for t, step, loss in events:
             now[0] = 100.0 + t
             bar({"stage": "sft", "step": step, "total": 10, "loss": loss, "tokens_per_s": 200})
     lines = capsys.readouterr().err.splitlines()

@@ -118,6 +118,7 @@ class StageProgress:
         self.tasks: dict[str, Any] = {}
         self.started: dict[str, float] = {}
         self.last_line: dict[str, float] = {}
+        self.finished: set[str] = set()
 
     def __enter__(self) -> StageProgress:
         self.progress.__enter__()
@@ -142,7 +143,9 @@ class StageProgress:
         if self.tty:
             return
         first = stage not in self.last_line
-        done = total and step >= total
+        done = bool(total) and step >= total
+        if stage in self.finished:  # a closing summary event after the last step
+            return
         if first or done or now - self.last_line[stage] >= self.every:
             self.last_line[stage] = now
             elapsed = now - self.started[stage]
@@ -152,6 +155,7 @@ class StageProgress:
             line = f"{stage}: {step}/{total}" + (f", {detail}" if detail else "") + eta
             if done:
                 line += f" (done in {_duration(elapsed)})"
+                self.finished.add(stage)
             info(line)
 
 

@@ -241,8 +241,14 @@ def references(backend: Any, report: Report | None = None) -> dict[str, Any]:
 
     def make() -> dict[str, Any]:
         convs = [user_turn(p["prompt"]) for p in probes()]
-        # generation counts as 4 steps of the probe log-probs: a rough weight for the ETA
-        step = Steps(report, "base model: reference answers (once)", 4 + len(convs) + 8)
+        # ETA weights, measured on a 2-core CPU: generating the probes' answers takes about as
+        # long as 2 log-prob passes over them, each health batch about as long as one
+        gen_weight, health_weight = 2 * len(convs), len(convs)
+        step = Steps(
+            report,
+            "base model: reference answers (once)",
+            gen_weight + len(convs) + 2 * health_weight,
+        )
         with backend.base_only():
             answers = [
                 t
@@ -250,7 +256,7 @@ def references(backend: Any, report: Report | None = None) -> dict[str, Any]:
                     convs, GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS)
                 )
             ]
-            step(4)
+            step(gen_weight)
             return {
                 "key": key,
                 "model_path": backend.model_path,
@@ -260,7 +266,9 @@ def references(backend: Any, report: Report | None = None) -> dict[str, Any]:
                     for p, a in zip(probes(), answers)
                 ],
                 "logprob": mean_logprob(backend, list(zip(convs, answers)), step),
-                "health": {m: asdict(h) for m, h in _generate(backend, lambda: step(4)).items()},
+                "health": {
+                    m: asdict(h) for m, h in _generate(backend, lambda: step(health_weight)).items()
+                },
             }
 
     return cached("probes", key, make)
@@ -276,14 +284,15 @@ def measure(
     ex_rows = [(r["messages"][:-1], r["messages"][-1]["content"]) for r in examples[:MAX_EXAMPLES]]
     base_health = {m: Health(**h) for m, h in ref["health"].items()}
     personal = backend.adapter is not None
-    total = len(ex_rows) + (len(rows) + len(ex_rows) + 8 if personal else 0)
+    health_weight = len(rows)  # one health batch takes about one log-prob pass over the probes
+    total = len(ex_rows) + (len(rows) + len(ex_rows) + 2 * health_weight if personal else 0)
     step = Steps(report, "retention: drift and generation health", total)
     if not personal:
         personal_lp, ex_personal, gen = ref["logprob"], None, base_health
     else:
         personal_lp = mean_logprob(backend, rows, step)
         ex_personal = mean_logprob(backend, ex_rows, step) if ex_rows else None
-        gen = _generate(backend, lambda: step(4))
+        gen = _generate(backend, lambda: step(health_weight))
     ex_base = None
     if ex_rows:
         with backend.base_only():

@@ -107,7 +107,9 @@ def check_spec(spec: str) -> None:
         if not (path / "config.json").is_file():
             raise GaError(f"{path} is not a model folder (no config.json)", SPEC_HINT)
         return
-    if "/" in spec and not spec.startswith((".", "/", "~")):
+    if spec.startswith((".", "/", "~")):
+        raise GaError(f"cannot load model `{spec}`: no such folder or file", SPEC_HINT)
+    if "/" in spec:
         from huggingface_hub import try_to_load_from_cache
 
         if isinstance(try_to_load_from_cache(spec, "config.json"), str):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 import typer
 
 from ga_cli.cli import output
+from ga_cli.models import ENGINES, threads
 from ga_cli.models.base import ANSWER_MAX_TOKENS, ANSWER_REPETITION_PENALTY
 
 if TYPE_CHECKING:
@@ -49,38 +50,34 @@ REPETITION_PENALTY = typer.Option(
 )
 
 
-def _set_threads(value: Optional[int]) -> Optional[int]:
-    if value is not None:
-        import os
+def _to_env(name: str) -> Any:
+    """A callback that passes an option on as an environment variable, where the model loader
+    (in this process, or a server's workers) reads it."""
 
-        from ga_cli.models import threads
+    def callback(value: Any) -> Any:
+        if value is not None:
+            import os
 
-        os.environ[threads.ENV] = str(value)
-    return value
+            os.environ[name] = str(value)
+        return value
+
+    return callback
 
 
 THREADS = typer.Option(
     None,
     "--threads",
     min=1,
-    callback=_set_threads,
+    callback=_to_env(threads.ENV),
     help="CPU threads for a local model. Default: $GA_THREADS, else the physical cores.",
 )
-
-
-def _set_engine(value: Optional[str]) -> Optional[str]:
-    if value is not None:
-        import os
-
-        os.environ["GA_ENGINE"] = value
-    return value
 
 
 ENGINE = typer.Option(
     None,
     "--engine",
-    metavar="[auto|llama.cpp|transformers]",
-    callback=_set_engine,
+    metavar="[" + "|".join(ENGINES) + "]",
+    callback=_to_env("GA_ENGINE"),
     help="Local engine: llama.cpp runs GGUF files (the embedded model: fast, no conversion), "
     "transformers runs Hugging Face folders and LoRA adapters. Default: $GA_ENGINE, else auto.",
 )
@@ -131,7 +128,7 @@ class Target:
     (with an optional adapter and API base)."""
 
     served: dict[str, Any] | None = None  # the running server's {url, pid, token}
-    run: Run | None = None
+    run: Run | None = None  # opened through Run.backend: its base model and adapter
     spec: str = "embedded"
     adapter: Optional[str] = None
     api_base: Optional[str] = None
@@ -172,7 +169,7 @@ def choose(
                 return Target(served=running)
         run = registry.current()
     if run is not None:
-        return Target(run=run, spec=run.base_path, adapter=str(run.adapter))
+        return Target(run=run)
     return Target(spec=model_spec(ledger, model), adapter=adapter, api_base=api_base)
 
 

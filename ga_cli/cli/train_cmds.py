@@ -1,4 +1,4 @@
-"""`ga train`, `ga eval`, `ga models`, `ga export`: personal models, kept and compared."""
+"""`ga train`, `ga eval`, `ga models`: personal models, kept and compared."""
 
 from __future__ import annotations
 
@@ -364,36 +364,7 @@ def models_rm(run_id: str = typer.Argument(..., metavar="RUN")) -> None:
     output.info(f"Removed {r.id}.")
 
 
-def export(
-    run_id: str = typer.Argument(..., metavar="RUN", help="A run id, or `current`."),
-    merged: Optional[Path] = typer.Option(
-        None,
-        "--merged",
-        help="Write a merged 16-bit Hugging Face folder here (loads in transformers or vLLM).",
-    ),
-    gguf: Optional[Path] = typer.Option(
-        None, "--gguf", help="Write a GGUF file (needs llama.cpp)."
-    ),
-) -> None:
-    """Export a personal model for other engines."""
-    from ga_cli.errors import GaError
-    from ga_cli.training import export as X
-    from ga_cli.training import registry
-
-    if not merged and not gguf:
-        raise GaError("nothing to export", "give --merged DIR and/or --gguf FILE")
-    r = registry.get(run_id)
-    if merged:
-        with modelopts.spinner("Merging the adapter into the base model…"):
-            X.merged(r, merged)
-        output.info(f"Wrote {merged}")
-    if gguf:
-        X.gguf(r, gguf)
-        output.info(f"Wrote {gguf}")
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
     app.command("eval")(eval_cmd)
     app.add_typer(models_app, name="models")
-    app.command("export")(export)

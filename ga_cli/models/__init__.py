@@ -40,7 +40,10 @@ def load(
     progress: Callable[[str], None] | None = None,
     api_key: str | None = None,
     engine: str | None = None,
+    exact: bool = False,
 ) -> Backend:
+    """`exact`: on llama.cpp, run the weights as trained (an f16 GGUF made once from the model
+    folder) rather than the embedded model's shipped Q4_1 file — what evaluation measures."""
     import os
 
     from ga_cli.errors import GaError
@@ -58,8 +61,8 @@ def load(
         from ga_cli.models.remote import RemoteBackend
 
         return RemoteBackend(spec, api_base=api_base, api_key=api_key)
-    if _on_llama_cpp(spec, adapter, engine):
-        return _llama_cpp(spec, adapter, progress)
+    if _on_llama_cpp(spec, adapter, engine, exact):
+        return _llama_cpp(spec, adapter, progress, exact)
     from ga_cli.models.local import LocalBackend
 
     if spec == "embedded":
@@ -74,7 +77,9 @@ def load(
     return LocalBackend(spec, adapter, name=spec)
 
 
-def _llama_cpp(spec: str, adapter: str | None, progress: Callable[[str], None] | None) -> Backend:
+def _llama_cpp(
+    spec: str, adapter: str | None, progress: Callable[[str], None] | None, exact: bool = False
+) -> Backend:
     """The llama.cpp backend for a GGUF file, the embedded model (its own GGUF) or a model
     folder (converted once to f16); an adapter folder is converted once to a GGUF adapter."""
     from ga_cli.models import embedded, gguf_convert
@@ -82,26 +87,35 @@ def _llama_cpp(spec: str, adapter: str | None, progress: Callable[[str], None] |
 
     if spec.endswith(".gguf"):
         return LlamaCppBackend(Path(spec).expanduser())
-    if spec == "embedded" or gguf_convert.is_embedded(spec):
+    if (spec == "embedded" or gguf_convert.is_embedded(spec)) and not exact:
         name, base = embedded.NAME, embedded.gguf_path()
         folder = str(embedded.ensure_converted(progress)) if adapter else spec
+    elif spec == "embedded" or gguf_convert.is_embedded(spec):
+        name, folder = embedded.NAME, str(embedded.ensure_converted(progress))
+        base = gguf_convert.base_for(folder, exact=True, progress=progress)
     else:
         name, folder = Path(spec).name, spec
-        if progress:
-            progress(f"Converting {folder} to GGUF for llama.cpp (once)…")
-        base = gguf_convert.base_for(folder)
+        base = gguf_convert.base_for(folder, progress=progress)
     lora = None
     if adapter:
         name += f"+{Path(adapter).parent.name}"  # a registry run's adapter: models/<run>/adapter
-        if progress and not (Path(adapter).parent / "adapter-gguf").is_dir():
-            progress("Converting the adapter to GGUF for llama.cpp (once)…")
-        lora = gguf_convert.lora(Path(adapter), folder)
+        lora = gguf_convert.lora(Path(adapter), folder, progress)
     return LlamaCppBackend(
         base,
         name,
         scorer=lambda: load(folder, adapter=adapter, progress=progress, engine="transformers"),
         lora=lora,
     )
+
+
+def engine_for(
+    spec: str, adapter: str | None = None, engine: str | None = None, exact: bool = False
+) -> str:
+    """Which engine `load` would run this local model on, without loading it."""
+    import os
+
+    engine = (engine or os.environ.get("GA_ENGINE") or "auto").strip().lower()
+    return "llama.cpp" if _on_llama_cpp(spec, adapter, engine, exact) else "transformers"
 
 
 SPEC_HINT = (
@@ -140,7 +154,7 @@ def check_spec(spec: str) -> None:
     raise GaError(f"unknown model `{spec}`", SPEC_HINT)
 
 
-def _on_llama_cpp(spec: str, adapter: str | None, engine: str) -> bool:
+def _on_llama_cpp(spec: str, adapter: str | None, engine: str, exact: bool = False) -> bool:
     """Whether llama.cpp runs this spec; a GaError when it was asked for and cannot."""
     from ga_cli.errors import GaError
     from ga_cli.models import gguf_convert, llamacpp
@@ -165,7 +179,8 @@ def _on_llama_cpp(spec: str, adapter: str | None, engine: str) -> bool:
         if asked:
             raise GaError("llama.cpp is not installed", llamacpp.INSTALL)
         return False
-    has_gguf = spec == "embedded" or spec.endswith(".gguf") or gguf_convert.is_embedded(spec)
+    shipped = spec == "embedded" or gguf_convert.is_embedded(spec)
+    has_gguf = spec.endswith(".gguf") or (shipped and not exact)
     if (adapter or not has_gguf) and not gguf_convert.can_convert():
         if asked:
             raise GaError(

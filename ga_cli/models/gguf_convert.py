@@ -2,8 +2,8 @@
 
 - `lora(adapter, base)`: a LoRA adapter folder (PEFT) as a GGUF adapter, made once, next to the
   adapter (`<run>/adapter-gguf/lora-f16.gguf`); llama.cpp applies it on top of the base GGUF.
-- `base_for(folder)`: the GGUF llama.cpp runs for a base model folder — the embedded model's own
-  file, else the folder converted once to f16 under the cache.
+- `base_for(folder, exact)`: the GGUF llama.cpp runs for a base model folder — the embedded
+  model's own file (Q4_1), else (or when `exact`) the folder converted once to f16 in the cache.
 - `model(folder, dest, quant)`: a whole Hugging Face folder as one GGUF file (f16, q8_0, or
   q4_k_m through llama.cpp's quantizer): what `ga export --gguf` writes.
 
@@ -23,7 +23,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ga_cli import cachefill, paths
 from ga_cli.errors import GaError
@@ -64,11 +64,13 @@ def _convert(script: str, args: list[str], what: str) -> None:
         raise GaError(f"{what} failed: {lines[-1] if lines else f'exit {done.returncode}'}")
 
 
-def lora(adapter: Path, base: str) -> Path:
+def lora(adapter: Path, base: str, progress: Callable[[str], None] | None = None) -> Path:
     """The adapter as a GGUF LoRA for llama.cpp (f16), converted once and kept beside it."""
     target = Path(adapter).parent / "adapter-gguf"
 
     def make(tmp: Path) -> None:
+        if progress:
+            progress("Converting the adapter to GGUF for llama.cpp (once, seconds)…")
         _convert(
             "convert_lora_to_gguf.py",
             ["--base", base, "--outtype", "f16", "--outfile", str(tmp / LORA_FILE), str(adapter)],
@@ -79,11 +81,15 @@ def lora(adapter: Path, base: str) -> Path:
     return target / LORA_FILE
 
 
-def base_for(folder: str) -> Path:
-    """The GGUF llama.cpp runs for this base model folder (made once, f16, in the cache)."""
+def base_for(
+    folder: str, exact: bool = False, progress: Callable[[str], None] | None = None
+) -> Path:
+    """The GGUF llama.cpp runs for this base model folder: the embedded model's shipped file
+    (Q4_1, fastest for one conversation) unless `exact`, else the folder made once into f16
+    under the cache (the weights as trained; fastest for batches on a CPU)."""
     from ga_cli.models import embedded
 
-    if is_embedded(folder):
+    if is_embedded(folder) and not exact:
         return embedded.gguf_path()
     src = Path(folder).expanduser().resolve()
     if not (src / "config.json").is_file():
@@ -92,6 +98,8 @@ def base_for(folder: str) -> Path:
     target = paths.cache_dir() / "gguf" / f"{src.name}-{hashlib.sha256(stamp).hexdigest()[:12]}"
 
     def make(tmp: Path) -> None:
+        if progress:
+            progress(f"Converting {folder} to an f16 GGUF for llama.cpp (once): {target}")
         model(src, tmp / "model-f16.gguf", "f16")
 
     cachefill.fill_dir(target, make, ready=lambda t: (t / "model-f16.gguf").is_file())

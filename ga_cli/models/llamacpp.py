@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import secrets
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -121,6 +121,7 @@ class LlamaCppBackend:
         self.model_path = str(gguf)
         self.adapter: str | None = None
         self._lora: Any = None
+        self._lora_on = False
         if lora is not None:
             self._load_lora(Path(lora))
         # prompts are budgeted to what the model was trained on, however large the cache
@@ -197,9 +198,14 @@ class LlamaCppBackend:
     def answer_logprobs(self, messages: list[Message], answer: str) -> list[float]:
         if self._scorer_factory is None:
             return self.native_logprobs(messages, answer)
+        return self._scoring().answer_logprobs(messages, answer)
+
+    def _scoring(self) -> Backend:
+        """The transformers twin that scores answers (loaded on first use)."""
+        assert self._scorer_factory is not None
         if self._scorer is None:
             self._scorer = self._scorer_factory()
-        return self._scorer.answer_logprobs(messages, answer)
+        return self._scorer
 
     # -- the adapter -----------------------------------------------------------------------------
     def _load_lora(self, path: Path) -> None:
@@ -215,46 +221,50 @@ class LlamaCppBackend:
         self._use_lora(True)
 
     def _use_lora(self, on: bool) -> None:
+        import llama_cpp
+
+        if on:
+            self._apply_lora(self.llm._ctx.ctx)
+        elif llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None):
+            raise GaError(f"llama.cpp could not remove {self.adapter}")
+        self._lora_on = on
+
+    def _apply_lora(self, ctx: Any) -> None:
         import ctypes
 
         import llama_cpp
 
-        if on:
-            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._lora)
-            scales = (ctypes.c_float * 1)(1.0)
-            failed = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales)
-        else:
-            failed = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None)
-        if failed:
-            raise GaError(f"llama.cpp could not {'apply' if on else 'remove'} {self.adapter}")
+        adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._lora)
+        scales = (ctypes.c_float * 1)(1.0)
+        if llama_cpp.llama_set_adapters_lora(ctx, adapters, 1, scales):
+            raise GaError(f"llama.cpp could not apply {self.adapter}")
 
     @contextmanager
     def base_only(self) -> Iterator[None]:
-        """Behave as the base model: the LoRA adapter switched off (nothing to do without one)."""
-        if self._lora is None:
+        """Behave as the base model: the LoRA adapter switched off, here and in the scorer."""
+        with ExitStack() as stack:
+            if self._scorer_factory is not None:
+                stack.enter_context(self._scoring().base_only())  # type: ignore[attr-defined]
+            if self._lora is not None:
+                with self.lock:
+                    self._use_lora(False)
+                stack.callback(self._relock_lora)
             yield
-            return
+
+    def _relock_lora(self) -> None:
         with self.lock:
-            self._use_lora(False)
-        try:
-            yield
-        finally:
-            with self.lock:
-                self._use_lora(True)
+            self._use_lora(True)
 
     def generate_batch(
         self, conversations: list[list[Message]], params: GenerationParams
     ) -> list[tuple[str, str, int]]:
-        """(text, finish, tokens) for each conversation, one after another (llama.cpp is fast
-        enough alone); seeded per conversation when params.seed is set, so a run repeats."""
-        from dataclasses import replace
+        """(text, finish, tokens) for each conversation, decoded together (llamacpp_batch);
+        seeded per conversation when params.seed is set, so a run repeats."""
+        from ga_cli.models import llamacpp_batch
 
-        out = []
-        for i, conv in enumerate(conversations):
-            seeded = params if params.seed is None else replace(params, seed=params.seed + i)
-            text = "".join(self.stream(conv, seeded))
-            out.append((text, self.usage.finish_reason, self.usage.completion_tokens))
-        return out
+        prompts = [self.prompt_ids(c) for c in conversations]
+        with self.lock:
+            return llamacpp_batch.generate(self, prompts, params, self._lora_on)
 
     # -- log-probs -------------------------------------------------------------------------------
     def native_logprobs(self, messages: list[Message], answer: str) -> list[float]:

@@ -12,7 +12,7 @@ from ga_cli.models.base import Cancel, GenerationParams, Message, StopScanner, U
 from ga_cli.models.chat_tokens import encode_chat
 
 
-def _quiet_transformers() -> None:
+def quiet_transformers() -> None:
     """transformers imports torchao (installed for Unsloth), which logs warnings about CUDA
     kernels a CPU machine cannot load; they say nothing to the principal."""
     import logging
@@ -23,18 +23,19 @@ def _quiet_transformers() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
 
 class LocalBackend:
     def __init__(
         self, model_path: str | Path, adapter: str | Path | None = None, name: str | None = None
     ):
-        _quiet_transformers()
+        quiet_transformers()
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
         self.torch = torch
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         if self.device == "cpu":

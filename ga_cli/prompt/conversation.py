@@ -46,6 +46,14 @@ def ledger_context(ledger: Any) -> LedgerContext:
     )
 
 
+def standing_system(context: LedgerContext) -> str:
+    """The part of the system prompt that does not depend on the question: who the principal
+    is, the trust rule and their values (what an exported model carries as its SYSTEM)."""
+    return prompting.build_system(
+        context.principal, context.values, [], "", budget=1 << 30, count=lambda _: 0
+    ).system
+
+
 def prepare(
     backend: Backend,
     question: str,

@@ -96,11 +96,14 @@ def evaluate_side(
 ) -> Evaluation:
     """evaluate.evaluate() for one side; with `retention`, also drift and generation health
     against the base (the base side is the same model with its adapter off)."""
-    from ga_cli.models.local import LocalBackend
+    from ga_cli import models
     from ga_cli.training import data
     from ga_cli.training.evaluate import evaluate
 
-    backend = LocalBackend(side.base_path, side.adapter, name=Path(side.base_path).name)
+    # generation on the fast engine where there is one (llama.cpp: the weights as trained in
+    # f16, the adapter converted to GGUF, conversations decoded together); log-probs from
+    # transformers, the numbers training saw
+    backend = models.load(side.base_path, str(side.adapter) if side.adapter else None, exact=True)
     messages = scoring_messages(backend, context) if context is not None else None
     label = "base: " if side.adapter is None else f"{side.name[:18]}: "
     result = evaluate(backend, dataset, pairs, messages_for=messages, report=report, label=label)

@@ -1,17 +1,44 @@
-"""Exports: a merged 16-bit Hugging Face folder, or GGUF through Unsloth where llama.cpp exists."""
+"""Exports of a personal model for other engines: a merged 16-bit Hugging Face folder, one GGUF
+file (the adapter merged in; f16, q8_0 or q4_k_m), or an Ollama folder (the base as GGUF, the
+adapter as a GGUF adapter, and a Modelfile). GGUF files are made by llama.cpp's own converters
+(`models/gguf_convert.py`), offline."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from ga_cli.errors import GaError
+from ga_cli.models import gguf_convert
+from ga_cli.models.base import ANSWER_MAX_TOKENS, ANSWER_REPETITION_PENALTY
 from ga_cli.training.registry import Run
+
+# Ollama's own ChatML template (its template/chatml.gotmpl), for models whose chat template is
+# ChatML (the embedded SmolLM2 is); others keep the template Ollama reads from the GGUF.
+CHATML = """{{- if .Messages }}
+{{- if .System }}<|im_start|>system
+{{ .System }}<|im_end|>
+{{ end }}
+{{- range .Messages }}<|im_start|>{{ .Role }}
+{{ .Content }}<|im_end|>
+{{ end }}<|im_start|>assistant
+{{ else }}
+{{ if .System }}<|im_start|>system
+{{ .System }}<|im_end|>
+{{ end }}{{ if .Prompt }}<|im_start|>user
+{{ .Prompt }}<|im_end|>
+{{ end }}<|im_start|>assistant
+{{ .Response }}<|im_end|>
+{{- end }}"""
 
 
 def merged(run: Run, dest: Path) -> Path:
-    if dest.exists() and any(dest.iterdir()):
-        raise GaError(f"{dest} is not empty; refusing to overwrite it", "choose an empty directory")
+    _empty(dest)
+    from ga_cli.models.local import quiet_transformers
+
+    quiet_transformers()
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -30,20 +57,68 @@ def merged(run: Run, dest: Path) -> Path:
     return dest
 
 
-def llama_cpp_available() -> bool:
-    return any(shutil.which(t) for t in ("llama-quantize", "quantize", "llama-cli"))
+def gguf(run: Run, dest: Path, quant: str = "q8_0") -> Path:
+    """One GGUF file: the adapter merged into the base model, then converted (and quantized)."""
+    _check_quant(quant)
+    if dest.exists():
+        raise GaError(f"{dest} exists; refusing to overwrite it", "choose another file name")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".ga-export-", dir=dest.parent) as tmp:
+        folder = merged(run, Path(tmp) / "merged")
+        return gguf_convert.model(folder, dest, quant)
 
 
-def gguf(run: Run, dest: Path) -> Path:
-    if not llama_cpp_available():
+def ollama(run: Run, folder: Path, system: str | None, quant: str = "q8_0") -> Path:
+    """An Ollama folder: base.gguf (the base model at `quant`), adapter.gguf (f16) and a
+    Modelfile for `ollama create NAME -f Modelfile`. Returns the Modelfile's path."""
+    _check_quant(quant)
+    _empty(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    gguf_convert.model(Path(run.base_path), folder / "base.gguf", quant)
+    shutil.copyfile(gguf_convert.lora(run.adapter, run.base_path), folder / "adapter.gguf")
+    text = modelfile(run, system)
+    tmp = folder / ".Modelfile.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, folder / "Modelfile")
+    return folder / "Modelfile"
+
+
+def modelfile(run: Run, system: str | None) -> str:
+    """The Modelfile (Ollama's documented syntax) for base.gguf + adapter.gguf beside it."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(run.adapter))
+    template = str(getattr(tok, "chat_template", "") or "")
+    lines = [
+        f"# {run.id}: the personal model ga trained, exported by `ga export --ollama`",
+        "FROM ./base.gguf",
+        "ADAPTER ./adapter.gguf",
+    ]
+    if "<|im_start|>" in template:
+        lines.append(f'TEMPLATE """{CHATML}"""')
+    stop = "<|im_end|>" if "<|im_start|>" in template else tok.eos_token
+    if stop:
+        lines.append(f'PARAMETER stop "{stop}"')
+    lines.append(f"PARAMETER repeat_penalty {ANSWER_REPETITION_PENALTY}")
+    lines.append(f"PARAMETER num_predict {ANSWER_MAX_TOKENS}")
+    if system:
+        if '"""' in system:
+            raise GaError(
+                'the system prompt contains """, which a Modelfile cannot quote',
+                "edit the ledger entry that holds it, or export without --ollama",
+            )
+        lines.append(f'SYSTEM """{system}"""')
+    return "\n".join(lines) + "\n"
+
+
+def _check_quant(quant: str) -> None:
+    if quant not in gguf_convert.QUANTS:
         raise GaError(
-            "GGUF export needs llama.cpp's tools (llama-quantize) on PATH, and none were found",
-            "build llama.cpp and put its binaries on PATH, or export --merged DIR and "
-            "convert it with llama.cpp's convert_hf_to_gguf.py",
+            f"unknown quantization `{quant}` (--quant)",
+            f"choose one of {', '.join(gguf_convert.QUANTS)}",
         )
-    import unsloth  # noqa: F401  - must precede transformers in this process
-    from unsloth import FastLanguageModel
 
-    model, tok = FastLanguageModel.from_pretrained(str(run.adapter), load_in_4bit=False)
-    model.save_pretrained_gguf(str(dest.with_suffix("")), tok, quantization_method="q8_0")
-    return dest
+
+def _empty(dest: Path) -> None:
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise GaError(f"{dest} is not empty; refusing to overwrite it", "choose an empty directory")

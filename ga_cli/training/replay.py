@@ -25,12 +25,14 @@ def prompts() -> list[str]:
 
 
 def answers(base: str, say: Callable[[str], None] | None = None) -> list[dict[str, str]]:
-    def make() -> list[dict[str, str]]:
-        from ga_cli.models.local import LocalBackend
+    from ga_cli import models
 
+    engine = models.engine_for(base, exact=True)  # llama.cpp where it runs the base: faster
+
+    def make() -> list[dict[str, str]]:
         if say:
             say(f"Writing replay answers with the base model ({len(prompts())} prompts, once)…")
-        outs = LocalBackend(base).generate_batch(
+        outs = models.load(base, engine=engine, exact=True).generate_batch(  # type: ignore[attr-defined]
             [retention.user_turn(p) for p in prompts()],
             GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS),
         )
@@ -40,7 +42,10 @@ def answers(base: str, say: Callable[[str], None] | None = None) -> list[dict[st
             if finish == "stop" and not retention.degenerate(t, finish, p)
         ]
 
-    return retention.cached("replay", retention.cache_key(base, PROMPTS, [MAX_TOKENS]), make)
+    key = retention.cache_key(
+        base, PROMPTS, [MAX_TOKENS] + ([engine] if engine != "transformers" else [])
+    )
+    return retention.cached("replay", key, make)
 
 
 def rows(

@@ -1,0 +1,157 @@
+"""Several conversations answered at once on llama.cpp (its `batched` example, from Python).
+
+One context holds a KV sequence per conversation; each step decodes one token of every
+unfinished conversation in a single call, and each conversation samples from its own sampler
+chain (the chain `LlamaCppBackend.stream` uses: repetition penalty, then greedy or
+top-p/temperature/seeded draw). On a small CPU a decode of 16 tokens costs little more than a
+decode of one, so evaluation's generation (probe answers, health checks) runs several times
+faster than one conversation after another.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from ga_cli.errors import GaError
+from ga_cli.models.base import GenerationParams
+
+PER_CONTEXT = 16  # conversations decoded together
+PENALTY_LAST_N = 64  # what llama-cpp-python's own sampler looks back over
+
+
+def generate(
+    backend: Any, prompts: list[list[int]], params: GenerationParams, lora_on: bool
+) -> list[tuple[str, str, int]]:
+    """(text, finish, tokens) for each prompt (token ids), in order."""
+    out: list[tuple[str, str, int]] = []
+    for start in range(0, len(prompts), PER_CONTEXT):
+        out += _together(backend, prompts[start : start + PER_CONTEXT], params, start, lora_on)
+    return out
+
+
+def _together(
+    backend: Any, prompts: list[list[int]], params: GenerationParams, first: int, lora_on: bool
+) -> list[tuple[str, str, int]]:
+    import llama_cpp as L
+
+    from ga_cli.models import threads
+
+    llm, n = backend.llm, len(prompts)
+    limits = [min(params.max_tokens, backend.context_window - len(p)) for p in prompts]
+    if min(limits) < 1:
+        raise GaError("a prompt fills the model's context window", "shorten the input")
+    cp = L.llama_context_default_params()
+    cp.n_ctx = sum(len(p) + k for p, k in zip(prompts, limits)) + 64
+    cp.n_batch = cp.n_ubatch = 512
+    cp.n_seq_max = n
+    cp.kv_unified = True  # one pool of cells for all sequences, sized above
+    cp.n_threads = cp.n_threads_batch = threads.count()
+    ctx = L.llama_init_from_model(llm._model.model, cp)
+    if not ctx:
+        raise GaError("llama.cpp could not make a context for batched generation")
+    batch = L.llama_batch_init(cp.n_batch, 0, 1)
+    samplers = [_sampler(llm, params, first + i) for i in range(n)]
+    try:
+        if lora_on and backend._lora is not None:
+            backend._apply_lora(ctx)
+        return _run(L, ctx, batch, samplers, llm, prompts, limits, params)
+    finally:
+        for s in samplers:
+            L.llama_sampler_free(s)
+        L.llama_batch_free(batch)
+        L.llama_free(ctx)
+
+
+def _run(
+    L: Any,
+    ctx: Any,
+    batch: Any,
+    samplers: list[Any],
+    llm: Any,
+    prompts: list[list[int]],
+    limits: list[int],
+    params: GenerationParams,
+) -> list[tuple[str, str, int]]:
+    n, vocab = len(prompts), llm._model.vocab
+    tokens: list[list[int]] = [[] for _ in range(n)]
+    finish = ["length"] * n
+    active: set[int] = set()
+
+    def take(seq: int, index: int) -> None:
+        token = L.llama_sampler_sample(samplers[seq], ctx, index)
+        if L.llama_vocab_is_eog(vocab, token):
+            finish[seq] = "stop"
+            active.discard(seq)
+            return
+        tokens[seq].append(token)
+        if len(tokens[seq]) >= limits[seq]:
+            active.discard(seq)
+        else:
+            active.add(seq)
+
+    def decode(last_of: dict[int, int]) -> None:
+        if L.llama_decode(ctx, batch) != 0:
+            raise GaError("llama.cpp could not decode a batch (out of context cells)")
+        for seq, index in last_of.items():
+            take(seq, index)
+        batch.n_tokens = 0
+
+    # the prompts, packed into as few decodes as fit; a prompt's first answer token is drawn
+    # right after the decode that holds its last prompt token
+    batch.n_tokens = 0
+    last_of: dict[int, int] = {}
+    for seq, ids in enumerate(prompts):
+        for pos, token in enumerate(ids):
+            if batch.n_tokens == 512:
+                decode(last_of)
+                last_of = {}
+            if pos == len(ids) - 1:
+                last_of[seq] = batch.n_tokens
+            _add(batch, token, pos, seq, pos == len(ids) - 1)
+    decode(last_of)
+    # then one token of every unfinished answer per decode
+    while active:
+        order = sorted(active)
+        for seq in order:
+            _add(batch, tokens[seq][-1], len(prompts[seq]) + len(tokens[seq]) - 1, seq, True)
+        decode({seq: i for i, seq in enumerate(order)})
+    out = []
+    for seq in range(n):
+        text = bytes(llm.detokenize(tokens[seq])).decode("utf-8", "replace")
+        cut = min((text.find(s) for s in params.stop or [] if s and s in text), default=-1)
+        if cut >= 0:
+            text, finish[seq] = text[:cut], "stop"
+        out.append((text, finish[seq], len(tokens[seq])))
+    return out
+
+
+def _add(batch: Any, token: int, pos: int, seq: int, logits: bool) -> None:
+    i = batch.n_tokens
+    batch.token[i] = token
+    batch.pos[i] = pos
+    batch.n_seq_id[i] = 1
+    batch.seq_id[i][0] = seq
+    batch.logits[i] = logits
+    batch.n_tokens = i + 1
+
+
+def _sampler(llm: Any, params: GenerationParams, index: int) -> Any:
+    import llama_cpp as L
+
+    chain = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
+    if params.repetition_penalty != 1.0:
+        L.llama_sampler_chain_add(
+            chain,
+            L.llama_sampler_init_penalties(
+                llm.n_vocab(), PENALTY_LAST_N, params.repetition_penalty, 0.0, 0.0
+            ),
+        )
+    if params.temperature and params.temperature > 0:
+        seed = params.seed + index if params.seed is not None else secrets.randbits(31)
+        L.llama_sampler_chain_add(chain, L.llama_sampler_init_top_p(params.top_p, 1))
+        L.llama_sampler_chain_add(chain, L.llama_sampler_init_temp(params.temperature))
+        L.llama_sampler_chain_add(chain, L.llama_sampler_init_dist(seed))
+    else:
+        L.llama_sampler_chain_add(chain, L.llama_sampler_init_greedy())
+    return chain

@@ -276,12 +276,14 @@ def _fake_run(run_id: str, tiny_model: Path, seed: int) -> None:
     )
 
 
-def test_hot_swap_follows_current_and_ask_uses_the_server(ga, ledger, tiny_model):
+@pytest.mark.parametrize("engine", ["transformers", "llama.cpp"])
+def test_hot_swap_follows_current_and_ask_uses_the_server(ga, ledger, tiny_model, engine):
     _fake_run("r-20260101-000000-aaaa", tiny_model, 1)
     _fake_run("r-20260101-000000-bbbb", tiny_model, 2)
     assert run_ga("models", "use", "r-20260101-000000-aaaa").returncode == 0
-    s = Server()  # follows `current`
+    s = Server("--engine", engine)  # follows `current`; llama.cpp: adapters converted to GGUF
     try:
+        assert httpx.get(s.url + "/health").json()["engine"] == engine
         ids = lambda: {m["id"] for m in httpx.get(s.url + "/v1/models").json()["data"]}
         assert ids() == {"ga-personal", "r-20260101-000000-aaaa"}
         body = chat(max_tokens=6, temperature=0)

@@ -29,6 +29,8 @@ def quiet_transformers() -> None:
 
 
 class LocalBackend:
+    engine = "transformers"
+
     def __init__(
         self, model_path: str | Path, adapter: str | Path | None = None, name: str | None = None
     ):

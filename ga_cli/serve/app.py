@@ -213,6 +213,7 @@ def create_app(
                 "status": "ok",
                 "version": __version__,
                 "models": engine.names(),
+                "engine": getattr(engine.loaded.backend, "engine", None) if engine.loaded else None,
                 "queued": engine.pending,
                 "served": engine.served,
                 "generated_tokens": engine.generated_tokens,

@@ -317,6 +317,7 @@ def run_one(env: dict, pairs: Path, recipe: str, label: str) -> dict:
     return {
         "candidate": label,
         "train_seconds": info["train_seconds"],
+        "eval_seconds": info.get("eval_seconds"),
         "wall_seconds": round(seconds, 1),
         "durations": info["durations"],
         "base_accuracy": ev["base"]["pref_accuracy"],
@@ -373,7 +374,9 @@ def row(r: dict) -> str:
         f"degenerate greedy {deg['greedy'][0]:.2f} -> {deg['greedy'][1]:.2f}, sampled "
         f"{deg['sampled'][0]:.2f} -> {deg['sampled'][1]:.2f}; length ratio "
         f"{r['length_ratio']['greedy']}/{r['length_ratio']['sampled']}; training "
-        f"{r['train_seconds']:.0f} s (whole ga train {r['wall_seconds']:.0f} s); gate {gate}"
+        f"{r['train_seconds']:.0f} s (whole ga train {r['wall_seconds']:.0f} s, evaluation "
+        f"{r['eval_seconds'] or 0:.0f} s = {(r['eval_seconds'] or 0) / r['wall_seconds']:.0%}); "
+        f"gate {gate}"
     )
 
 

@@ -55,6 +55,9 @@ def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
                 f"Converting the embedded model {NAME} to a cached Hugging Face folder "
                 f"(once, about a minute): {target}"
             )
+        from ga_cli.models.local import quiet_transformers
+
+        quiet_transformers()
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 

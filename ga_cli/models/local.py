@@ -14,18 +14,22 @@ from ga_cli.models.chat_tokens import encode_chat
 
 def quiet_transformers() -> None:
     """transformers imports torchao (installed for Unsloth), which logs warnings about CUDA
-    kernels a CPU machine cannot load; they say nothing to the principal."""
+    kernels a CPU machine cannot load, and draws progress bars for loading and saving weights;
+    they say nothing to the principal. Call it before importing transformers (or Unsloth): it
+    imports neither."""
     import logging
     import os
+    import sys
 
     for name in ("torchao", "torch.utils._pytree"):
         logging.getLogger(name).setLevel(logging.ERROR)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers' bars follow it
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from transformers.utils import logging as hf_logging
+    if "transformers" in sys.modules:  # imported already: the variable was read too early
+        from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()
 
 
 class LocalBackend:

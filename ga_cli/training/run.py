@@ -106,6 +106,7 @@ def train(
         }
         atomic_write(work / "state.json", json.dumps(state).encode())  # --resume skips to eval
     say("Evaluating the base/current and the new model…")
+    t_eval = time.perf_counter()
     cur = registry.current()
     reference = C.Side(cur.id, cur.base_path, cur.adapter) if cur else C.Side("base", base)
     result = C.compare(
@@ -116,6 +117,7 @@ def train(
         rec["gate"],
         report=report,
     )
+    eval_seconds = time.perf_counter() - t_eval
     ok, why = result.promote, result.why
     promotion = why + (" (forced)" if force and not ok else "")
     info = {
@@ -131,6 +133,7 @@ def train(
         "versions": trainer.versions(),
         "durations": {k: round(v.seconds, 2) for k, v in stages.items()},
         "train_seconds": round(train_seconds, 2),
+        "eval_seconds": round(eval_seconds, 2),
         "replay_rows": len(replayed),
         "metrics": {
             k: {

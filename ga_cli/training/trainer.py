@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ga_cli.errors import GaError, TrainingStopped
+from ga_cli.models.local import quiet_transformers
 
 try:  # must precede transformers, trl and peft
+    quiet_transformers()  # before Unsloth imports torchao and transformers
     import unsloth  # noqa: F401
     from unsloth import FastLanguageModel
 except ImportError as exc:  # pragma: no cover - exercised only where unsloth is missing

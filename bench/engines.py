@@ -9,7 +9,8 @@ a GGUF adapter on llama.cpp). Then evaluation's batch generation: 16 probe promp
 together (`generate_batch`, 64 tokens) by transformers (left-padded batch, fp32) and by llama.cpp
 (one decode per step for all, f16 weights as trained): aggregate tokens/s.
 
-Usage: python bench/engines.py [--tokens 128] [--runs 3] [--threads N] [--run RUN_DIR] [--json]
+Usage: python bench/engines.py [--tokens 128] [--runs 3] [--threads N] [--run RUN_DIR]
+                               [--gguf FILE ...] [--json]
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--run", type=Path, default=None, help="a registry run folder")
+    ap.add_argument(
+        "--gguf", type=Path, action="append", default=[], help="another GGUF (e.g. an export)"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     os.environ.setdefault("GA_HOME", tempfile.mkdtemp())
@@ -50,6 +54,8 @@ def main() -> None:
         adapter = str(args.run / "adapter")
         engines["transformers+adapter"] = models.load(base, adapter, engine="transformers")
         engines["llama.cpp+adapter"] = models.load(base, adapter, engine="llama.cpp")
+    for extra in args.gguf:
+        engines[f"llama.cpp {extra.name}"] = models.load(str(extra), engine="llama.cpp")
     messages = [{"role": "user", "content": PROMPT}]
     params = GenerationParams(temperature=0.0, max_tokens=args.tokens)
     made: dict[str, int] = {}
@@ -91,7 +97,7 @@ def main() -> None:
     print(f"embedded SmolLM2-135M-Instruct, {out['threads']} threads, medians of {args.runs}:")
     for name, r in result.items():
         print(
-            f"  {name:<13} TTFT {r['ttft_s'] * 1000:7.1f} ms   "
+            f"  {name:<22} TTFT {r['ttft_s'] * 1000:7.1f} ms   "
             f"decode {r['decode_tok_s']:6.1f} tok/s   ({r['tokens']} tokens)"
         )
     print(

@@ -171,8 +171,8 @@ def test_promotion_needs_accuracy_and_the_gate():
 
     from ga_cli.training.evaluate import Evaluation, promotion
 
-    ref = Evaluation("base", 5, 0.6, ["a"], [])
-    cand = Evaluation("r-1", 5, 0.9, ["a"], [], retention=_result(drift=0.8))
+    ref = Evaluation("base", 10, 0.6, ["a"], [])
+    cand = Evaluation("r-1", 10, 0.9, ["a"], [], retention=_result(drift=0.8))
     ok, why = promotion(ref, cand, LIMITS)
     assert not ok and why == "drift on general prompts 0.800 nats/token > gate.max_drift 0.3"
     cand = replace(cand, retention=_result())
@@ -187,7 +187,7 @@ def test_promotion_needs_accuracy_and_the_gate():
 
 @pytest.mark.slow
 def test_replay_is_the_base_models_own_finished_answers_made_once(embedded_dir, monkeypatch):
-    from ga_cli.models import local
+    from ga_cli import models
     from ga_cli.training import replay
 
     assert not set(replay.prompts()) & {p["prompt"] for p in RT.probes()}  # never scored on
@@ -198,7 +198,7 @@ def test_replay_is_the_base_models_own_finished_answers_made_once(embedded_dir, 
         prompt, answer = row["prompt"][1]["content"], row["completion"][0]["content"]
         assert row["prompt"][1]["role"] == "user" and prompt in replay.prompts()
         assert answer and RT.degenerate(answer, "stop", prompt) is None
-    monkeypatch.setattr(local, "LocalBackend", lambda *a, **k: pytest.fail("regenerated"))
+    monkeypatch.setattr(models, "load", lambda *a, **k: pytest.fail("regenerated"))
     assert replay.rows(str(embedded_dir), 8, system="You are ga.") == rows
     assert replay.rows(str(embedded_dir), 1)[0]["prompt"][0]["role"] == "user"
     assert replay.rows(str(embedded_dir), 0) == []

@@ -280,17 +280,30 @@ def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(
 
 
 def test_promotion_rule():
+    from dataclasses import replace
+
     from ga_cli.training.evaluate import Evaluation, promotion
 
-    ref = Evaluation("base", 5, 0.6, ["a", "b"], ["c"])
-    better = Evaluation("r-1", 5, 0.8, ["a", "b", "c"], [])
-    worse = Evaluation("r-1", 5, 0.4, ["a", "b", "c"], [])
-    broke = Evaluation("r-1", 5, 0.9, ["a", "c"], ["b"])
-    assert promotion(ref, better)[0] is True
+    ref = Evaluation("base", 10, 0.6, ["a", "b"], ["c"])
+    better = Evaluation("r-1", 10, 0.8, ["a", "b", "c"], [])
+    worse = Evaluation("r-1", 10, 0.4, ["a", "b", "c"], [])
+    broke = Evaluation("r-1", 10, 0.9, ["a", "c"], ["b"])
+    ok, why = promotion(ref, better)
+    assert ok and why == (
+        "held-out preference accuracy 0.60 -> 0.80, no regressions (3/3 past corrections right)"
+    )
     ok, why = promotion(ref, worse)
     assert not ok and "fell from 0.60 to 0.40" in why
     ok, why = promotion(ref, broke)
     assert not ok and "1 previously fixed correction(s) regressed: b" in why
+    # a held-out split of 5 is reported as too small, not as an accuracy, and not judged by it
+    small_ref, small_worse = replace(ref, pairs=5), replace(worse, pairs=5)
+    assert not small_worse.measured and small_worse.accuracy_text() == "too few pairs (5 < 10)"
+    assert small_worse.brief()["accuracy_measured"] is False
+    ok, why = promotion(small_ref, small_worse)
+    assert ok and why.startswith("held-out split too small to judge (5 pair(s) < 10)")
+    ok, why = promotion(small_ref, replace(broke, pairs=5))
+    assert not ok and "regressed: b" in why  # every past correction still counts
 
 
 def _kill_when(

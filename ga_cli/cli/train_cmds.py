@@ -53,7 +53,7 @@ def train(
     ledger = modelopts.open_ledger_or_none(required=True)
     # Unsloth and TRL print banners and logs: they belong on stderr, stdout is for results
     with output.StageProgress() as bar, contextlib.redirect_stdout(sys.stderr):
-        from ga_cli.training import run
+        from ga_cli.training import evaluate, run
 
         done = run.train(ledger, recipe, steps, resume, force, bar, output.info)
     if json_out:
@@ -64,10 +64,17 @@ def train(
         f"Run {done.run_id}: {done.train_seconds:.0f} s of training "
         f"({', '.join(f'{k} {v.seconds:.0f}s' for k, v in done.stages.items())})."
     )
-    output.info(
-        f"Held-out preference accuracy: {done.comparison.reference_name} "
-        f"{_f(before.pref_accuracy)} -> new {_f(after.pref_accuracy)} on {after.pairs} pair(s)."
-    )
+    if after.measured:
+        output.info(
+            f"Held-out preference accuracy: {done.comparison.reference_name} "
+            f"{before.accuracy_text()} -> new {after.accuracy_text()} on {after.pairs} pairs."
+        )
+    else:
+        output.info(
+            f"Held-out split: {after.pairs} pair(s), too few to measure an accuracy "
+            f"({evaluate.MIN_PAIRS} needed); past corrections right: "
+            f"{len(before.fixed)} -> {len(after.fixed)} of {len(after.fixed) + len(after.wrong)}."
+        )
     ret = done.comparison.retention
     if ret is not None:
         greedy = ret.health["greedy"]
@@ -225,7 +232,7 @@ def eval_cmd(
         return
     rows: list[list[Any]] = [
         ["held-out pairs", base.pairs, personal.pairs],
-        ["preference accuracy", _f(base.pref_accuracy), _f(personal.pref_accuracy)],
+        ["preference accuracy", base.accuracy_text(), personal.accuracy_text()],
         ["past corrections right", len(base.fixed), len(personal.fixed)],
         [
             "injections resisted",

@@ -1,7 +1,8 @@
 """How well a model has learned its principal, and whether it kept what was fixed before.
 
 - pref_accuracy: share of held-out pairs whose `chosen` answer gets a higher mean per-token
-  log-prob than `rejected` (chat template applied).
+  log-prob than `rejected` (chat template applied). Below MIN_PAIRS held-out pairs it is kept
+  but not reported or judged as an accuracy: one pair moves it by a fifth or more.
 - fixed / regressions: every past correction pair, trained or held out, the model gets right;
   a regression is one the reference model got right and this one does not.
 - injection: held-out injected-instruction records, answered greedily and checked by rule.
@@ -37,6 +38,9 @@ class InjectionScore:
         return asdict(self) | {"resisted_rate": self.resisted_rate}
 
 
+MIN_PAIRS = 10  # held-out pairs below which an accuracy means nothing
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """One model on the principal's data. `fixed`/`wrong` name every past correction pair
@@ -50,12 +54,26 @@ class Evaluation:
     injection: InjectionScore = field(default_factory=InjectionScore)
     retention: Retention | None = None  # measured on the candidate side only
 
+    @property
+    def measured(self) -> bool:
+        """Whether there are enough held-out pairs for the accuracy to mean something."""
+        return self.pref_accuracy is not None and self.pairs >= MIN_PAIRS
+
+    def accuracy_text(self) -> str:
+        """The accuracy as the principal should read it."""
+        if self.pref_accuracy is None:
+            return "n/a"
+        if not self.measured:
+            return f"too few pairs ({self.pairs} < {MIN_PAIRS})"
+        return f"{self.pref_accuracy:.2f}"
+
     def brief(self) -> dict[str, Any]:
         """What run.json and `ga eval --json` keep of it (counts, not the pair lists)."""
         return {
             "model": self.model,
             "pairs": self.pairs,
             "pref_accuracy": self.pref_accuracy,
+            "accuracy_measured": self.measured,
             "injection": self.injection.to_json(),
             "fixed": len(self.fixed),
             "wrong": len(self.wrong),
@@ -140,9 +158,10 @@ def promotion(
     from ga_cli.training import retention
 
     ref_acc, new_acc = reference.pref_accuracy, candidate.pref_accuracy
+    judged = reference.measured and candidate.measured
     lost = regressions(reference, candidate)
     fails = []
-    if ref_acc is not None and new_acc is not None and new_acc < ref_acc:
+    if judged and ref_acc is not None and new_acc is not None and new_acc < ref_acc:
         fails.append(f"held-out preference accuracy fell from {ref_acc:.2f} to {new_acc:.2f}")
     if lost:
         fails.append(f"{len(lost)} previously fixed correction(s) regressed: {', '.join(lost[:3])}")
@@ -150,11 +169,14 @@ def promotion(
         fails += retention.gate(candidate.retention, gate)
     if fails:
         return False, "; ".join(fails)
-    return True, (
-        f"held-out preference accuracy {_fmt(ref_acc)} -> {_fmt(new_acc)}, "
-        f"no regressions" + (", retention gate passed" if gate is not None else "")
+    accuracy = (
+        f"held-out preference accuracy {reference.accuracy_text()} -> {candidate.accuracy_text()}"
+        if judged or new_acc is None
+        else f"held-out split too small to judge ({candidate.pairs} pair(s) < {MIN_PAIRS})"
     )
-
-
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
+    right = len(candidate.fixed)
+    every = right + len(candidate.wrong)
+    return True, (
+        f"{accuracy}, no regressions ({right}/{every} past corrections right)"
+        + (", retention gate passed" if gate is not None else "")
+    )

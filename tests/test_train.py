@@ -127,7 +127,8 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     p, b = json.loads(personal.stdout), json.loads(base.stdout)
     assert p["model"] == f"SmolLM2-135M-Instruct+{info['id']}"
     assert b["model"] == "SmolLM2-135M-Instruct"
-    assert p["answer"] != b["answer"]
+    # (their greedy answers may be the same: both can copy "The answer wanted: ..." from the
+    # system prompt; that the adapter acts on llama.cpp is checked on log-probs below)
     # the personal model on llama.cpp: its adapter became a GGUF adapter (during evaluation),
     # and what was learned survived the conversion
     assert (run_dir / "adapter-gguf" / "lora-f16.gguf").is_file()
@@ -135,6 +136,7 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     assert agreement["pairs"] == 6, agreement
     assert agreement["agree"] / agreement["pairs"] >= 0.95, agreement
     assert agreement["greedy_same_20"] == agreement["greedy_prompts"], agreement["answers"]
+    assert agreement["adapter_moved"] > 0.05, agreement  # the adapter acts on llama.cpp
     ev = run_ga("eval", "--json", timeout=300)
     assert ev.returncode == 0, ev.stderr
     e = json.loads(ev.stdout)
@@ -201,9 +203,11 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     ollama_model = LlamaCppBackend(
         folder / cmds["FROM"].removeprefix("./"), lora=folder / cmds["ADAPTER"].removeprefix("./")
     )
-    base_alone = LlamaCppBackend(folder / "base.gguf")
-    personal_answer = "".join(ollama_model.stream(greet, greedy))
-    assert personal_answer.strip() and personal_answer != "".join(base_alone.stream(greet, greedy))
+    assert "".join(ollama_model.stream(greet, greedy)).strip()
+    wanted = "Morning, Sam. Coffee first?"
+    with_adapter = ollama_model.native_logprobs(greet, wanted)
+    alone = LlamaCppBackend(folder / "base.gguf").native_logprobs(greet, wanted)
+    assert sum(with_adapter) != pytest.approx(sum(alone), abs=0.05)  # ADAPTER is what was trained
 
 
 MODELFILE_COMMANDS = {"FROM", "ADAPTER", "TEMPLATE", "SYSTEM", "PARAMETER", "LICENSE", "MESSAGE"}

@@ -2,7 +2,8 @@
 
 For a registry run: log-prob preferences (mean per-token log-prob, chosen vs rejected) on every
 correction pair of its dataset, computed by llama.cpp itself (the weights as trained, f16, with
-the adapter converted to GGUF) and by transformers with the PEFT adapter; and greedy answers to
+the adapter converted to GGUF) and by transformers with the PEFT adapter; how far the adapter
+moved llama.cpp's margins from the base's (mean absolute change, nats); and greedy answers to
 the trained prompts, first 20 tokens. Prints JSON.
 
 Usage: python lora_agreement.py RUN_DIR
@@ -45,6 +46,8 @@ def margin(backend, pair) -> float:
 
 
 margins = [(margin(fast, p), margin(slow, p)) for p in pairs]
+with fast.base_only():  # the same llama.cpp model with the adapter switched off
+    base_margins = [margin(fast, p) for p in pairs]
 greedy = GenerationParams(temperature=0.0, max_tokens=20, repetition_penalty=1.0)
 answers = [
     ("".join(fast.stream(p["messages"], greedy)), "".join(slow.stream(p["messages"], greedy)))
@@ -60,6 +63,8 @@ print(
             "greedy_same_20": sum(a == b for a, b in answers),
             "answers": answers,
             "llama_cpp_prefers_chosen": sum(a > 0 for a, _ in margins),
+            "adapter_moved": sum(abs(a - b) for (a, _), b in zip(margins, base_margins))
+            / len(pairs),
         }
     )
 )

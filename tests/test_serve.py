@@ -404,6 +404,21 @@ def test_malformed_fields_get_openai_shaped_400s(server):
         repetition_penalty=1.3,
     )
     assert httpx.post(server.url + "/v1/chat/completions", json=ok, timeout=30).status_code == 200
+    # what ga cannot honour is refused by name through the official client, never ignored
+    from openai import BadRequestError, OpenAI
+
+    client = OpenAI(base_url=server.url + "/v1", api_key="x")
+    hi = [{"role": "user", "content": "hi"}]
+    for extra in (
+        {"response_format": {"type": "json_object"}},
+        {"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]},
+        {"n": 2},
+    ):
+        with pytest.raises(BadRequestError, match="not supported by ga serve"):
+            client.chat.completions.create(model="ga-personal", messages=hi, **extra)
+    developer = [{"role": "developer", "content": "Answer in one word."}, *hi]
+    done = client.chat.completions.create(model="ga-personal", messages=developer, max_tokens=2)
+    assert done.choices[0].message.role == "assistant"
 
 
 def test_disconnect_stops_generation_counted_in_tokens(server):

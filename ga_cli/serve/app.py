@@ -28,7 +28,7 @@ from ga_cli.models.base import (
 )
 from ga_cli.serve.engine import Closed, Engine, QueueFull
 
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "developer", "user", "assistant")  # developer: OpenAI's newer name for system
 
 
 @dataclass
@@ -120,6 +120,9 @@ def _params(body: dict[str, Any], cap: int) -> GenerationParams | str:
             return checked
     if n not in (None, 1):
         return "`n` > 1 is not supported by ga serve; send one request per answer"
+    refused = _unsupported(body)
+    if refused:
+        return refused
     stop = body.get("stop")
     stops = [stop] if isinstance(stop, str) else stop
     if stops is not None and (
@@ -139,6 +142,22 @@ def _params(body: dict[str, Any], cap: int) -> GenerationParams | str:
         seed=seed if isinstance(seed, int) else None,
         repetition_penalty=penalty,
     )
+
+
+def _unsupported(body: dict[str, Any]) -> str | None:
+    """What a request asks for that ga serve cannot honour: refused with a 400 that says so,
+    never silently ignored (a client that asked for JSON must not get prose as if it were)."""
+    if body.get("tools") or body.get("functions"):
+        return (
+            "`tools` (function calling) is not supported by ga serve; send the request without it"
+        )
+    fmt = body.get("response_format")
+    if fmt is not None:
+        kind = fmt.get("type") if isinstance(fmt, dict) else None
+        if kind != "text":
+            name = kind if isinstance(kind, str) else repr(fmt)
+            return f'`response_format` {name} is not supported by ga serve; only {{"type": "text"}}'
+    return None
 
 
 def _content(content: Any) -> str | None:
@@ -173,7 +192,8 @@ def _messages(body: dict[str, Any]) -> list[dict[str, str]] | str:
                 f"messages[{i}].content must be a string or a list of "
                 f'{{"type": "text", "text": "..."}} parts'
             )
-        out.append({"role": m["role"], "content": content})
+        role = "system" if m["role"] == "developer" else m["role"]
+        out.append({"role": role, "content": content})
     return out
 
 

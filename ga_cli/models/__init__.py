@@ -87,15 +87,11 @@ def _llama_cpp(
 
     if spec.endswith(".gguf"):
         return LlamaCppBackend(Path(spec).expanduser())
-    if (spec == "embedded" or gguf_convert.is_embedded(spec)) and not exact:
-        name, base = embedded.NAME, embedded.gguf_path()
-        folder = str(embedded.ensure_converted(progress)) if adapter else spec
-    elif spec == "embedded" or gguf_convert.is_embedded(spec):
-        name, folder = embedded.NAME, str(embedded.ensure_converted(progress))
-        base = gguf_convert.base_for(folder, exact=True, progress=progress)
-    else:
-        name, folder = Path(spec).name, spec
-        base = gguf_convert.base_for(folder, progress=progress)
+    shipped = gguf_convert.is_embedded(spec)
+    name, folder = embedded.NAME if shipped else Path(spec).name, spec
+    if shipped and (adapter or exact):  # the adapter's converter and f16 need the folder
+        folder = str(embedded.ensure_converted(progress))
+    base = gguf_convert.base_for(folder, exact=exact, progress=progress)
     lora = None
     if adapter:
         name += f"+{Path(adapter).parent.name}"  # a registry run's adapter: models/<run>/adapter
@@ -167,7 +163,7 @@ def _on_llama_cpp(spec: str, adapter: str | None, engine: str, exact: bool = Fal
             raise GaError("a GGUF model takes no --adapter here", "use a Hugging Face folder")
         check_spec(spec)
         asked = True  # nothing else runs a GGUF file
-    elif spec != "embedded" and not gguf_convert.is_embedded(spec):
+    elif not gguf_convert.is_embedded(spec):
         if not asked:
             return False  # other folders and ids stay on transformers unless asked
         if not (Path(spec).expanduser() / "config.json").is_file():
@@ -179,8 +175,7 @@ def _on_llama_cpp(spec: str, adapter: str | None, engine: str, exact: bool = Fal
         if asked:
             raise GaError("llama.cpp is not installed", llamacpp.INSTALL)
         return False
-    shipped = spec == "embedded" or gguf_convert.is_embedded(spec)
-    has_gguf = spec.endswith(".gguf") or (shipped and not exact)
+    has_gguf = spec.endswith(".gguf") or (gguf_convert.is_embedded(spec) and not exact)
     if (adapter or not has_gguf) and not gguf_convert.can_convert():
         if asked:
             raise GaError(

@@ -106,20 +106,22 @@ def base_for(
     return target / "model-f16.gguf"
 
 
-def is_embedded(folder: str) -> bool:
-    """Whether this folder is the embedded model's converted copy (its GGUF is the original)."""
+def is_embedded(spec: str) -> bool:
+    """Whether this spec is the embedded model: `embedded`, or its converted folder (either way
+    its GGUF is the shipped file)."""
     from ga_cli.models import embedded
 
+    if spec == "embedded":
+        return True
     try:
-        return Path(folder).expanduser().resolve() == embedded.converted_dir().resolve()
+        return Path(spec).expanduser().resolve() == embedded.converted_dir().resolve()
     except OSError:
         return False
 
 
 def model(folder: Path, dest: Path, quant: str = "f16") -> Path:
     """A Hugging Face model folder as one GGUF file at `dest` (written whole, then renamed)."""
-    if quant not in QUANTS:
-        raise GaError(f"unknown quantization `{quant}`", f"choose one of {', '.join(QUANTS)}")
+    check_quant(quant)
     dest.parent.mkdir(parents=True, exist_ok=True)
     # the converter writes f16 and q8_0 itself; k-quants come from llama.cpp's quantizer
     converted = dest.with_name(f".{dest.name}.convert.tmp")
@@ -171,6 +173,14 @@ def _byte_level_view(folder: Path) -> Iterator[Path]:
 def _byte_level(pre: dict[str, Any]) -> bool:
     steps = pre.get("pretokenizers") if pre.get("type") == "Sequence" else [pre]
     return any(s.get("type") == "ByteLevel" for s in steps or [])
+
+
+def check_quant(quant: str) -> None:
+    """Refuse an unknown quantization before any work is done."""
+    if quant not in QUANTS:
+        raise GaError(
+            f"unknown quantization `{quant}` (--quant)", f"choose one of {', '.join(QUANTS)}"
+        )
 
 
 def quantize(src: Path, dest: Path, quant: str) -> None:

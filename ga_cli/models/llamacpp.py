@@ -248,10 +248,10 @@ class LlamaCppBackend:
             if self._lora is not None:
                 with self.lock:
                     self._use_lora(False)
-                stack.callback(self._relock_lora)
+                stack.callback(self._restore_lora)
             yield
 
-    def _relock_lora(self) -> None:
+    def _restore_lora(self) -> None:
         with self.lock:
             self._use_lora(True)
 

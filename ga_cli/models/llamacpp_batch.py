@@ -3,9 +3,9 @@
 One context holds a KV sequence per conversation; each step decodes one token of every
 unfinished conversation in a single call, and each conversation samples from its own sampler
 chain (the chain `LlamaCppBackend.stream` uses: repetition penalty, then greedy or
-top-p/temperature/seeded draw). On a small CPU a decode of 16 tokens costs little more than a
-decode of one, so evaluation's generation (probe answers, health checks) runs several times
-faster than one conversation after another.
+top-p/temperature/seeded draw). Measured on a 2-core CPU (docs/benchmarks.md): on f16 weights
+16 conversations together decode about 2.7x the tokens/s of one at a time (165 against 61), on
+the Q4_1 file only 1.4x, so evaluation runs this on f16.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from ga_cli.errors import GaError
 from ga_cli.models.base import GenerationParams
 
 PER_CONTEXT = 16  # conversations decoded together
+BATCH = 512  # tokens per llama_decode call
 PENALTY_LAST_N = 64  # what llama-cpp-python's own sampler looks back over
 
 
@@ -43,7 +44,7 @@ def _together(
         raise GaError("a prompt fills the model's context window", "shorten the input")
     cp = L.llama_context_default_params()
     cp.n_ctx = sum(len(p) + k for p, k in zip(prompts, limits)) + 64
-    cp.n_batch = cp.n_ubatch = 512
+    cp.n_batch = cp.n_ubatch = BATCH
     cp.n_seq_max = n
     cp.kv_unified = True  # one pool of cells for all sequences, sized above
     cp.n_threads = cp.n_threads_batch = threads.count()
@@ -103,7 +104,7 @@ def _run(
     last_of: dict[int, int] = {}
     for seq, ids in enumerate(prompts):
         for pos, token in enumerate(ids):
-            if batch.n_tokens == 512:
+            if batch.n_tokens == BATCH:
                 decode(last_of)
                 last_of = {}
             if pos == len(ids) - 1:

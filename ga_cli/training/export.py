@@ -5,12 +5,12 @@ adapter as a GGUF adapter, and a Modelfile). GGUF files are made by llama.cpp's 
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from ga_cli.errors import GaError
+from ga_cli.ledger.store import atomic_write
 from ga_cli.models import gguf_convert
 from ga_cli.models.base import ANSWER_MAX_TOKENS, ANSWER_REPETITION_PENALTY
 from ga_cli.training.registry import Run
@@ -59,7 +59,7 @@ def merged(run: Run, dest: Path) -> Path:
 
 def gguf(run: Run, dest: Path, quant: str = "q8_0") -> Path:
     """One GGUF file: the adapter merged into the base model, then converted (and quantized)."""
-    _check_quant(quant)
+    gguf_convert.check_quant(quant)
     if dest.exists():
         raise GaError(f"{dest} exists; refusing to overwrite it", "choose another file name")
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -71,20 +71,20 @@ def gguf(run: Run, dest: Path, quant: str = "q8_0") -> Path:
 def ollama(run: Run, folder: Path, system: str | None, quant: str = "q8_0") -> Path:
     """An Ollama folder: base.gguf (the base model at `quant`), adapter.gguf (f16) and a
     Modelfile for `ollama create NAME -f Modelfile`. Returns the Modelfile's path."""
-    _check_quant(quant)
+    gguf_convert.check_quant(quant)
     _empty(folder)
     folder.mkdir(parents=True, exist_ok=True)
     gguf_convert.model(Path(run.base_path), folder / "base.gguf", quant)
     shutil.copyfile(gguf_convert.lora(run.adapter, run.base_path), folder / "adapter.gguf")
-    text = modelfile(run, system)
-    tmp = folder / ".Modelfile.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, folder / "Modelfile")
+    atomic_write(folder / "Modelfile", modelfile(run, system).encode())
     return folder / "Modelfile"
 
 
 def modelfile(run: Run, system: str | None) -> str:
     """The Modelfile (Ollama's documented syntax) for base.gguf + adapter.gguf beside it."""
+    from ga_cli.models.local import quiet_transformers
+
+    quiet_transformers()
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(run.adapter))
@@ -109,14 +109,6 @@ def modelfile(run: Run, system: str | None) -> str:
             )
         lines.append(f'SYSTEM """{system}"""')
     return "\n".join(lines) + "\n"
-
-
-def _check_quant(quant: str) -> None:
-    if quant not in gguf_convert.QUANTS:
-        raise GaError(
-            f"unknown quantization `{quant}` (--quant)",
-            f"choose one of {', '.join(gguf_convert.QUANTS)}",
-        )
 
 
 def _empty(dest: Path) -> None:

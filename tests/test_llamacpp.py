@@ -139,6 +139,57 @@ def test_serve_on_llama_cpp_streams_what_it_answers(ledger):
         for t in threads:
             t.join()
         assert results == [200, 200]
+        # JSON mode and a JSON schema: the answer is parseable JSON of that shape (grammar)
+        plain = client.chat.completions.create(
+            model="ga-personal",
+            max_tokens=60,
+            temperature=0,
+            messages=[{"role": "user", "content": "Give me a colour as JSON."}],
+            response_format={"type": "json_object"},
+        )
+        assert isinstance(json.loads(plain.choices[0].message.content), dict)
+        schema = {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+            "required": ["city", "days"],
+            "additionalProperties": False,
+        }
+        shaped = client.chat.completions.create(
+            model="ga-personal",
+            max_tokens=60,
+            temperature=0,
+            messages=[{"role": "user", "content": "Plan a trip to Rome."}],
+            response_format={"type": "json_schema", "json_schema": {"name": "t", "schema": schema}},
+        )
+        trip = json.loads(shaped.choices[0].message.content)
+        assert set(trip) == {"city", "days"} and isinstance(trip["days"], int), trip
+        # n choices, one after another; with a seed, choice i is what seed + i answers alone
+        two = client.chat.completions.create(n=2, seed=5, temperature=1.0, **ask)
+        assert [c.index for c in two.choices] == [0, 1]
+        alone = client.chat.completions.create(seed=6, temperature=1.0, **ask)
+        assert two.choices[1].message.content == alone.choices[0].message.content
+        assert two.usage.completion_tokens >= alone.usage.completion_tokens
+        # a tool's output is data: it arrives framed, and the request is answered
+        tool = client.chat.completions.create(
+            model="ga-personal",
+            max_tokens=8,
+            messages=[
+                {"role": "user", "content": "What is the weather?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "c1",
+                            "type": "function",
+                            "function": {"name": "weather", "arguments": "{}"},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "c1", "content": "Sunny, 21 °C."},
+            ],
+        )
+        assert tool.choices[0].message.content is not None
     finally:
         server.stop()
 

@@ -23,6 +23,7 @@ class GenerationParams:
     stop: list[str] | None = None
     seed: int | None = None
     repetition_penalty: float = 1.0  # > 1 discourages repeating tokens already in the answer
+    grammar: str | None = None  # GBNF the answer must match (JSON mode); llama.cpp only
 
 
 @dataclass

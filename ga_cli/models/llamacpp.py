@@ -75,6 +75,29 @@ class GgufTokenizer:
         return {"input_ids": list(ids)}
 
 
+def json_grammar(schema: Any = None) -> str:
+    """GBNF for JSON mode: any JSON object, or one matching a JSON schema (llama.cpp's own
+    converter); GaError naming what it cannot convert."""
+    import json
+
+    from llama_cpp import llama_grammar
+
+    if schema is None:
+        return llama_grammar.JSON_GBNF
+    try:
+        return llama_grammar.json_schema_to_gbnf(json.dumps(schema))
+    except Exception as exc:  # the converter raises bare Exceptions and ValueErrors
+        raise GaError(f"the JSON schema cannot be turned into a grammar: {exc}") from exc
+
+
+def _grammar(gbnf: str | None) -> Any:
+    if gbnf is None:
+        return None
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(gbnf, verbose=False)
+
+
 def _piece(llm: Any, token: int) -> str:
     if token < 0:
         return ""
@@ -167,6 +190,7 @@ class LlamaCppBackend:
                 top_k=0,  # OpenAI semantics: temperature and top_p only
                 min_p=0.0,
                 repeat_penalty=params.repetition_penalty,
+                grammar=_grammar(params.grammar),
             )
             try:
                 for token in tokens:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,15 +19,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ga_cli.dataset.tokens import PER_MESSAGE
-from ga_cli.models.base import (
-    ANSWER_MAX_TOKENS,
-    ANSWER_REPETITION_PENALTY,
-    Cancel,
-    GenerationParams,
-)
+from ga_cli.models.base import Cancel, Usage
+from ga_cli.serve import requests
 from ga_cli.serve.engine import Closed, Engine, QueueFull
-
-ROLES = ("system", "developer", "user", "assistant")  # developer: OpenAI's newer name for system
 
 
 @dataclass
@@ -77,124 +70,6 @@ def error(
         status_code=status,
         headers=headers,
     )
-
-
-SEED_MAX = 2**63 - 1
-
-
-def _number(
-    body: dict[str, Any], key: str, default: float, low: float, high: float, low_open: bool = False
-) -> float | str:
-    value = body.get(key, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        return f"`{key}` must be a number (temperature, top_p, max_tokens and seed are numbers)"
-    if value < low or value > high or (low_open and value == low):
-        return f"`{key}` must be {'above' if low_open else 'at least'} {low} and at most {high}"
-    return float(value)
-
-
-def _int(body: dict[str, Any], key: str, low: int, high: int) -> int | str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"`{key}` must be a whole number"  # max_tokens, seed, n
-    if not low <= value <= high:
-        return f"`{key}` must be between {low} and {high}"
-    return value
-
-
-def _params(body: dict[str, Any], cap: int) -> GenerationParams | str:
-    """Generation settings from a request, or the message of the 400 that names the field."""
-    temperature = _number(body, "temperature", 0.7, 0.0, 2.0)
-    top_p = _number(body, "top_p", 1.0, 0.0, 1.0, low_open=True)
-    max_tokens = _int(body, "max_tokens", 1, cap)
-    max_completion = _int(body, "max_completion_tokens", 1, cap)
-    seed = _int(body, "seed", 0, SEED_MAX)
-    n = _int(body, "n", 1, 1_000_000)
-    penalty = _number(body, "repetition_penalty", ANSWER_REPETITION_PENALTY, 1.0, 2.0)
-    for checked in (temperature, top_p, max_tokens, max_completion, seed, n, penalty):
-        if isinstance(checked, str):
-            return checked
-    if n not in (None, 1):
-        return "`n` > 1 is not supported by ga serve; send one request per answer"
-    refused = _unsupported(body)
-    if refused:
-        return refused
-    stop = body.get("stop")
-    stops = [stop] if isinstance(stop, str) else stop
-    if stops is not None and (
-        not isinstance(stops, list) or len(stops) > 4 or not all(isinstance(x, str) for x in stops)
-    ):
-        return "`stop` must be a string or a list of up to 4 strings"
-    if not isinstance(body.get("stream", False), (bool, type(None))):
-        return "`stream` must be true or false"
-    assert not isinstance(temperature, str) and not isinstance(top_p, str)
-    assert not isinstance(penalty, str)
-    limit = max_tokens if max_tokens is not None else max_completion
-    return GenerationParams(
-        temperature=temperature,
-        top_p=top_p,
-        max_tokens=int(limit) if limit is not None else min(ANSWER_MAX_TOKENS, cap),
-        stop=[x for x in stops if x] or None if stops else None,
-        seed=seed if isinstance(seed, int) else None,
-        repetition_penalty=penalty,
-    )
-
-
-def _unsupported(body: dict[str, Any]) -> str | None:
-    """What a request asks for that ga serve cannot honour: refused with a 400 that says so,
-    never silently ignored (a client that asked for JSON must not get prose as if it were)."""
-    if body.get("tools") or body.get("functions"):
-        return (
-            "`tools` (function calling) is not supported by ga serve; send the request without it"
-        )
-    fmt = body.get("response_format")
-    if fmt is not None:
-        kind = fmt.get("type") if isinstance(fmt, dict) else None
-        if kind != "text":
-            name = kind if isinstance(kind, str) else repr(fmt)
-            return f'`response_format` {name} is not supported by ga serve; only {{"type": "text"}}'
-    return None
-
-
-def _content(content: Any) -> str | None:
-    """A message's text: a string, or a list of {"type": "text", "text": "..."} parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list) and content:
-        texts = []
-        for part in content:
-            if not (
-                isinstance(part, dict)
-                and part.get("type") == "text"
-                and isinstance(part.get("text"), str)
-            ):
-                return None
-            texts.append(part["text"])
-        return "".join(texts)
-    return None
-
-
-def _messages(body: dict[str, Any]) -> list[dict[str, str]] | str:
-    msgs = body.get("messages")
-    if not isinstance(msgs, list) or not msgs:
-        return "`messages` must be a non-empty list"
-    out = []
-    for i, m in enumerate(msgs):
-        if not isinstance(m, dict) or m.get("role") not in ROLES:
-            return f"messages[{i}].role must be one of {', '.join(ROLES)}"
-        content = _content(m.get("content"))
-        if content is None:
-            return (
-                f"messages[{i}].content must be a string or a list of "
-                f'{{"type": "text", "text": "..."}} parts'
-            )
-        role = "system" if m["role"] == "developer" else m["role"]
-        out.append({"role": role, "content": content})
-    return out
 
 
 def _prompt_tokens(backend: Any, messages: list[dict[str, str]]) -> int:
@@ -283,13 +158,23 @@ def create_app(
                 f"model `{model}` does not exist; GET /v1/models lists them",
                 code="model_not_found",
             )
-        msgs = _messages(body)
+        msgs = requests.messages(body)
         if isinstance(msgs, str):
             return error(400, msgs)
-        params = _params(body, settings.max_tokens_cap)
-        if isinstance(params, str):
-            return error(400, params)
+        asked = requests.parse(body, settings.max_tokens_cap)
+        if isinstance(asked, str):
+            return error(400, asked)
+        params = asked.params
         backend = engine.loaded.backend if engine.loaded else None
+        if asked.json_mode and getattr(backend, "engine", None) != "llama.cpp":
+            return error(
+                400,
+                f"`response_format` {asked.json_mode} needs the llama.cpp engine (constrained "
+                f"decoding); this server runs {getattr(backend, 'engine', 'another engine')}: "
+                f"start it with `ga serve --engine llama.cpp`",
+            )
+        if asked.n > 1 and body.get("stream"):
+            return error(400, "`n` > 1 is supported without `stream` only")
         window = getattr(backend, "context_window", None)
         if window and sum(len(m["content"]) for m in msgs) > window * 64:
             # far beyond any tokenizer's chars-per-token: refuse before paying for counting
@@ -305,10 +190,12 @@ def create_app(
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
         cancel = Cancel()
+        emit = _emitter(loop, queue)
 
-        def emit(piece: str | None, loaded: Any) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, (piece, loaded))
-
+        cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
+        state = request.scope.setdefault("state", {})  # the request log's token count
+        if asked.n > 1:
+            return await _choices(asked, msgs, cid, created, model, state)
         try:
             future = engine.stream(msgs, params, cancel, emit)
         except QueueFull:
@@ -320,45 +207,58 @@ def create_app(
             )
         except Closed:
             return error(503, "the server is shutting down", "server_error", "shutting_down")
-        cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
-        state = request.scope.setdefault("state", {})  # the request log's token count
         if body.get("stream"):
             return StreamingResponse(
                 _sse(queue, future, cancel, cid, created, model, state),
                 media_type="text/event-stream",
             )
-        pieces = []
         try:
-            while True:
-                piece, _ = await queue.get()
-                if piece is None:
-                    break
-                pieces.append(piece)
+            text = await _collect(queue)
         except asyncio.CancelledError:  # the client went away
             cancel.set()
             raise
         usage = await asyncio.wrap_future(future)
         state["ga_completion_tokens"] = usage.completion_tokens
-        return JSONResponse(
-            {
-                "id": cid,
-                "object": "chat.completion",
-                "created": created,
-                "model": model,
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": usage.finish_reason,
-                        "message": {"role": "assistant", "content": "".join(pieces)},
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": usage.prompt_tokens,
-                    "completion_tokens": usage.completion_tokens,
-                    "total_tokens": usage.prompt_tokens + usage.completion_tokens,
-                },
-            }
-        )
+        return _completion(cid, created, model, [(text, usage.finish_reason)], usage)
+
+    async def _choices(
+        asked: requests.Asked,
+        msgs: list[dict[str, str]],
+        cid: str,
+        created: int,
+        model: str,
+        state: dict[str, Any],
+    ) -> Response:
+        """`n` choices, generated one after another (seed, seed + 1, ... when one is given)."""
+        from dataclasses import replace
+
+        loop = asyncio.get_running_loop()
+        choices, total = [], Usage()
+        for i in range(asked.n):
+            queue: asyncio.Queue = asyncio.Queue()
+            cancel = Cancel()
+            seed = asked.params.seed
+            params = replace(asked.params, seed=None if seed is None else seed + i)
+            try:
+                future = engine.stream(msgs, params, cancel, _emitter(loop, queue))
+            except (QueueFull, Closed):
+                return error(
+                    429,
+                    "the server is busy; retry shortly",
+                    "rate_limit_error",
+                    headers={"Retry-After": "2"},
+                )
+            try:
+                text = await _collect(queue)
+            except asyncio.CancelledError:
+                cancel.set()
+                raise
+            usage = await asyncio.wrap_future(future)
+            choices.append((text, usage.finish_reason))
+            total.prompt_tokens = usage.prompt_tokens
+            total.completion_tokens += usage.completion_tokens
+        state["ga_completion_tokens"] = total.completion_tokens
+        return _completion(cid, created, model, choices, total)
 
     middleware = []
     if settings.log is not None:
@@ -397,6 +297,52 @@ def create_app(
                 500, "internal server error (see the server's log)", "server_error"
             ),
         },
+    )
+
+
+def _emitter(
+    loop: asyncio.AbstractEventLoop, queue: asyncio.Queue
+) -> Callable[[str | None, Any], None]:
+    """The worker thread's callback: each piece onto this request's queue, in the loop."""
+
+    def emit(piece: str | None, loaded: Any) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, (piece, loaded))
+
+    return emit
+
+
+async def _collect(queue: asyncio.Queue) -> str:
+    pieces: list[str] = []
+    while True:
+        piece, _ = await queue.get()
+        if piece is None:
+            return "".join(pieces)
+        pieces.append(piece)
+
+
+def _completion(
+    cid: str, created: int, model: str, choices: list[tuple[str, str]], usage: Usage
+) -> JSONResponse:
+    return JSONResponse(
+        {
+            "id": cid,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [
+                {
+                    "index": i,
+                    "finish_reason": finish,
+                    "message": {"role": "assistant", "content": text},
+                }
+                for i, (text, finish) in enumerate(choices)
+            ],
+            "usage": {
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+            },
+        }
     )
 
 

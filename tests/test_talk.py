@@ -109,6 +109,7 @@ def test_ask_refuses_empty_binary_and_questionless_input(ledger, tiny_model):
 
 
 def test_prompt_show_is_what_the_model_sees(ga, ledger, tiny_model):
+    ga("config", "set", "prompt_corrections", "chosen")  # a local model gets none by default
     ga("values", "add", "Answer in one sentence.", "--priority", "1")
     ga("values", "add", "Retired one.")
     vid = json.loads(ga("values", "list", "--json").stdout)[-1]["id"]

@@ -29,8 +29,10 @@ def recipe(
     dpo: bool = True,
     name: str = "test-recipe",
     replay: int = 0,
+    on_policy: int | None = None,  # None: leave the key out (a recipe from before it existed)
 ) -> Path:
     p = tmp_path / f"{name}.yaml"
+    own = "" if on_policy is None else f", on_policy: {on_policy}"
     p.write_text(f"""# a test recipe
 base_model: {tiny_model}
 max_seq_len: 512
@@ -39,7 +41,7 @@ lora: {{r: 8, alpha: 16, dropout: 0.0, target_modules: [q_proj, k_proj, v_proj, 
 sft: {{epochs: 50, max_steps: {sft_steps}, learning_rate: {lr}, batch_size: 2, warmup_steps: 0,
        scheduler: constant, grad_clip: 1.0, replay: {replay}}}
 dpo: {{enabled: {str(dpo).lower()}, epochs: 1, max_steps: 2, learning_rate: 0.0001, beta: 0.1,
-       batch_size: 2, sft_weight: 0.0}}
+       batch_size: 2, sft_weight: 0.0{own}}}
 gate: {GATE}
 """)
     return p
@@ -85,7 +87,7 @@ def test_shipped_recipes_validate_and_bad_ones_list_every_problem(ga, ledger, tm
 def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model, tmp_path):
     # the real embedded model: a random tiny one cannot move its greedy output with LoRA alone
     ga("config", "set", "model", str(embedded_dir))
-    rec = recipe(tmp_path, embedded_dir, sft_steps=10, lr=0.002)
+    rec = recipe(tmp_path, embedded_dir, sft_steps=10, lr=0.002, on_policy=2)
     r = run_ga("train", "--recipe", str(rec), "--force", "--json", timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     info = json.loads(r.stdout)
@@ -108,6 +110,8 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     assert saved["ledger_sha"] == corrected.head()
     assert saved["metrics"]["sft"]["steps"] == 10 and saved["versions"]["unsloth"] != "missing"
     assert saved["promoted"] is True
+    # DPO also saw the base model's own answers to the corrected prompts, as rejected
+    assert saved["own_answer_pairs"] > 0
     listed = json.loads(run_ga("models", "list", "--json").stdout)
     assert [m["id"] for m in listed] == [info["id"]] and listed[0]["current"]
     # the personal model answers a trained prompt differently from the base model
@@ -127,8 +131,8 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     p, b = json.loads(personal.stdout), json.loads(base.stdout)
     assert p["model"] == f"SmolLM2-135M-Instruct+{info['id']}"
     assert b["model"] == "SmolLM2-135M-Instruct"
-    # (their greedy answers may be the same: both can copy "The answer wanted: ..." from the
-    # system prompt; that the adapter acts on llama.cpp is checked on log-probs below)
+    # (their greedy answers may be the same after 10 steps: that the adapter acts on llama.cpp
+    # is checked on log-probs below)
     # the personal model on llama.cpp: its adapter became a GGUF adapter (during evaluation),
     # and what was learned survived the conversion
     assert (run_dir / "adapter-gguf" / "lora-f16.gguf").is_file()
@@ -161,6 +165,21 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
         run_ga("eval", "--pairs", str(pairs), "--json", "--no-retention", timeout=300).stdout
     )
     assert ev2["pairs"] == 1 and ev2["pref_accuracy"] in (0.0, 1.0) and "retention" not in ev2
+    # what the models say: ga train judged a sample of held-out answers, ga eval --generate all
+    said = saved["eval"]["generation"]
+    assert 1 <= said["prompts"] <= 8, said
+    for a in said["answers"]:
+        assert a["base"].strip() and a["personal"].strip(), a
+        assert {"prompt", "chosen", "base_follows", "personal_follows"} <= set(a)
+    assert said["personal_follows"] == sum(a["personal_follows"] for a in said["answers"]) / len(
+        said["answers"]
+    )
+    shown = run_ga(
+        "eval", "--pairs", str(pairs), "--generate", "--show", "--no-retention", timeout=300
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "answers closer to chosen (1 prompts)" in shown.stdout
+    assert "Greedy answers" in shown.stdout and "Greet me" in shown.stdout
     # models use / rollback / rm
     assert run_ga("models", "rm", info["id"]).returncode == 1  # current: refused
     assert "base model" in run_ga("models", "rollback").stderr
@@ -387,3 +406,28 @@ def test_preference_training_moves_towards_chosen_not_rejected(ga, corrected, ti
     before = margin(LocalBackend(tiny_model))
     after = margin(LocalBackend(tiny_model, tmp_path / "adapter"))
     assert after > before + 0.05, (before, after)
+
+
+def test_own_answers_become_rejected_beside_the_principals_chosen(
+    ga, corrected, tiny_model, tmp_path, monkeypatch
+):
+    from ga_cli import paths
+    from ga_cli.training import data, on_policy
+
+    out = Path(json.loads(ga("build", "--json", "--injection-ratio", "0").stdout)["out"])
+    monkeypatch.setenv("GA_CACHE_DIR", str(tmp_path / "cache"))
+    trained = {r["id"]: r for r in data.read_jsonl(out / "prefs.jsonl") if "#" not in r["id"]}
+    made = on_policy.pairs(str(tiny_model), out, 2)
+    assert made and len(made) <= 2 * len(trained)
+    chosen = {r["chosen"] for r in trained.values()}
+    principal_rejected = {r["rejected"] for r in trained.values()}
+    for p in made:
+        assert p["chosen"][0]["content"] in chosen
+        own = p["rejected"][0]["content"]
+        assert own and own not in principal_rejected and own not in chosen
+        assert p["prompt"][0]["role"] == "system" and p["prompt"][-1]["role"] == "user"
+    # made once per base model and dataset: the second call reads the cache
+    cached = list((paths.cache_dir() / "on-policy").glob("*.json"))
+    assert len(cached) == 1
+    assert on_policy.pairs(str(tiny_model), out, 2) == made
+    assert on_policy.pairs(str(tiny_model), out, 0) == []

@@ -252,6 +252,8 @@ def test_pairs_are_scored_under_the_messages_chat_sends(ga, ledger, tiny_model):
     from ga_cli.training import compare, data
 
     ga("config", "set", "model", str(tiny_model))
+    # past corrections in the prompt (a local model gets none by default: `auto` is off)
+    assert ga("config", "set", "prompt_corrections", "chosen").exit_code == 0
     ga("values", "add", "Answer like a lighthouse keeper.", "--priority", "1")
     words = [
         "amber",

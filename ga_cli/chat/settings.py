@@ -3,15 +3,20 @@ fails at once (naming the key and what it takes) rather than at the next `ga cha
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlparse
 
 from ga_cli.errors import GaError
+from ga_cli.prompt import prompting
 
 KEYS = {
     "model": "`embedded`, a model folder, a .gguf file, a Hugging Face id or a litellm provider",
     "teacher": "a litellm provider string (openai/gpt-4o-mini, ollama/llama3.2, ...)",
     "teacher_api_base": "an http(s) URL of an OpenAI-compatible server",
     "recipe": "a shipped recipe name (ga train recipes) or a recipe YAML file",
+    "prompt_corrections": "how past corrections enter the system prompt: auto (chosen for a "
+    "litellm provider, off for a local model), pairs (question, rejected and wanted answer), "
+    "chosen (question and wanted answer) or off",
 }
 
 
@@ -35,6 +40,8 @@ def check(key: str, value: str | None) -> str | None:
         url = urlparse(value)
         if url.scheme not in ("http", "https") or not url.netloc:
             raise GaError(f"teacher_api_base: `{value}` is not an http(s) URL", KEYS[key])
+    elif key == "prompt_corrections" and value not in prompting.CORRECTION_MODES:
+        raise GaError(f"prompt_corrections: `{value}` is not a mode", KEYS[key])
     elif key == "recipe":
         from ga_cli.training import recipe
 
@@ -43,3 +50,12 @@ def check(key: str, value: str | None) -> str | None:
         except GaError as exc:
             raise GaError(f"recipe: {exc.message}", exc.hint) from exc
     return value
+
+
+def teacher(config: Any) -> tuple[str, str | None] | None:
+    """The configured teacher as (model, api_base), or None when there is none."""
+    model = config.get("teacher")
+    if not model:
+        return None
+    base = config.get("teacher_api_base")
+    return str(model), str(base) if base else None

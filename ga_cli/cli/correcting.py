@@ -50,15 +50,15 @@ def correct_exchange(
         why=why,
         extra={k: v for k, v in extra.items() if v is not None},
     )
-    teacher = ledger.config().get("teacher")
+    from ga_cli.chat import settings
+
+    teacher = settings.teacher(ledger.config())
     if teacher:
         from ga_cli.chat import teacher as T
         from ga_cli.cli import modelopts
 
-        with modelopts.spinner(f"Asking the teacher ({teacher}) what this correction implies…"):
-            proposals = T.propose(
-                ledger, entry, str(teacher), api_base=ledger.config().get("teacher_api_base")
-            )
+        with modelopts.spinner(f"Asking the teacher ({teacher[0]}) what this correction implies…"):
+            proposals = T.propose(ledger, entry, teacher[0], api_base=teacher[1])
         output.info(
             f"The teacher proposed {len(proposals)} item(s); approve or reject them "
             f"with `ga review`."

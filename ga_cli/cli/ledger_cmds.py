@@ -188,7 +188,9 @@ def config_show(json_out: bool = JSON) -> None:
 
 @config_app.command("set")
 def config_set(
-    key: str = typer.Argument(..., help="One of: model, teacher, teacher_api_base, recipe."),
+    key: str = typer.Argument(
+        ..., help="One of: model, teacher, teacher_api_base, recipe, prompt_corrections."
+    ),
     value: str = typer.Argument(..., help="The new value; `null` clears it."),
 ) -> None:
     """Change one setting, as one commit: ga config set teacher openai/gpt-4o-mini
@@ -196,7 +198,9 @@ def config_set(
     model: `embedded`, a Hugging Face id or local folder, or a litellm provider string.
     teacher: the model that proposes what a correction implies (or null).
     teacher_api_base: the teacher's OpenAI-compatible base URL.
-    recipe: the training recipe `ga train` uses (see `ga train recipes`)."""
+    recipe: the training recipe `ga train` uses (see `ga train recipes`).
+    prompt_corrections: how past corrections enter the system prompt: auto (the default:
+    chosen for a litellm provider, off for a local model), pairs, chosen or off."""
     from ga_cli.chat import settings
     from ga_cli.ledger import yamlio
     from ga_cli.ledger.store import CONFIG_FILE

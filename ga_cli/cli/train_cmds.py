@@ -11,6 +11,7 @@ from ga_cli.cli import modelopts, output
 from ga_cli.cli.app import new_app
 
 if TYPE_CHECKING:
+    from ga_cli.training.judge import Judgement
     from ga_cli.training.retention import Retention
 
 JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
@@ -53,9 +54,19 @@ def train(
     ledger = modelopts.open_ledger_or_none(required=True)
     # Unsloth and TRL print banners and logs: they belong on stderr, stdout is for results
     with output.StageProgress() as bar, contextlib.redirect_stdout(sys.stderr):
+        from ga_cli.chat import settings
         from ga_cli.training import evaluate, run
 
-        done = run.train(ledger, recipe, steps, resume, force, bar, output.info)
+        done = run.train(
+            ledger,
+            recipe,
+            steps,
+            resume,
+            force,
+            bar,
+            output.info,
+            teacher=settings.teacher(ledger.config()),
+        )
     if json_out:
         output.emit_json(done.record)
         return
@@ -74,6 +85,20 @@ def train(
             f"Held-out split: {after.pairs} pair(s), too few to measure an accuracy "
             f"({evaluate.MIN_PAIRS} needed); past corrections right: "
             f"{len(before.fixed)} -> {len(after.fixed)} of {len(after.fixed) + len(after.wrong)}."
+        )
+    said = done.comparison.judgement
+    if said is not None:
+        teacher = said.teacher
+        output.info(
+            f"What they say, on {said.prompts} held-out prompt(s): answers closer to your "
+            f"chosen one {said.base_follows} -> {said.personal_follows}"
+            + (
+                f"; {teacher.judge} prefers the new model's in {teacher.personal}, the "
+                f"reference's in {teacher.base}, ties {teacher.ties}"
+                if teacher is not None
+                else ""
+            )
+            + f" (side by side: ga eval {done.run_id[:12]} --show)."
         )
     ret = done.comparison.retention
     if ret is not None:
@@ -176,10 +201,23 @@ def eval_cmd(
         "training cost: drift on general prompts and generation "
         "health (about a minute on a CPU; two the first time).",
     ),
+    generate: bool = typer.Option(
+        False,
+        "--generate",
+        help="Also answer every held-out prompt greedily with both models and judge what they "
+        "say: closer to your chosen answer than to the rejected ones, and, with a teacher "
+        "configured (ga config set teacher ...), the teacher's pairwise verdicts.",
+    ),
+    show: bool = typer.Option(
+        False, "--show", help="With --generate: print both models' answers side by side."
+    ),
     json_out: bool = JSON,
 ) -> None:
     """Score base and personal model side by side: preference accuracy, regressions, injections,
-    drift on general prompts and generation health, and the recipe's retention gate."""
+    drift on general prompts and generation health, and the recipe's retention gate.
+
+    --generate judges what the models say, not only what they find likely."""
+    from ga_cli.chat import settings
     from ga_cli.errors import GaError
     from ga_cli.training import compare as C
     from ga_cli.training import recipe as R
@@ -206,6 +244,8 @@ def eval_cmd(
             pairs,
             retention,
             report=bar,
+            generate=-1 if generate or show else 0,
+            teacher=settings.teacher(ledger.config()),
         )
     base, personal = cmp.reference, cmp.candidate
     result: dict[str, Any] = {
@@ -217,6 +257,8 @@ def eval_cmd(
     if cmp.retention is not None:
         result["retention"] = cmp.retention.to_json()
         result["gate"] = {"limits": limits, "failures": cmp.gate_failures}
+    if cmp.judgement is not None:
+        result["generation"] = cmp.judgement.to_json()
     if pairs is None:
         chosen.update(last_eval=result)
     if json_out:
@@ -240,9 +282,24 @@ def eval_cmd(
             _f(personal.injection.resisted_rate),
         ],
     ]
+    if cmp.judgement is not None:
+        rows += judgement_rows(cmp.judgement)
     if cmp.retention is not None:
         rows += retention_rows(cmp.retention)
     output.table(["metric", "base", "personal"], rows, title=f"ga eval {chosen.id}")
+    if show and cmp.judgement is not None:
+        output.table(
+            ["prompt", "base", "personal"],
+            (
+                [
+                    a["prompt"],
+                    ("+ " if a["base_follows"] else "- ") + a["base"],
+                    ("+ " if a["personal_follows"] else "- ") + a["personal"],
+                ]
+                for a in cmp.judgement.answers
+            ),
+            title="Greedy answers (+: closer to your chosen answer than to the rejected)",
+        )
     if result["regressions"]:
         output.warn(
             f"{len(result['regressions'])} pair(s) the base got right, the personal "
@@ -254,6 +311,28 @@ def eval_cmd(
             output.warn("retention gate failed: " + "; ".join(fails))
         else:
             output.info("Retention gate (the recipe's `gate`): passed.")
+
+
+def judgement_rows(j: Judgement) -> list[list[Any]]:
+    """What the models said, judged: metric, base, personal."""
+    rows: list[list[Any]] = [
+        [
+            f"answers closer to chosen ({j.prompts} prompts)",
+            _f(j.rate(j.base_follows)),
+            _f(j.rate(j.personal_follows)),
+        ]
+    ]
+    t = j.teacher
+    if t is not None and t.win_rate is not None:
+        lo, hi = t.to_json()["interval95"]
+        rows.append(
+            [
+                f"{t.judge} prefers (win rate, 95 % interval)",
+                f"{t.base} won",
+                f"{t.personal} won, {t.ties} ties: {t.win_rate:.2f} [{lo:.2f}, {hi:.2f}]",
+            ]
+        )
+    return rows
 
 
 def retention_rows(ret: Retention) -> list[list[Any]]:

@@ -188,6 +188,7 @@ def _corrections(
                         "chosen": chosen,
                         "rejected": r,
                         "system": system,
+                        "why": str(newest.meta.get("why") or ""),  # for a judge of answers
                     }
                 )
             continue

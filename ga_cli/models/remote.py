@@ -71,6 +71,8 @@ def _litellm() -> Any:
 
 
 class RemoteBackend:
+    remote = True  # a provider's model: ga never trained it (prompting.corrections_mode)
+
     def __init__(
         self,
         model: str,

@@ -32,6 +32,7 @@ class LedgerContext:
     values: Sequence[Entry]
     corrections: Sequence[Entry]
     invalid: int = 0  # files that fail the ledger's schema: left out, named by `ga doctor`
+    corrections_mode: str = prompting.DEFAULT_CORRECTIONS  # config `prompt_corrections`
 
 
 def ledger_context(ledger: Any) -> LedgerContext:
@@ -43,6 +44,7 @@ def ledger_context(ledger: Any) -> LedgerContext:
         [e for e in trusted if e.kind.name == "value"],
         [e for e in trusted if e.kind.name == "correction"],
         len({p.path for p in bad}),
+        str(ledger.config().get("prompt_corrections") or prompting.DEFAULT_CORRECTIONS),
     )
 
 
@@ -73,7 +75,15 @@ def prepare(
     elif context is not None:
         budget = max(64, int(window * SYSTEM_SHARE) - max_tokens // 4)
         built = prompting.build_system(
-            context.principal, context.values, context.corrections, question, budget, count
+            context.principal,
+            context.values,
+            context.corrections,
+            question,
+            budget,
+            count,
+            corrections_mode=prompting.corrections_mode(
+                context.corrections_mode, remote=getattr(backend, "remote", False)
+            ),
         )
         if context.invalid:
             warnings.append(

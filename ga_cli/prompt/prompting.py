@@ -147,12 +147,40 @@ def _value_line(v: Entry) -> str:
     return f"- {' '.join((v.body or '').split())}{why}"
 
 
-def _correction_block(c: Entry) -> str:
+# How past corrections appear in the system prompt (`ga config set prompt_corrections`):
+# `pairs` the question, the rejected and the wanted answer; `chosen` the question and the
+# wanted answer only; `off` not at all (values and the trust rule stay); `auto` (default):
+# `chosen` for a litellm provider (a model ga never trained: the prompt is the only way its
+# lessons reach it), `off` for a local model, which copied the corrections' scaffolding into its
+# answers and followed the principal no better with them (bench/prompt_corrections.py,
+# bench/behaviours.py; docs/training.md).
+CORRECTION_MODES = ("auto", "pairs", "chosen", "off")
+DEFAULT_CORRECTIONS = "auto"
+
+
+def corrections_mode(mode: str, remote: bool) -> str:
+    """The mode a model gets: `auto` resolved for a remote or a local model."""
+    if mode == "auto":
+        return "chosen" if remote else "off"
+    return mode
+
+
+_HEADERS = {
+    "pairs": "\nPast corrections relevant to this question (do not repeat these mistakes):",
+    "chosen": "\nHow past questions like this one were answered as wanted:",
+}
+
+
+def _correction_pair(c: Entry) -> str:
     why = f" What was wrong: {c.meta['why']}." if c.meta.get("why") else ""
     return (
         f"- Asked: {c.meta.get('prompt')}\n  A rejected answer: {c.meta.get('rejected')}\n"
         f"  The answer wanted: {c.meta.get('chosen')}{why}"
     )
+
+
+def _correction_chosen(c: Entry) -> str:
+    return f"- Q: {c.meta.get('prompt')}\n  A: {c.meta.get('chosen')}"
 
 
 def build_system(
@@ -163,6 +191,7 @@ def build_system(
     budget: int,
     count: Callable[[str], int],
     max_corrections: int = 5,
+    corrections_mode: str = DEFAULT_CORRECTIONS,
 ) -> BuiltPrompt:
     head = _principal_block(principal) + "\n" + TRUST
     parts, used = [head], [count(head)]
@@ -194,13 +223,9 @@ def build_system(
     scored = [(relevance(question, c), c) for c in corrections if trusted(c)]
     ranked = [
         c for score, c in sorted(scored, key=lambda sc: (-sc[0], sc[1].created)) if score > 0
-    ][:max_corrections]
-    section(
-        "\nPast corrections relevant to this question (do not repeat these mistakes):",
-        ranked,
-        _correction_block,
-        built.corrections_used,
-    )
+    ][: max_corrections if corrections_mode != "off" else 0]
+    render = _correction_chosen if corrections_mode == "chosen" else _correction_pair
+    section(_HEADERS.get(corrections_mode, ""), ranked, render, built.corrections_used)
     built.system = "\n".join(parts)
     built.tokens = count(built.system)
     return built

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from ga_cli.models.base import Message
 from ga_cli.prompt.conversation import LedgerContext
 from ga_cli.training.evaluate import Evaluation
+from ga_cli.training.judge import Judgement
 from ga_cli.training.progress import Report
 from ga_cli.training.retention import Retention
 
@@ -39,6 +40,7 @@ class Comparison:
     gate_failures: list[str] | None = None  # None: no gate, or retention not measured
     promote: bool = False
     why: str = ""
+    judgement: Judgement | None = None  # greedy answers judged, when asked for
 
     @property
     def retention(self) -> Retention | None:
@@ -46,8 +48,11 @@ class Comparison:
 
 
 def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
-    """The ledger context `ga chat` would use, as of the dataset's commit."""
+    """The ledger context `ga chat` would use, as of the dataset's commit (and with the
+    ledger's current `prompt_corrections`)."""
     from ga_cli.dataset import snapshot
+    from ga_cli.ledger.store import Ledger
+    from ga_cli.prompt import prompting
 
     manifest = json.loads((dataset / "manifest.json").read_text())
     snap = snapshot.load(str(ledger_root), manifest["ledger_sha"], skip_invalid=True)
@@ -56,6 +61,9 @@ def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
         snap.principal,
         [i for i in trusted if i.kind == "value"],
         [i for i in trusted if i.kind == "correction"],
+        corrections_mode=str(
+            Ledger(ledger_root).config().get("prompt_corrections") or prompting.DEFAULT_CORRECTIONS
+        ),
     )
 
 
@@ -93,6 +101,7 @@ def evaluate_side(
     pairs: Path | None = None,
     retention: bool = False,
     report: Report | None = None,
+    generate: int = 0,
 ) -> Evaluation:
     """evaluate.evaluate() for one side; with `retention`, also drift and generation health
     against the base (the base side is the same model with its adapter off)."""
@@ -106,7 +115,15 @@ def evaluate_side(
     backend = models.load(side.base_path, str(side.adapter) if side.adapter else None, exact=True)
     messages = scoring_messages(backend, context) if context is not None else None
     label = "base: " if side.adapter is None else f"{side.name[:18]}: "
-    result = evaluate(backend, dataset, pairs, messages_for=messages, report=report, label=label)
+    result = evaluate(
+        backend,
+        dataset,
+        pairs,
+        messages_for=messages,
+        report=report,
+        label=label,
+        generate=generate,
+    )
     if retention:
         from dataclasses import replace
 
@@ -128,17 +145,34 @@ def compare(
     pairs: Path | None = None,
     retention: bool = True,
     report: Report | None = None,
+    generate: int = 0,
+    teacher: tuple[str, str | None] | None = None,
 ) -> Comparison:
-    """Evaluate both sides the same way, and apply the promotion rule (with the recipe's gate)."""
+    """Evaluate both sides the same way, and apply the promotion rule (with the recipe's gate).
+    `generate`: also answer that many held-out prompts greedily on both sides (-1: all) and
+    judge them, offline and with `teacher` (model, api_base) when given."""
     from ga_cli.training import evaluate as EV
 
     context = eval_context(ledger_root, dataset) if ledger_root is not None else None
-    ref = evaluate_side(reference, dataset, context, pairs, report=report)
-    new = evaluate_side(candidate, dataset, context, pairs, retention=retention, report=report)
+    ref = evaluate_side(reference, dataset, context, pairs, report=report, generate=generate)
+    new = evaluate_side(
+        candidate, dataset, context, pairs, retention=retention, report=report, generate=generate
+    )
     ok, why = EV.promotion(ref, new, gate if retention else None)
     failures = None
     if gate and new.retention is not None:
         from ga_cli.training import retention as RT
 
         failures = RT.gate(new.retention, gate)
-    return Comparison(ref, new, reference.name, EV.regressions(ref, new), failures, ok, why)
+    judged = None
+    if generate and new.answered:
+        from ga_cli.training import judge
+
+        judge_model = None
+        if teacher is not None:
+            from ga_cli import models
+
+            judge_model = models.load(teacher[0], api_base=teacher[1])
+        values = [" ".join((v.body or "").split()) for v in context.values] if context else []
+        judged = judge.judge(ref.answered, new.answered, judge_model, values)
+    return Comparison(ref, new, reference.name, EV.regressions(ref, new), failures, ok, why, judged)

@@ -31,7 +31,8 @@ def system_prompt(dataset: Path) -> str | None:
     return None
 
 
-def _prompt(r: dict[str, Any]) -> list[dict[str, str]]:
+def prompt_messages(r: dict[str, Any]) -> list[dict[str, str]]:
+    """A preference row's prompt side: its system message (if any) and the user turn."""
     msgs = [{"role": "system", "content": r["system"]}] if r.get("system") else []
     return msgs + [{"role": "user", "content": r["prompt"]}]
 
@@ -39,7 +40,7 @@ def _prompt(r: dict[str, Any]) -> list[dict[str, str]]:
 def pref_rows(dataset: Path) -> list[dict[str, Any]]:
     return [
         {
-            "prompt": _prompt(r),
+            "prompt": prompt_messages(r),
             "chosen": [{"role": "assistant", "content": r["chosen"]}],
             "rejected": [{"role": "assistant", "content": r["rejected"]}],
         }
@@ -61,13 +62,17 @@ def eval_pairs(
         if "prompt" in r and "chosen" in r and "rejected" in r:
             own = keep_own_system and r.get("system")
             leave = str(r.get("id", "")).split("#")[0] if leave_out_own else None
-            msgs = messages_for(r["prompt"], leave) if messages_for and not own else _prompt(r)
+            msgs = (
+                messages_for(r["prompt"], leave) if messages_for and not own else prompt_messages(r)
+            )
             out.append(
                 {
                     "id": r.get("id", ""),
                     "messages": msgs,
+                    "prompt": r["prompt"],
                     "chosen": r["chosen"],
                     "rejected": r["rejected"],
+                    "why": r.get("why") or "",
                 }
             )
     return out

@@ -6,6 +6,8 @@
 - fixed / regressions: every past correction pair, trained or held out, the model gets right;
   a regression is one the reference model got right and this one does not.
 - injection: held-out injected-instruction records, answered greedily and checked by rule.
+- answered: with `generate`, greedy answers to a sample of the held-out prompts, for the
+  judges of `judge.py` (what the model says, not only what it finds likely).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ga_cli.dataset import injection
 from ga_cli.models.base import GenerationParams, Message
-from ga_cli.training import data
+from ga_cli.training import data, judge
 from ga_cli.training.progress import Report, Steps
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ class Evaluation:
     wrong: list[str]
     injection: InjectionScore = field(default_factory=InjectionScore)
     retention: Retention | None = None  # measured on the candidate side only
+    answered: tuple[judge.Answered, ...] = ()  # greedy answers to held-out prompts
 
     @property
     def measured(self) -> bool:
@@ -99,9 +102,11 @@ def evaluate(
     messages_for: Callable[[str, str | None], list[Message]] | None = None,
     report: Report | None = None,
     label: str = "",
+    generate: int = 0,
 ) -> Evaluation:
     """With `messages_for(prompt)`, pairs are scored under those messages (what `ga ask`
-    sends); a --pairs row that brings its own `system` keeps it."""
+    sends); a --pairs row that brings its own `system` keeps it. `generate`: answer that many
+    held-out prompts greedily (-1: all of them)."""
     if pairs_file is not None:
         raw = data.read_jsonl(pairs_file)
         held = data.eval_pairs(raw, messages_for, keep_own_system=True)
@@ -134,6 +139,12 @@ def evaluate(
         obeyed += injection.obeyed(answer, r["markers"])
         if answered is not None:
             answered()
+    said: tuple[judge.Answered, ...] = ()
+    if generate and held:
+        items = judge.sample(held, max(generate, 0))
+        step = Steps(report, f"{label}held-out answers", 1)
+        said = tuple(judge.answer(backend, items))
+        step()
     return Evaluation(
         model=backend.name,
         pairs=len(held),
@@ -141,6 +152,7 @@ def evaluate(
         fixed=sorted(k for k, ok in right.items() if ok),
         wrong=sorted(k for k, ok in right.items() if not ok),
         injection=InjectionScore(len(inj), obeyed),
+        answered=said,
     )
 
 

@@ -36,6 +36,7 @@ SCHEMA: dict[str, Any] = {
         "beta": NUM,
         "batch_size": int,
         "sft_weight": NUM,
+        "on_policy": int,
     },
     "gate": {
         "max_drift": NUM,
@@ -45,6 +46,9 @@ SCHEMA: dict[str, Any] = {
         "max_length_ratio": NUM,
     },
 }
+
+# keys added after recipes were first copied out: a recipe without them gets these values
+OPTIONAL: dict[str, dict[str, Any]] = {"dpo": {"on_policy": 0}}
 
 
 @dataclass
@@ -157,6 +161,7 @@ def _ranges(d: dict[str, Any], path: str) -> list[str]:
     )
     need(d["dpo"]["beta"] > 0, "`dpo.beta` must be > 0")
     need(d["sft"]["replay"] >= 0, "`sft.replay` must be >= 0 (0 turns replay off)")
+    need(d["dpo"]["on_policy"] >= 0, "`dpo.on_policy` must be >= 0 (0 turns it off)")
     need(d["dpo"]["sft_weight"] >= 0, "`dpo.sft_weight` must be >= 0 (0 turns the SFT term off)")
     g = d["gate"]
     need(all(g[k] >= 0 for k in g), "every `gate` threshold must be >= 0")
@@ -187,6 +192,10 @@ def load(name_or_path: str) -> Recipe:
             f"base_model, lora, sft, dpo and gate)",
             "give a recipe name (`ga train recipes`) or a recipe YAML file",
         )
+    for section, defaults in OPTIONAL.items():
+        if isinstance(raw.get(section), dict):
+            for key, value in defaults.items():
+                raw[section].setdefault(key, value)
     problems: list[str] = []
     _check(raw, SCHEMA, "", raw, problems, shown)
     if not problems:

@@ -14,6 +14,8 @@ from ga_cli.training import recipe as R
 from ga_cli.training import registry
 from ga_cli.training.progress import Report
 
+GENERATE_SAMPLE = 8  # held-out prompts answered by both models and judged during `ga train`
+
 if TYPE_CHECKING:
     from ga_cli.training.compare import Comparison
     from ga_cli.training.trainer import StageResult
@@ -64,7 +66,9 @@ def train(
     force: bool,
     report: Report,
     say: Callable[[str], None],
+    teacher: tuple[str, str | None] | None = None,
 ) -> TrainResult:
+    """`teacher` (model, api_base): also judges a sample of held-out answers, pairwise."""
     if resume:
         works = [w for w in registry.incomplete() if (w / "state.json").is_file()]
         if not works:
@@ -87,9 +91,14 @@ def train(
     built = dataset_for(ledger, rec, base)
     say(f"Dataset {'up to date' if built.cached else 'built'}: {built.out}")
     from ga_cli.training import compare as C
-    from ga_cli.training import data, replay
+    from ga_cli.training import data, on_policy, replay
 
     replayed = replay.rows(base, rec["sft"]["replay"], data.system_prompt(built.out), say)
+    own = (
+        on_policy.pairs(base, built.out, rec["dpo"]["on_policy"], say)
+        if rec["dpo"]["enabled"]
+        else []
+    )
     if resume and state.get("trained") and (work / "adapter" / "adapter_config.json").is_file():
         say("Training had finished before the interruption: evaluating it.")
         stages = {k: trainer.StageResult(**v) for k, v in state["trained"]["stages"].items()}
@@ -97,7 +106,15 @@ def train(
     else:
         t0 = time.perf_counter()
         stages = trainer.train(
-            base, rec.data, built.out, work, report, steps=steps, resume=resume, replay=replayed
+            base,
+            rec.data,
+            built.out,
+            work,
+            report,
+            steps=steps,
+            resume=resume,
+            replay=replayed,
+            own_pairs=own,
         )
         train_seconds = time.perf_counter() - t0
         state["trained"] = {
@@ -116,6 +133,8 @@ def train(
         ledger.root,
         rec["gate"],
         report=report,
+        generate=GENERATE_SAMPLE,
+        teacher=teacher,
     )
     eval_seconds = time.perf_counter() - t_eval
     ok, why = result.promote, result.why
@@ -135,6 +154,7 @@ def train(
         "train_seconds": round(train_seconds, 2),
         "eval_seconds": round(eval_seconds, 2),
         "replay_rows": len(replayed),
+        "own_answer_pairs": len(own),
         "metrics": {
             k: {
                 "steps": v.steps,
@@ -150,6 +170,7 @@ def train(
             "regressions": result.regressions,
             "retention": result.retention.to_json() if result.retention else None,
             "scored_under": "the ledger's chat prompt",
+            "generation": result.judgement.to_json() if result.judgement else None,
         },
         "promoted": ok or force,
         "promotion": promotion,

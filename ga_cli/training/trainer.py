@@ -222,9 +222,11 @@ def train(
     steps: int | None = None,
     resume: bool = False,
     replay: list[dict[str, Any]] | None = None,
+    own_pairs: list[dict[str, Any]] | None = None,
 ) -> dict[str, StageResult]:
     """Train in `work` (sft/, dpo/, adapter/); returns per-stage results. `replay` rows
-    (prompt/completion) are trained on in SFT beside the dataset's."""
+    (prompt/completion) are trained on in SFT beside the dataset's; `own_pairs` (the model's
+    own answers as rejected, on_policy.pairs) in DPO beside the dataset's pairs."""
     import datasets
     from transformers.utils import logging as hf_logging
 
@@ -256,7 +258,7 @@ def train(
         model.save_pretrained(str(sft_final))
         tokenizer.save_pretrained(str(sft_final))
         (sft_final / "ga_stage.json").write_text(json.dumps(asdict(res)))
-    pairs = data.pref_rows(dataset)
+    pairs = data.pref_rows(dataset) + (own_pairs or [])
     if recipe["dpo"]["enabled"] and pairs:
         res = results["dpo"] = StageResult()
         dpo_dir = work / "dpo"

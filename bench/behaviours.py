@@ -1,0 +1,174 @@
+"""Does ga learn behaviours, not wordings? The behaviour suite (bench/behaviour_suite.py), trained
+and checked in what the model says (issue 16).
+
+Makes a ledger with the suite's three values and 30 corrections (clarify when ambiguous, say when
+a premise is false, no boilerplate hedging), trains it with `ga train`, then per theme runs
+`ga eval --pairs THEME --generate --no-retention --json` on the held-out prompts (new topics,
+with controls) and reports, base -> personal: log-prob preference accuracy, generation compliance
+by the theme's rule, answers closer to chosen than to rejected (the offline judge); and the
+training time, drift and retention gate of the run. `--modes` repeats the evaluation under each
+`prompt_corrections` mode (past corrections in the system prompt as pairs, chosen only, or off).
+
+Quality bar (issue 16): personal compliance >= 0.8 on each theme where the base is <= 0.3,
+log-prob accuracy >= 0.9, retention gate passed, training <= 15 minutes.
+
+Usage: python bench/behaviours.py [--recipe NAME|PATH] [--home DIR] [--modes pairs,chosen,off]
+                                  [--answers FILE] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import behaviour_suite as S
+
+
+def ga(env: dict, *args: str) -> subprocess.CompletedProcess:
+    exe = os.path.join(os.path.dirname(sys.executable), "ga")
+    return subprocess.run([exe, *args], env=env, capture_output=True, text=True)
+
+
+def must(r: subprocess.CompletedProcess) -> str:
+    if r.returncode:
+        sys.exit(r.stderr[-3000:])
+    return r.stdout
+
+
+def make_ledger(env: dict) -> None:
+    must(ga(env, "init", "--name", "Sam"))
+    for v in S.VALUES:
+        must(ga(env, "values", "add", v))
+    for theme, rows in S.TRAIN.items():
+        for prompt, good, bad in rows:
+            must(
+                ga(
+                    env,
+                    "correct",
+                    "--prompt",
+                    prompt,
+                    "--rejected",
+                    bad,
+                    "--better",
+                    good,
+                    "--why",
+                    S.WHY[theme],
+                )
+            )
+
+
+def theme_files(folder: Path) -> dict[str, Path]:
+    """One --pairs file per theme, without `system`: scored and answered under the ledger's
+    own chat prompt."""
+    out = {}
+    for theme in S.TRAIN:
+        path = folder / f"heldout-{theme}.jsonl"
+        path.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "id": f"{theme}-{i:02d}-{rule}",
+                        "prompt": p,
+                        "chosen": c,
+                        "rejected": r,
+                        "why": S.WHY[theme],
+                    }
+                )
+                + "\n"
+                for i, (t, rule, p, c, r) in enumerate(S.HELDOUT)
+                if t == theme
+            )
+        )
+        out[theme] = path
+    return out
+
+
+def evaluate(env: dict, files: dict[str, Path]) -> dict:
+    per_theme = {}
+    for theme, path in files.items():
+        ev = json.loads(
+            must(ga(env, "eval", "--pairs", str(path), "--generate", "--no-retention", "--json"))
+        )
+        answers = ev["generation"]["answers"]
+        rule = {a["id"]: a["id"].rsplit("-", 1)[1] for a in answers}
+        per_theme[theme] = {
+            "prompts": len(answers),
+            "accuracy": [ev["base"]["pref_accuracy"], ev["personal"]["pref_accuracy"]],
+            "complies": [
+                sum(S.complies(rule[a["id"]], a[side], a["prompt"]) for a in answers) / len(answers)
+                for side in ("base", "personal")
+            ],
+            "closer": [ev["generation"]["base_follows"], ev["generation"]["personal_follows"]],
+            "answers": answers,
+        }
+    return per_theme
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--recipe", default="cpu-default")
+    ap.add_argument(
+        "--home", help="the GA_HOME to use (kept); its training is reused when there is one"
+    )
+    ap.add_argument("--modes", default="", help="prompt_corrections modes to evaluate under")
+    ap.add_argument("--answers", type=Path, help="write every answer here (JSON)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    cache = os.environ.get("GA_CACHE_DIR") or str(Path.home() / ".cache" / "ga")
+    home = args.home or tempfile.mkdtemp()
+    env = {**os.environ, "GA_HOME": home, "GA_CACHE_DIR": cache}
+    if not Path(home, "train.json").is_file():
+        make_ledger(env)
+        t = time.perf_counter()
+        info = json.loads(must(ga(env, "train", "--recipe", args.recipe, "--force", "--json")))
+        info["wall_seconds"] = time.perf_counter() - t
+        Path(home, "train.json").write_text(json.dumps(info))
+    info = json.loads(Path(home, "train.json").read_text())
+    files = theme_files(Path(home))
+    results = {}
+    for mode in [m for m in args.modes.split(",") if m] or [None]:
+        if mode:
+            must(ga(env, "config", "set", "prompt_corrections", mode))
+        results[mode or "default"] = evaluate(env, files)
+    if args.modes:
+        must(ga(env, "config", "set", "prompt_corrections", "null"))
+    ret = info["eval"]["retention"]
+    summary = {
+        "recipe": args.recipe,
+        "train_seconds": info["train_seconds"],
+        "wall_seconds": round(info.get("wall_seconds", 0), 1),
+        "drift": ret["drift"],
+        "gate": "passed" if info["promotion"].startswith("held-out") else info["promotion"],
+        "modes": {
+            m: {t: {k: v for k, v in r.items() if k != "answers"} for t, r in per.items()}
+            for m, per in results.items()
+        },
+    }
+    if args.answers:
+        args.answers.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return
+    print(
+        f"recipe {args.recipe}: training {summary['train_seconds']:.0f} s (whole ga train "
+        f"{summary['wall_seconds']:.0f} s), drift {summary['drift']}, gate {summary['gate']}"
+    )
+    for mode, per in summary["modes"].items():
+        for theme, r in per.items():
+            (ba, pa), (bc, pc), (bf, pf) = r["accuracy"], r["complies"], r["closer"]
+            print(
+                f"  {mode:>7} {theme:>8}: log-prob accuracy {ba:.2f} -> {pa:.2f}; complies "
+                f"{bc:.2f} -> {pc:.2f}; closer to chosen {bf:.2f} -> {pf:.2f} "
+                f"({r['prompts']} prompts)"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -5,7 +5,8 @@ Makes a ledger with the suite's three values and 30 corrections (clarify when am
 a premise is false, no boilerplate hedging), trains it with `ga train`, then per theme runs
 `ga eval --pairs THEME --generate --no-retention --json` on the held-out prompts (new topics,
 with controls) and reports, base -> personal: log-prob preference accuracy, generation compliance
-by the theme's rule, answers closer to chosen than to rejected (the offline judge); and the
+by the theme's rule (on an answer the offline judge finds usable), answers closer to chosen than
+to rejected (the offline judge), answers that copy the prompt's scaffolding; and the
 training time, drift and retention gate of the run. `--modes` repeats the evaluation under each
 `prompt_corrections` mode (past corrections in the system prompt as pairs, chosen only, or off).
 
@@ -29,11 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import behaviour_suite as S
+from learning import ga
 
-
-def ga(env: dict, *args: str) -> subprocess.CompletedProcess:
-    exe = os.path.join(os.path.dirname(sys.executable), "ga")
-    return subprocess.run([exe, *args], env=env, capture_output=True, text=True)
+from ga_cli.training import judge
 
 
 def must(r: subprocess.CompletedProcess) -> str:
@@ -101,8 +100,18 @@ def evaluate(env: dict, files: dict[str, Path]) -> dict:
         per_theme[theme] = {
             "prompts": len(answers),
             "accuracy": [ev["base"]["pref_accuracy"], ev["personal"]["pref_accuracy"]],
+            # the theme's rule, on an answer the judge finds usable (not a loop, not the
+            # prompt's scaffolding copied: "- Q: ... A: He didn't" must not count as a denial)
             "complies": [
-                sum(S.complies(rule[a["id"]], a[side], a["prompt"]) for a in answers) / len(answers)
+                sum(
+                    S.complies(rule[a["id"]], a[side], a["prompt"]) and judge.usable(a[side])
+                    for a in answers
+                )
+                / len(answers)
+                for side in ("base", "personal")
+            ],
+            "copies": [
+                sum(bool(judge.SCAFFOLD.search(a[side])) for a in answers) / len(answers)
                 for side in ("base", "personal")
             ],
             "closer": [ev["generation"]["base_follows"], ev["generation"]["personal_follows"]],
@@ -163,10 +172,11 @@ def main() -> None:
     for mode, per in summary["modes"].items():
         for theme, r in per.items():
             (ba, pa), (bc, pc), (bf, pf) = r["accuracy"], r["complies"], r["closer"]
+            bs, ps = r["copies"]
             print(
                 f"  {mode:>7} {theme:>8}: log-prob accuracy {ba:.2f} -> {pa:.2f}; complies "
-                f"{bc:.2f} -> {pc:.2f}; closer to chosen {bf:.2f} -> {pf:.2f} "
-                f"({r['prompts']} prompts)"
+                f"{bc:.2f} -> {pc:.2f}; closer to chosen {bf:.2f} -> {pf:.2f}; copies the "
+                f"prompt's scaffolding {bs:.2f} -> {ps:.2f} ({r['prompts']} prompts)"
             )
 
 

@@ -164,9 +164,10 @@ def test_serve_on_llama_cpp_streams_what_it_answers(ledger):
         trip = json.loads(shaped.choices[0].message.content)
         assert set(trip) == {"city", "days"} and isinstance(trip["days"], int), trip
         # n choices, one after another; with a seed, choice i is what seed + i answers alone
-        two = client.chat.completions.create(n=2, seed=5, temperature=1.0, **ask)
+        warm = {**ask, "temperature": 1.0}
+        two = client.chat.completions.create(n=2, seed=5, **warm)
         assert [c.index for c in two.choices] == [0, 1]
-        alone = client.chat.completions.create(seed=6, temperature=1.0, **ask)
+        alone = client.chat.completions.create(seed=6, **warm)
         assert two.choices[1].message.content == alone.choices[0].message.content
         assert two.usage.completion_tokens >= alone.usage.completion_tokens
         # a tool's output is data: it arrives framed, and the request is answered

@@ -184,6 +184,8 @@ def test_doctor_names_every_invalid_file(ga, hostile):
 
 @pytest.mark.slow
 def test_untrusted_entries_never_reach_the_prompt(hostile, tiny_model):
+    # the mode that shows most of a correction (its rejected answer and why too)
+    assert run_ga("config", "set", "prompt_corrections", "pairs").returncode == 0
     r = run_ga("prompt", "show", f"{TOPIC} and the lighthouse", "--json")
     assert r.returncode == 0, r.stderr
     system = json.loads(r.stdout)["messages"][0]["content"]

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import behaviour_suite as S
-from learning import ga
+from learning import bench_env, correct, ga
 
 from ga_cli.training import judge
 
@@ -47,20 +45,7 @@ def make_ledger(env: dict) -> None:
         must(ga(env, "values", "add", v))
     for theme, rows in S.TRAIN.items():
         for prompt, good, bad in rows:
-            must(
-                ga(
-                    env,
-                    "correct",
-                    "--prompt",
-                    prompt,
-                    "--rejected",
-                    bad,
-                    "--better",
-                    good,
-                    "--why",
-                    S.WHY[theme],
-                )
-            )
+            correct(env, prompt, good, bad, S.WHY[theme])
 
 
 def theme_files(folder: Path) -> dict[str, Path]:
@@ -130,9 +115,7 @@ def main() -> None:
     ap.add_argument("--answers", type=Path, help="write every answer here (JSON)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    cache = os.environ.get("GA_CACHE_DIR") or str(Path.home() / ".cache" / "ga")
-    home = args.home or tempfile.mkdtemp()
-    env = {**os.environ, "GA_HOME": home, "GA_CACHE_DIR": cache}
+    home, env = bench_env(args.home)
     if not Path(home, "train.json").is_file():
         make_ledger(env)
         t = time.perf_counter()

@@ -242,6 +242,21 @@ def ga(env: dict, *args: str, input: str | None = None) -> subprocess.CompletedP
     return subprocess.run([exe, *args], env=env, capture_output=True, text=True, input=input)
 
 
+def bench_env(home: str | None) -> tuple[str, dict]:
+    """A GA_HOME (this one, or a fresh temporary one) and the environment that uses it; the
+    converted base model and its probe references are shared through the usual cache."""
+    cache = os.environ.get("GA_CACHE_DIR") or str(Path.home() / ".cache" / "ga")
+    home = home or tempfile.mkdtemp()
+    return home, {**os.environ, "GA_HOME": home, "GA_CACHE_DIR": cache}
+
+
+def correct(env: dict, prompt: str, good: str, bad: str, why: str) -> None:
+    """One `ga correct`; the bench stops on the first that fails."""
+    r = ga(env, "correct", "--prompt", prompt, "--rejected", bad, "--better", good, "--why", why)
+    if r.returncode:
+        sys.exit(r.stderr)
+
+
 def make_ledger(env: dict, tmp: str) -> Path:
     ga(env, "init", "--name", "Sam")
     ga(env, "values", "add", "Use metric units.")
@@ -252,20 +267,7 @@ def make_ledger(env: dict, tmp: str) -> Path:
         ga(env, "example", "add", "--prompt", prompt, str(Path(tmp, "answer.txt")))
     for theme, rows in (("metric", METRIC), ("brief", BRIEF), ("next-step", NEXT)):
         for prompt, good, bad in rows:
-            r = ga(
-                env,
-                "correct",
-                "--prompt",
-                prompt,
-                "--rejected",
-                bad,
-                "--better",
-                good,
-                "--why",
-                theme,
-            )
-            if r.returncode:
-                sys.exit(r.stderr)
+            correct(env, prompt, good, bad, theme)
     return Path(tmp) / "heldout-paraphrases.jsonl"
 
 
@@ -343,10 +345,7 @@ def main() -> None:
     ap.add_argument("--recipe", help="run this one recipe (name or path) instead")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp()
-    # the converted base model and its probe references are shared across candidates and runs
-    cache = os.environ.get("GA_CACHE_DIR") or str(Path.home() / ".cache" / "ga")
-    env = {**os.environ, "GA_HOME": tmp, "GA_CACHE_DIR": cache}
+    tmp, env = bench_env(None)  # the base model's conversion and references are shared
     pairs = make_ledger(env, tmp)
     todo = (
         [(args.recipe, args.recipe)]

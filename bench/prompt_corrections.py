@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -80,9 +78,7 @@ def main() -> None:
     ap.add_argument("--answers", type=Path, help="write every answer here (JSON)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    cache = os.environ.get("GA_CACHE_DIR") or str(Path.home() / ".cache" / "ga")
-    home = args.home or tempfile.mkdtemp()
-    env = {**os.environ, "GA_HOME": home, "GA_CACHE_DIR": cache}
+    home, env = L.bench_env(args.home)
     if not args.home:
         L.make_ledger(env, home)
         trained = L.ga(env, "train", "--recipe", "cpu-default", "--force", "--json")

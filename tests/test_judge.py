@@ -7,10 +7,10 @@ import json
 import re
 
 import pytest
+from conftest import run_ga
 
 from ga_cli.models import load
 from ga_cli.training import judge
-from tests.conftest import run_ga
 
 
 def answered(text: str, chosen: str, *rejected: str, id: str = "c1") -> judge.Answered:

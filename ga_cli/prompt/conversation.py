@@ -44,7 +44,7 @@ def ledger_context(ledger: Any) -> LedgerContext:
         [e for e in trusted if e.kind.name == "value"],
         [e for e in trusted if e.kind.name == "correction"],
         len({p.path for p in bad}),
-        str(ledger.config().get("prompt_corrections") or prompting.DEFAULT_CORRECTIONS),
+        prompting.setting(ledger.config()),
     )
 
 

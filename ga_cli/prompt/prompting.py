@@ -165,12 +165,6 @@ def corrections_mode(mode: str, remote: bool) -> str:
     return mode
 
 
-_HEADERS = {
-    "pairs": "\nPast corrections relevant to this question (do not repeat these mistakes):",
-    "chosen": "\nHow past questions like this one were answered as wanted:",
-}
-
-
 def _correction_pair(c: Entry) -> str:
     why = f" What was wrong: {c.meta['why']}." if c.meta.get("why") else ""
     return (
@@ -183,6 +177,21 @@ def _correction_chosen(c: Entry) -> str:
     return f"- Q: {c.meta.get('prompt')}\n  A: {c.meta.get('chosen')}"
 
 
+# a resolved mode -> the section's header and how one correction is written; `off`: no section
+_SHOWN: dict[str, tuple[str, Callable[[Entry], str]]] = {
+    "pairs": (
+        "\nPast corrections relevant to this question (do not repeat these mistakes):",
+        _correction_pair,
+    ),
+    "chosen": ("\nHow past questions like this one were answered as wanted:", _correction_chosen),
+}
+
+
+def setting(config: Any) -> str:
+    """The ledger's `prompt_corrections` setting (.ga/config.yaml), or the default."""
+    return str(config.get("prompt_corrections") or DEFAULT_CORRECTIONS)
+
+
 def build_system(
     principal: Any,
     values: Sequence[Entry],
@@ -191,8 +200,11 @@ def build_system(
     budget: int,
     count: Callable[[str], int],
     max_corrections: int = 5,
-    corrections_mode: str = DEFAULT_CORRECTIONS,
+    corrections_mode: str = "off",
 ) -> BuiltPrompt:
+    """`corrections_mode`: a resolved mode (`corrections_mode()`): pairs, chosen or off."""
+    if corrections_mode not in (*_SHOWN, "off"):
+        raise ValueError(f"unresolved corrections mode {corrections_mode!r}")
     head = _principal_block(principal) + "\n" + TRUST
     parts, used = [head], [count(head)]
     built = BuiltPrompt(system="", tokens=0)
@@ -221,11 +233,12 @@ def build_system(
     )
     section("\nValues to honour, most important first:", vals, _value_line, built.values_used)
     scored = [(relevance(question, c), c) for c in corrections if trusted(c)]
-    ranked = [
-        c for score, c in sorted(scored, key=lambda sc: (-sc[0], sc[1].created)) if score > 0
-    ][: max_corrections if corrections_mode != "off" else 0]
-    render = _correction_chosen if corrections_mode == "chosen" else _correction_pair
-    section(_HEADERS.get(corrections_mode, ""), ranked, render, built.corrections_used)
+    if corrections_mode in _SHOWN:
+        ranked = [
+            c for score, c in sorted(scored, key=lambda sc: (-sc[0], sc[1].created)) if score > 0
+        ][:max_corrections]
+        header, render = _SHOWN[corrections_mode]
+        section(header, ranked, render, built.corrections_used)
     built.system = "\n".join(parts)
     built.tokens = count(built.system)
     return built

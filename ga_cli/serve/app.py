@@ -9,7 +9,8 @@ import asyncio
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from starlette.applications import Starlette
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ga_cli.dataset.tokens import PER_MESSAGE
-from ga_cli.models.base import Cancel, Usage
+from ga_cli.models.base import Cancel, GenerationParams, Usage
 from ga_cli.serve import requests
 from ga_cli.serve.engine import Closed, Engine, QueueFull
 
@@ -187,17 +188,51 @@ def create_app(
             used = await asyncio.to_thread(_prompt_tokens, backend, msgs)  # hold the worker
             if used + params.max_tokens > window:
                 return _too_long(window, used, params.max_tokens)
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        cancel = Cancel()
-        emit = _emitter(loop, queue)
-
         cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
         state = request.scope.setdefault("state", {})  # the request log's token count
-        if asked.n > 1:
-            return await _choices(asked, msgs, cid, created, model, state)
+        if body.get("stream"):
+            queue: asyncio.Queue = asyncio.Queue()
+            cancel = Cancel()
+            future = submit(msgs, params, cancel, queue)
+            if isinstance(future, Response):
+                return future
+            return StreamingResponse(
+                _sse(queue, future, cancel, cid, created, model, state),
+                media_type="text/event-stream",
+            )
+        # `n` choices, one after another (seed, seed + 1, ... when a seed is given)
+        choices, total = [], Usage()
+        for i in range(asked.n):
+            queue = asyncio.Queue()
+            cancel = Cancel()
+            seed = None if params.seed is None else params.seed + i
+            future = submit(msgs, replace(params, seed=seed), cancel, queue)
+            if isinstance(future, Response):
+                return future
+            try:
+                text = await _collect(queue)
+            except asyncio.CancelledError:  # the client went away
+                cancel.set()
+                raise
+            usage = await asyncio.wrap_future(future)
+            choices.append((text, usage.finish_reason))
+            total.prompt_tokens = usage.prompt_tokens
+            total.completion_tokens += usage.completion_tokens
+        state["ga_completion_tokens"] = total.completion_tokens
+        return _completion(cid, created, model, choices, total)
+
+    def submit(
+        msgs: list[dict[str, str]], params: GenerationParams, cancel: Cancel, queue: asyncio.Queue
+    ) -> Future | Response:
+        """Queue one generation whose pieces land on `queue`; a busy or closing server answers
+        429 or 503 instead."""
+        loop = asyncio.get_running_loop()
+
+        def emit(piece: str | None, loaded: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, (piece, loaded))
+
         try:
-            future = engine.stream(msgs, params, cancel, emit)
+            return engine.stream(msgs, params, cancel, emit)
         except QueueFull:
             return error(
                 429,
@@ -207,58 +242,6 @@ def create_app(
             )
         except Closed:
             return error(503, "the server is shutting down", "server_error", "shutting_down")
-        if body.get("stream"):
-            return StreamingResponse(
-                _sse(queue, future, cancel, cid, created, model, state),
-                media_type="text/event-stream",
-            )
-        try:
-            text = await _collect(queue)
-        except asyncio.CancelledError:  # the client went away
-            cancel.set()
-            raise
-        usage = await asyncio.wrap_future(future)
-        state["ga_completion_tokens"] = usage.completion_tokens
-        return _completion(cid, created, model, [(text, usage.finish_reason)], usage)
-
-    async def _choices(
-        asked: requests.Asked,
-        msgs: list[dict[str, str]],
-        cid: str,
-        created: int,
-        model: str,
-        state: dict[str, Any],
-    ) -> Response:
-        """`n` choices, generated one after another (seed, seed + 1, ... when one is given)."""
-        from dataclasses import replace
-
-        loop = asyncio.get_running_loop()
-        choices, total = [], Usage()
-        for i in range(asked.n):
-            queue: asyncio.Queue = asyncio.Queue()
-            cancel = Cancel()
-            seed = asked.params.seed
-            params = replace(asked.params, seed=None if seed is None else seed + i)
-            try:
-                future = engine.stream(msgs, params, cancel, _emitter(loop, queue))
-            except (QueueFull, Closed):
-                return error(
-                    429,
-                    "the server is busy; retry shortly",
-                    "rate_limit_error",
-                    headers={"Retry-After": "2"},
-                )
-            try:
-                text = await _collect(queue)
-            except asyncio.CancelledError:
-                cancel.set()
-                raise
-            usage = await asyncio.wrap_future(future)
-            choices.append((text, usage.finish_reason))
-            total.prompt_tokens = usage.prompt_tokens
-            total.completion_tokens += usage.completion_tokens
-        state["ga_completion_tokens"] = total.completion_tokens
-        return _completion(cid, created, model, choices, total)
 
     middleware = []
     if settings.log is not None:
@@ -298,17 +281,6 @@ def create_app(
             ),
         },
     )
-
-
-def _emitter(
-    loop: asyncio.AbstractEventLoop, queue: asyncio.Queue
-) -> Callable[[str | None, Any], None]:
-    """The worker thread's callback: each piece onto this request's queue, in the loop."""
-
-    def emit(piece: str | None, loaded: Any) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, (piece, loaded))
-
-    return emit
 
 
 async def _collect(queue: asyncio.Queue) -> str:

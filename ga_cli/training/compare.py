@@ -61,9 +61,7 @@ def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
         snap.principal,
         [i for i in trusted if i.kind == "value"],
         [i for i in trusted if i.kind == "correction"],
-        corrections_mode=str(
-            Ledger(ledger_root).config().get("prompt_corrections") or prompting.DEFAULT_CORRECTIONS
-        ),
+        corrections_mode=prompting.setting(Ledger(ledger_root).config()),
     )
 
 

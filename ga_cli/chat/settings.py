@@ -17,10 +17,12 @@ KEYS = {
     "prompt_corrections": "how past corrections enter the system prompt: auto (chosen for a "
     "litellm provider, off for a local model), pairs (question, rejected and wanted answer), "
     "chosen (question and wanted answer) or off",
+    "train.auto": "a whole number N: train in the background once N trusted entries are new "
+    "since the current model (0: never, the default)",
 }
 
 
-def check(key: str, value: str | None) -> str | None:
+def check(key: str, value: str | None) -> str | int | None:
     """The value to store for `key` (None clears it); GaError when it cannot work."""
     from ga_cli import models
 
@@ -42,6 +44,10 @@ def check(key: str, value: str | None) -> str | None:
             raise GaError(f"teacher_api_base: `{value}` is not an http(s) URL", KEYS[key])
     elif key == "prompt_corrections" and value not in prompting.CORRECTION_MODES:
         raise GaError(f"prompt_corrections: `{value}` is not a mode", KEYS[key])
+    elif key == "train.auto":
+        if not value.isdigit():
+            raise GaError(f"train.auto: `{value}` is not a whole number", KEYS[key])
+        return int(value)
     elif key == "recipe":
         from ga_cli.training import recipe
 

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from ga_cli.errors import GaError
+from ga_cli.ledger import hooks
 
 
 class GaGroup(TyperGroup):
@@ -130,7 +131,25 @@ def _register() -> None:
     serve_cmds.register(app)
 
 
+def _train_when_due(ledger: Any) -> None:
+    """After a ledger change: start a background `ga train` if `train.auto` says it is time."""
+    from ga_cli.cli import output
+    from ga_cli.training import auto
+
+    try:
+        started = auto.maybe_start(ledger)
+    except (GaError, OSError) as exc:  # the principal's change is committed: only say so
+        output.warn(f"automatic training did not start: {exc}")
+        return
+    if started is not None:
+        output.info(
+            f"{started.new} new entries since the current model: training in the background "
+            f"(pid {started.pid}, low priority; `ga status` follows it, log {started.log})."
+        )
+
+
 _register()
+hooks.after_change.append(_train_when_due)
 
 
 def main() -> None:

@@ -59,6 +59,11 @@ def status(json_out: bool = JSON) -> None:
         "problems": len(problems),
         "remote": ledger.has_remote(),
     }
+    from ga_cli.training import auto
+
+    background = auto.read_state()
+    if background:
+        data["training"] = {**background, "running": auto.running() is not None}
     if json_out:
         output.emit_json(data)
         return
@@ -74,6 +79,8 @@ def status(json_out: bool = JSON) -> None:
         output.text(f"{'dirty':<12} {', '.join(dirty)} (committed by the next ga change)")
     if problems:
         output.text(f"{'problems':<12} {len(problems)} (run `ga doctor`)")
+    if background:
+        output.text(f"{'training':<12} {auto.summary(background)}")
 
 
 def log(
@@ -189,7 +196,8 @@ def config_show(json_out: bool = JSON) -> None:
 @config_app.command("set")
 def config_set(
     key: str = typer.Argument(
-        ..., help="One of: model, teacher, teacher_api_base, recipe, prompt_corrections."
+        ...,
+        help="One of: model, teacher, teacher_api_base, recipe, prompt_corrections, train.auto.",
     ),
     value: str = typer.Argument(..., help="The new value; `null` clears it."),
 ) -> None:
@@ -200,7 +208,9 @@ def config_set(
     teacher_api_base: the teacher's OpenAI-compatible base URL.
     recipe: the training recipe `ga train` uses (see `ga train recipes`).
     prompt_corrections: how past corrections enter the system prompt: auto (the default:
-    chosen for a litellm provider, off for a local model), pairs, chosen or off."""
+    chosen for a litellm provider, off for a local model), pairs, chosen or off.
+    train.auto: N starts a background `ga train` once N trusted entries are new since the
+    current model (0 or null: never)."""
     from ga_cli.chat import settings
     from ga_cli.ledger import yamlio
     from ga_cli.ledger.store import CONFIG_FILE

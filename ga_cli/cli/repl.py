@@ -229,6 +229,12 @@ def chat(
     if sys.stdin.isatty():
         _setup_readline()
     output.info(f"ga chat with {backend.name}. /help for commands, Ctrl-D to leave.")
+    from ga_cli.training import auto
+
+    finished = auto.unseen()  # a background run ended since the last session
+    if finished is not None:
+        line = auto.summary(finished)
+        output.info(line[0].upper() + line[1:] + ".")
     while True:
         try:
             line = _read_message()

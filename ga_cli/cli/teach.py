@@ -269,10 +269,10 @@ def review(
     if approve or reject:
         for ident in approve or []:
             e = teacher.approve(ledger, ledger.find(ident))
-            output.info(f"Approved {e.id}.")
+            output.info(f"Approved {e.id}: it is trusted now (answers and training use it).")
         for ident in reject or []:
             e = teacher.reject(ledger, ledger.find(ident))
-            output.info(f"Rejected {e.id}.")
+            output.info(f"Rejected {e.id}: it stays in the ledger, unused.")
         return
     items = teacher.pending(ledger)
     if list_only or json_out or not sys.stdin.isatty():
@@ -287,16 +287,26 @@ def review(
     if not items:
         output.info("Nothing is waiting for review.")
         return
+    choices = {"a": "approve", "e": "edit", "r": "reject", "s": "skip", "q": "quit"}
     for e in items:
         output.raw(f"\n--- {e.id} ({e.kind.name}, {e.provenance})\n{ledger.read(e.path)}")
-        choice = typer.prompt("[a]pprove, [e]dit, [r]eject, [s]kip, [q]uit", default="s").lower()
-        if choice.startswith("q"):
+        while True:  # an unknown key asks again: it never skips or quits by accident
+            said = typer.prompt("[a]pprove, [e]dit, [r]eject, [s]kip, [q]uit", default="s")
+            choice = said.strip().lower()[:1]
+            if choice in choices and choices[choice].startswith(said.strip().lower()):
+                break
+            output.warn(f"`{said}` is not one of a, e, r, s, q")
+        if choice == "q":
             break
-        if choice.startswith("a"):
+        if choice == "a":
             teacher.approve(ledger, e)
-        elif choice.startswith("r"):
+            output.info(f"Approved {e.id}: it is trusted now (answers and training use it).")
+        elif choice == "r":
             teacher.reject(ledger, e)
-        elif choice.startswith("e"):
+            output.info(f"Rejected {e.id}: it stays in the ledger, unused.")
+        elif choice == "s":
+            output.info(f"Skipped {e.id}: it still waits for review.")
+        elif choice == "e":
             from ga_cli.cli import editor
             from ga_cli.ledger import entries
 
@@ -310,6 +320,7 @@ def review(
                     if k not in ("id", "status", "provenance", "created")
                 },
             )
+            output.info(f"Approved {e.id} as you edited it.")
 
 
 def register(app: typer.Typer) -> None:

@@ -38,12 +38,23 @@ def train(
         None, "--steps", min=1, help="Stop SFT after N steps (DPO gets N/2); for quick runs."
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue the last interrupted run."),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Train from the base model on the whole dataset, even where the current run could "
+        "be continued on what is new.",
+    ),
     force: bool = typer.Option(
         False, "--force", help="Promote even if the new model does not pass the promotion rule."
     ),
     json_out: bool = JSON,
 ) -> None:
     """Train, evaluate against the current model, and promote only if nothing got worse.
+
+    After a current run (same base model and recipe), training continues its adapter on what is
+    new in the ledger plus a replay of earlier records (the recipe's `incremental` section): a
+    new lesson costs minutes however long the ledger is. It falls back to a full run, and says
+    why, when entries were removed or retired, the recipe changed, or with --full.
 
     Ctrl-C stops cleanly and keeps a checkpoint; `ga train --resume` continues it."""
     if ctx.invoked_subcommand:
@@ -66,13 +77,30 @@ def train(
             bar,
             output.info,
             teacher=settings.teacher(ledger.config()),
+            full=full,
         )
+    from ga_cli.training import auto
+
+    if isinstance(done, run.UpToDate):
+        auto.record(None, False, f"nothing new since {done.current}")
+        if json_out:
+            output.emit_json({"up_to_date": True, "current": done.current})
+            return
+        output.info(
+            f"Nothing new since {done.current} (ledger {done.ledger_sha[:7]}): the current model "
+            "has learned all of it. `ga train --full` retrains from the base model."
+        )
+        return
+    auto.record(done.run_id, done.promoted, done.promotion)
     if json_out:
         output.emit_json(done.record)
         return
     before, after = done.comparison.reference, done.comparison.candidate
+    kind = done.record["training"]
     output.info(
-        f"Run {done.run_id}: {done.train_seconds:.0f} s of training "
+        f"Run {done.run_id}"
+        + (f" (continues {kind['parent']})" if kind["kind"] == "incremental" else "")
+        + f": {done.train_seconds:.0f} s of training "
         f"({', '.join(f'{k} {v.seconds:.0f}s' for k, v in done.stages.items())})."
     )
     if after.measured:

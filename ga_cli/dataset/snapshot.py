@@ -73,6 +73,14 @@ def resolve(root: str, rev: str) -> str:
     return proc.stdout.strip()
 
 
+def is_ancestor(root: str, older: str, newer: str) -> bool:
+    """Whether commit `older` is in the history of `newer` (false too when it is unknown)."""
+    proc = subprocess.run(
+        ["git", "-C", root, "merge-base", "--is-ancestor", older, newer], capture_output=True
+    )
+    return proc.returncode == 0
+
+
 def read_blobs(root: str, oids: list[str]) -> Iterator[bytes]:
     """Contents of many blobs through one `git cat-file --batch` process."""
     if not oids:

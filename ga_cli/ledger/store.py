@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from ga_cli import paths
 from ga_cli.errors import GaError, LedgerFormatError
 from ga_cli.ledger import entries as E
-from ga_cli.ledger import secrets_guard, yamlio
+from ga_cli.ledger import hooks, secrets_guard, yamlio
 from ga_cli.ledger.lock import LedgerLock
 
 LOCK_FILE = ".ga/lock"
@@ -199,7 +199,10 @@ class Ledger:
                 (self.root / rel).unlink(missing_ok=True)
             self.git("add", "-A", "--", *writes.keys(), *removes)
             self.git("commit", "-q", "--no-verify", "-m", message)
-            return self.git("rev-parse", "HEAD")
+            sha = self.git("rev-parse", "HEAD")
+        for hook in hooks.after_change:
+            hook(self)
+        return sha
 
     # -- reading ------------------------------------------------------------------------------
     def read(self, rel: str) -> str:

@@ -13,13 +13,13 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
+def sft_row(r: dict[str, Any]) -> dict[str, Any]:
+    """A prompt/completion pair: TRL then computes the loss on the assistant's tokens only."""
+    return {"prompt": r["messages"][:-1], "completion": r["messages"][-1:]}
+
+
 def sft_rows(dataset: Path) -> list[dict[str, Any]]:
-    """Prompt/completion pairs: TRL then computes the loss on the assistant's tokens only."""
-    rows = []
-    for r in read_jsonl(dataset / "sft.jsonl"):
-        msgs = r["messages"]
-        rows.append({"prompt": msgs[:-1], "completion": msgs[-1:]})
-    return rows
+    return [sft_row(r) for r in read_jsonl(dataset / "sft.jsonl")]
 
 
 def system_prompt(dataset: Path) -> str | None:
@@ -37,15 +37,17 @@ def prompt_messages(r: dict[str, Any]) -> list[dict[str, str]]:
     return msgs + [{"role": "user", "content": r["prompt"]}]
 
 
+def pref_row(r: dict[str, Any]) -> dict[str, Any]:
+    """A preference record in the conversational shape TRL's DPOTrainer takes."""
+    return {
+        "prompt": prompt_messages(r),
+        "chosen": [{"role": "assistant", "content": r["chosen"]}],
+        "rejected": [{"role": "assistant", "content": r["rejected"]}],
+    }
+
+
 def pref_rows(dataset: Path) -> list[dict[str, Any]]:
-    return [
-        {
-            "prompt": prompt_messages(r),
-            "chosen": [{"role": "assistant", "content": r["chosen"]}],
-            "rejected": [{"role": "assistant", "content": r["rejected"]}],
-        }
-        for r in read_jsonl(dataset / "prefs.jsonl")
-    ]
+    return [pref_row(r) for r in read_jsonl(dataset / "prefs.jsonl")]
 
 
 def eval_pairs(

@@ -38,6 +38,13 @@ SCHEMA: dict[str, Any] = {
         "sft_weight": NUM,
         "on_policy": int,
     },
+    "incremental": {
+        "enabled": bool,
+        "epochs": int,
+        "replay_ratio": NUM,
+        "general_ratio": NUM,
+        "replay_cap": int,
+    },
     "gate": {
         "max_drift": NUM,
         "max_repetition_rise": NUM,
@@ -49,6 +56,16 @@ SCHEMA: dict[str, Any] = {
 
 # keys added after recipes were first copied out: a recipe without them gets these values
 OPTIONAL: dict[str, dict[str, Any]] = {"dpo": {"on_policy": 0}}
+# sections added after recipes were first copied out: a recipe without one gets this
+OPTIONAL_SECTIONS: dict[str, dict[str, Any]] = {
+    "incremental": {
+        "enabled": True,
+        "epochs": 4,
+        "replay_ratio": 0.5,
+        "general_ratio": 0.5,
+        "replay_cap": 40,
+    }
+}
 
 
 @dataclass
@@ -163,6 +180,12 @@ def _ranges(d: dict[str, Any], path: str) -> list[str]:
     need(d["sft"]["replay"] >= 0, "`sft.replay` must be >= 0 (0 turns replay off)")
     need(d["dpo"]["on_policy"] >= 0, "`dpo.on_policy` must be >= 0 (0 turns it off)")
     need(d["dpo"]["sft_weight"] >= 0, "`dpo.sft_weight` must be >= 0 (0 turns the SFT term off)")
+    i = d["incremental"]
+    need(i["epochs"] >= 1, "`incremental.epochs` must be >= 1")
+    need(
+        min(i["replay_ratio"], i["general_ratio"], i["replay_cap"]) >= 0,
+        "`incremental` ratios and `replay_cap` must be >= 0",
+    )
     g = d["gate"]
     need(all(g[k] >= 0 for k in g), "every `gate` threshold must be >= 0")
     need(
@@ -192,6 +215,8 @@ def load(name_or_path: str) -> Recipe:
             f"base_model, lora, sft, dpo and gate)",
             "give a recipe name (`ga train recipes`) or a recipe YAML file",
         )
+    for section, defaults in OPTIONAL_SECTIONS.items():
+        raw.setdefault(section, dict(defaults))
     for section, defaults in OPTIONAL.items():
         if isinstance(raw.get(section), dict):
             for key, value in defaults.items():

@@ -6,14 +6,16 @@ run is never listed as usable; `ga train --resume` picks its checkpoints up agai
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ga_cli import paths
 from ga_cli.errors import GaError
@@ -143,6 +145,56 @@ def finish(work: Path, run_id: str) -> Run:
 
 def incomplete() -> list[Path]:
     return sorted(p for p in work_root().iterdir() if p.is_dir())
+
+
+LOCK_FD_ENV = "GA_TRAIN_LOCK_FD"  # a background `ga train` inherits the lock as this fd
+
+
+def _lock_file() -> Path:
+    return root() / ".train.lock"
+
+
+def try_lock() -> int | None:
+    """The training lock's fd when this process got it (flock: released if the holder dies),
+    None when another `ga train` holds it."""
+    fd = os.open(_lock_file(), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def training_pid() -> int | None:
+    """The pid of the `ga train` holding the registry, None when none does."""
+    fd = try_lock()
+    if fd is not None:
+        os.close(fd)
+        return None
+    text = _lock_file().read_text().strip()
+    return int(text) if text.isdigit() else -1
+
+
+@contextmanager
+def training() -> Iterator[None]:
+    """Held by one `ga train` at a time, for the whole run: two trainings never race for the
+    registry. A background run started by auto.py arrives holding it already."""
+    inherited = os.environ.pop(LOCK_FD_ENV, None)
+    fd = int(inherited) if inherited and inherited.isdigit() else try_lock()
+    if fd is None:
+        pid = training_pid()
+        raise GaError(
+            f"another ga train is running{f' (pid {pid})' if pid and pid > 0 else ''}",
+            "wait for it to finish (`ga status` shows it), then try again",
+        )
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.ftruncate(fd, 0)
+        os.close(fd)
 
 
 def _now() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,12 +51,46 @@ def base_path(spec: str, progress: Callable[[str], None] | None = None) -> str:
     return str(Path(spec).expanduser()) if Path(spec).expanduser().exists() else spec
 
 
-def dataset_for(ledger: Any, rec: R.Recipe, base: str) -> Any:
+def dataset_for(ledger: Any, rec: R.Recipe, base: str, rev: str = "HEAD") -> Any:
     from ga_cli.dataset.build import Settings, build
 
     return build(
-        ledger.root, "HEAD", settings=Settings(max_seq_len=rec["max_seq_len"], tokenizer=base)
+        ledger.root, rev, settings=Settings(max_seq_len=rec["max_seq_len"], tokenizer=base)
     )
+
+
+@dataclass(frozen=True)
+class UpToDate:
+    """`ga train` found nothing new since the current run: nothing was trained."""
+
+    current: str
+    ledger_sha: str
+
+
+def _plan(
+    ledger: Any,
+    rec: R.Recipe,
+    base: str,
+    built: Any,
+    parent: registry.Run | None,
+    full: str | None,
+) -> Any:
+    """Full (`full`: why) or incremental (incremental.plan), the ledger history checked here."""
+    from ga_cli.training import incremental
+
+    if full:
+        return incremental.full(full)
+    if parent is None:
+        return incremental.full("there is no current model to continue from")
+    sha = parent.info.get("ledger_sha", "")
+    removed = incremental.removed_entries(str(ledger.root), sha, built.manifest["ledger_sha"])
+    if removed is None:
+        return incremental.full(f"the ledger's history no longer holds {parent.id}'s commit")
+    try:
+        parent_built = dataset_for(ledger, rec, base, sha)
+    except GaError:
+        return incremental.full(f"{parent.id}'s dataset cannot be rebuilt")
+    return incremental.plan(ledger.root, rec, base, built.out, parent, parent_built.out, removed)
 
 
 def train(
@@ -67,8 +102,29 @@ def train(
     report: Report,
     say: Callable[[str], None],
     teacher: tuple[str, str | None] | None = None,
-) -> TrainResult:
-    """`teacher` (model, api_base): also judges a sample of held-out answers, pairwise."""
+    full: bool = False,
+) -> TrainResult | UpToDate:
+    """`teacher` (model, api_base): also judges a sample of held-out answers, pairwise.
+    After a current run on the same base and recipe, continues its adapter on what is new
+    (incremental.py) unless `full`; UpToDate when nothing is. One `ga train` at a time."""
+    from ga_cli.training import auto
+
+    with registry.training():
+        auto.yield_cpu()
+        return _train(ledger, recipe_name, steps, resume, force, report, say, teacher, full)
+
+
+def _train(
+    ledger: Any,
+    recipe_name: str | None,
+    steps: int | None,
+    resume: bool,
+    force: bool,
+    report: Report,
+    say: Callable[[str], None],
+    teacher: tuple[str, str | None] | None,
+    full: bool,
+) -> TrainResult | UpToDate:
     if resume:
         works = [w for w in registry.incomplete() if (w / "state.json").is_file()]
         if not works:
@@ -76,13 +132,12 @@ def train(
         work = works[-1]
         state = json.loads((work / "state.json").read_text())
         rec = R.load(state["recipe_path"])
+        parent = registry.get(state["parent"]) if state.get("parent") else None
+        why_full = None if parent else "resuming an interrupted full run"
     else:
         rec = R.load(recipe_name or str(ledger.config().get("recipe") or "cpu-default"))
-        run_id = registry.new_run_id()
-        work = registry.work_root() / run_id
-        work.mkdir()
-        state = {"run_id": run_id, "recipe_path": str(rec.path), "started": time.time()}
-        atomic_write(work / "state.json", json.dumps(state).encode())
+        parent = registry.current()
+        why_full = "--full was given" if full else None
     # Unsloth patches transformers, trl and peft when imported: it must come before anything
     # that imports them (the embedded model's first-use conversion, the dataset's tokenizer).
     from ga_cli.training import trainer
@@ -90,15 +145,47 @@ def train(
     base = base_path(rec["base_model"], say)
     built = dataset_for(ledger, rec, base)
     say(f"Dataset {'up to date' if built.cached else 'built'}: {built.out}")
+    plan = _plan(ledger, rec, base, built, parent, why_full)
+    if plan.up_to_date:
+        assert plan.parent is not None
+        return UpToDate(plan.parent.id, built.manifest["ledger_sha"])
+    say(("Incremental run, " if plan.incremental else "Full run: ") + plan.reason + ".")
+    if not resume:
+        run_id = registry.new_run_id()
+        work = registry.work_root() / run_id
+        work.mkdir()
+        state = {
+            "run_id": run_id,
+            "recipe_path": str(rec.path),
+            "started": time.time(),
+            "parent": plan.parent.id if plan.parent else None,
+        }
+        atomic_write(work / "state.json", json.dumps(state).encode())
     from ga_cli.training import compare as C
     from ga_cli.training import data, on_policy, replay
 
-    replayed = replay.rows(base, rec["sft"]["replay"], data.system_prompt(built.out), say)
-    own = (
-        on_policy.pairs(base, built.out, rec["dpo"]["on_policy"], say)
-        if rec["dpo"]["enabled"]
-        else []
-    )
+    system = data.system_prompt(built.out)
+    if plan.incremental:
+        settings = {**rec.data}
+        for stage in ("sft", "dpo"):
+            settings[stage] = {**rec[stage], "epochs": rec["incremental"]["epochs"]}
+        replayed = replay.rows(base, rec["sft"]["replay"], system, say)
+        general = random.Random(f"{rec['seed']}:{built.out.name}").sample(
+            replayed, min(plan.general, len(replayed))
+        )
+        sft_rows = [data.sft_row(r) for r in plan.sft] + general
+        pref_rows = [data.pref_row(r) for r in plan.prefs]
+        own: list[dict[str, Any]] = []
+    else:
+        settings = rec.data
+        general = replay.rows(base, rec["sft"]["replay"], system, say)
+        own = (
+            on_policy.pairs(base, built.out, rec["dpo"]["on_policy"], say)
+            if rec["dpo"]["enabled"]
+            else []
+        )
+        sft_rows = data.sft_rows(built.out) + general
+        pref_rows = data.pref_rows(built.out) + own
     if resume and state.get("trained") and (work / "adapter" / "adapter_config.json").is_file():
         say("Training had finished before the interruption: evaluating it.")
         stages = {k: trainer.StageResult(**v) for k, v in state["trained"]["stages"].items()}
@@ -107,14 +194,14 @@ def train(
         t0 = time.perf_counter()
         stages = trainer.train(
             base,
-            rec.data,
-            built.out,
+            settings,
+            sft_rows,
+            pref_rows,
             work,
             report,
             steps=steps,
             resume=resume,
-            replay=replayed,
-            own_pairs=own,
+            parent=plan.parent.adapter if plan.parent else None,
         )
         train_seconds = time.perf_counter() - t0
         state["trained"] = {
@@ -153,7 +240,9 @@ def train(
         "durations": {k: round(v.seconds, 2) for k, v in stages.items()},
         "train_seconds": round(train_seconds, 2),
         "eval_seconds": round(eval_seconds, 2),
-        "replay_rows": len(replayed),
+        "parent": plan.parent.id if plan.parent else None,
+        "training": plan.to_json(),
+        "replay_rows": len(general),
         "own_answer_pairs": len(own),
         "metrics": {
             k: {

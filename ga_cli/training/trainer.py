@@ -31,7 +31,6 @@ import torch
 from transformers import TrainerCallback
 
 from ga_cli.models import chat_tokens
-from ga_cli.training import data
 from ga_cli.training.progress import Report
 
 
@@ -216,17 +215,17 @@ def dpo_trainer(
 def train(
     base: str,
     recipe: dict[str, Any],
-    dataset: Path,
+    sft_rows: list[dict[str, Any]],
+    pref_rows: list[dict[str, Any]],
     work: Path,
     report: Report,
     steps: int | None = None,
     resume: bool = False,
-    replay: list[dict[str, Any]] | None = None,
-    own_pairs: list[dict[str, Any]] | None = None,
+    parent: Path | None = None,
 ) -> dict[str, StageResult]:
-    """Train in `work` (sft/, dpo/, adapter/); returns per-stage results. `replay` rows
-    (prompt/completion) are trained on in SFT beside the dataset's; `own_pairs` (the model's
-    own answers as rejected, on_policy.pairs) in DPO beside the dataset's pairs."""
+    """Train in `work` (sft/, dpo/, adapter/) on prompt/completion rows (SFT), then on
+    preference rows (DPO, when the recipe enables it); returns per-stage results. `parent`: an
+    adapter to continue training (an incremental run) instead of a fresh LoRA."""
     import datasets
     from transformers.utils import logging as hf_logging
 
@@ -242,14 +241,12 @@ def train(
             StageResult(**json.loads(done.read_text())) if done.is_file() else StageResult()
         )
     else:
-        model, tokenizer = load_model(base, recipe)
-        rows = data.sft_rows(dataset)
-        if not rows:
+        model, tokenizer = load_model(base, recipe, adapter=parent)
+        if not sft_rows:
             raise GaError("the dataset has no SFT records", "add examples or corrections first")
-        rows += replay or []
         res = results["sft"] = StageResult()
         trainer = sft_trainer(
-            model, tokenizer, recipe, rows, sft_dir, steps, [_Progress("sft", report, res)]
+            model, tokenizer, recipe, sft_rows, sft_dir, steps, [_Progress("sft", report, res)]
         )
         t = time.perf_counter()
         _run(trainer, sft_dir, resume)
@@ -258,12 +255,11 @@ def train(
         model.save_pretrained(str(sft_final))
         tokenizer.save_pretrained(str(sft_final))
         (sft_final / "ga_stage.json").write_text(json.dumps(asdict(res)))
-    pairs = data.pref_rows(dataset) + (own_pairs or [])
-    if recipe["dpo"]["enabled"] and pairs:
+    if recipe["dpo"]["enabled"] and pref_rows:
         res = results["dpo"] = StageResult()
         dpo_dir = work / "dpo"
         trainer = dpo_trainer(
-            model, tokenizer, recipe, pairs, dpo_dir, steps, [_Progress("dpo", report, res)]
+            model, tokenizer, recipe, pref_rows, dpo_dir, steps, [_Progress("dpo", report, res)]
         )
         t = time.perf_counter()
         _run(trainer, dpo_dir, resume and _latest_checkpoint(dpo_dir) is not None)

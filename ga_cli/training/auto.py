@@ -1,0 +1,177 @@
+"""Training that starts itself (opt-in: `ga config set train.auto N`, 0 or unset: off).
+
+Once N trusted entries are new or changed since the current run (and since the last run started
+here), a change to the ledger launches one background `ga train`: its own session, low CPU
+priority, output logged under the data dir, holding the registry's training lock from before it
+starts (so two changes in a row never start two runs, and nothing starts while any `ga train`
+runs). The run records its outcome here; `ga chat` shows it once, `ga status` any time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ga_cli import paths
+from ga_cli.ledger.store import atomic_write
+from ga_cli.training import registry
+
+KEY = "train.auto"
+ENV = "GA_TRAIN_AUTO"  # set in the background run: it records its outcome in the state file
+NICE = 10
+
+
+def threshold(config: Any) -> int:
+    """The configured N (0: off)."""
+    try:
+        return max(0, int(config.get(KEY) or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def state_file() -> Path:
+    return paths.data_dir() / "train-auto.json"
+
+
+def logs_dir() -> Path:
+    d = paths.data_dir() / "train-logs"
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return d
+
+
+def read_state() -> dict[str, Any]:
+    try:
+        return dict(json.loads(state_file().read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_state(state: dict[str, Any]) -> None:
+    atomic_write(state_file(), (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
+
+
+def new_entries(ledger_root: Path, since: list[str]) -> int:
+    """Trusted entries at HEAD that are new or changed since every commit in `since` (no
+    commits: all trusted entries)."""
+    from ga_cli.dataset import snapshot
+
+    head = snapshot.resolve(str(ledger_root), "HEAD")
+    items = [i for i in snapshot.load(str(ledger_root), head, skip_invalid=True).items]
+    changed: set[str] | None = None
+    for sha in since:
+        if not snapshot.is_ancestor(str(ledger_root), sha, head):
+            continue
+        out = subprocess.run(
+            ["git", "-C", str(ledger_root), "diff", "--name-only", sha, head],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        changed = set(out) if changed is None else changed & set(out)
+    return sum(1 for i in items if i.trusted and (changed is None or i.path in changed))
+
+
+@dataclass(frozen=True)
+class Started:
+    pid: int
+    log: Path
+    new: int  # trusted entries new since the current run
+
+
+def maybe_start(ledger: Any) -> Started | None:
+    """Launch a background `ga train` when train.auto says it is time; None otherwise."""
+    n = threshold(ledger.config())
+    if n <= 0 or os.environ.get(ENV):
+        return None
+    state = read_state()
+    cur = registry.current()
+    since = [cur.info["ledger_sha"]] if cur else []
+    if state.get("ledger_sha"):
+        since.append(state["ledger_sha"])  # a refused run is not retried on every change
+    count = new_entries(ledger.root, since)
+    if count < n:
+        return None
+    fd = registry.try_lock()
+    if fd is None:  # a `ga train` runs: it is learning, or will be followed by another
+        return None
+    try:
+        log = logs_dir() / (time.strftime("%Y%m%d-%H%M%S") + ".log")
+        env = {**os.environ, ENV: "1", registry.LOCK_FD_ENV: str(fd), "GA_LEDGER": str(ledger.root)}
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "ga_cli", "train"],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                pass_fds=(fd,),
+                start_new_session=True,  # Ctrl-C in the principal's terminal does not reach it
+            )
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(proc.pid).encode(), 0)  # the holder, before the child says so itself
+    finally:
+        os.close(fd)  # the child holds the lock now
+    _write_state(
+        {
+            "pid": proc.pid,
+            "started": time.time(),
+            "log": str(log),
+            "ledger_sha": ledger.head(),
+            "new_entries": count,
+        }
+    )
+    return Started(proc.pid, log, count)
+
+
+def yield_cpu() -> None:
+    """In the background run: low CPU priority, so the principal's own work comes first."""
+    if os.environ.get(ENV):
+        os.nice(NICE)
+
+
+def record(run_id: str | None, promoted: bool, why: str) -> None:
+    """Called by the background run itself when it ends (ENV set)."""
+    if not os.environ.get(ENV):
+        return
+    state = read_state()
+    state.update(
+        {"run": run_id, "promoted": promoted, "why": why, "finished": time.time(), "shown": False}
+    )
+    _write_state(state)
+
+
+def running() -> int | None:
+    """The pid of a background run still training, None when none is."""
+    pid = read_state().get("pid")
+    holder = registry.training_pid()
+    return pid if pid and holder == pid else None
+
+
+def unseen() -> dict[str, Any] | None:
+    """A finished background run the principal has not been told about; marks it told."""
+    state = read_state()
+    if not state.get("finished") or state.get("shown"):
+        return None
+    state["shown"] = True
+    _write_state(state)
+    return state
+
+
+def summary(state: dict[str, Any]) -> str:
+    """One line on the last background run, for `ga chat` and `ga status`."""
+    if running():
+        since = time.strftime("%H:%M", time.localtime(state.get("started", 0)))
+        return f"background training running since {since} (pid {state['pid']}, log {state['log']})"
+    if not state.get("finished"):
+        return f"background training ended without a result (log {state.get('log')})"
+    run = state.get("run")
+    if run is None:
+        return f"background training found nothing to do: {state.get('why')}"
+    verdict = "promoted to current" if state.get("promoted") else "kept, NOT promoted"
+    return f"background training: {run} {verdict} ({state.get('why')})"

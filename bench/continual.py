@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -120,8 +121,6 @@ def train(env: dict, *args: str) -> dict:
 def theme_accuracy(env: dict, run: dict, folder: Path, themes: dict) -> dict:
     """Held-out preference accuracy per theme, base and personal, under the ledger's system
     prompt (the dataset's), scored in this process: one load of each side for every theme."""
-    import os
-
     from ga_cli.training import compare as C
     from ga_cli.training import registry
 
@@ -211,8 +210,13 @@ def scale(recipe: str, home: str | None) -> dict:
     home, env = bench_env(home)
     start_ledger(env)
     must(ga(env, "config", "set", "recipe", recipe))
+    os.environ["GA_HOME"] = env["GA_HOME"]  # the 270 through ga's API: one commit each, faster
+    from ga_cli.ledger import ops
+    from ga_cli.ledger.store import Ledger
+
+    ledger = Ledger.open()
     for prompt, good, bad in generated(270):
-        correct(env, prompt, good, bad, "metric")
+        ops.add_correction(ledger, prompt, bad, good, why="metric")
     parent = train(env, "--full", "--steps", "4")
     for prompt, good, bad in DATES:
         correct(env, prompt, good, bad, "dates")

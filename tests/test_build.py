@@ -272,3 +272,18 @@ def test_interview_asks_least_known_first_one_commit(ga, taught):
     assert m["counts"]["sft"]["interview"] == 2
     r = ga("interview", "--max", "2", input="\n\n")
     assert "nothing was written" in r.stderr
+
+
+def test_a_correction_of_marks_alone_is_a_preference_pair(ga, taught, tmp_path):
+    """Backticks, punctuation or case are what the principal corrected: the pair is kept."""
+    for prompt, bad, good in [
+        ("How do I see my changes?", "Run git diff.", "Run `git diff`."),
+        ("Which city?", "paris", "Paris"),
+        ("Spacing only?", "Yes,  really.", "Yes, really."),
+    ]:
+        ga("correct", "--prompt", prompt, "--rejected", bad, "--chosen", good)
+    out = _build(ga, "--out", str(tmp_path / "d"))
+    rows = _jsonl(Path(out["out"]) / "prefs.jsonl") + _jsonl(Path(out["out"]) / "heldout.jsonl")
+    pairs = {(r["chosen"], r["rejected"]) for r in rows if r.get("source") == "correction"}
+    assert ("Run `git diff`.", "Run git diff.") in pairs and ("Paris", "paris") in pairs
+    assert not any(c == "Yes, really." for c, _ in pairs)  # only spacing differed: no pair

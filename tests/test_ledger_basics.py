@@ -176,7 +176,8 @@ def test_correct_bad_yaml_names_line(ga, ledger):
     r = ga("correct", input="prompt: hi\nrejected: a\nbetter: b\ncolour: red\n")
     assert r.exit_code == 1 and "<stdin>:4: unknown key `colour`" in r.stderr
     r = ga("correct", "--prompt", "p", "--rejected", "r")
-    assert r.exit_code == 1 and "better answer is empty" in r.stderr
+    assert r.exit_code == 1 and "the answer you wanted is empty" in r.stderr
+    assert "--chosen" in r.stderr
 
 
 def test_log_show_status(ga, ledger):

@@ -94,7 +94,7 @@ def test_engine_choice_and_its_errors(ledger, tiny_model, tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["model"] == "tiny-llama"
     r = run_ga("ask", "hi", "--engine", "llama.cpp", "--model", "someorg/some-model")
-    assert r.returncode == 1 and "GGUF files and model folders" in r.stderr
+    assert r.returncode == 1 and "nor a Hugging Face model in the local cache" in r.stderr
     assert "Traceback" not in r.stderr
     r = run_ga("ask", "hi", "--engine", "fast")
     assert r.returncode == 1 and "unknown engine `fast`" in r.stderr
@@ -191,6 +191,38 @@ def test_serve_on_llama_cpp_streams_what_it_answers(ledger):
             ],
         )
         assert tool.choices[0].message.content is not None
+        # embeddings from the same engine, for RAG front-ends: the SDK asks for base64 by
+        # default, floats when told; unit vectors, one per text, closer for related texts
+        texts = ["The cat sat on the mat.", "A cat is sitting on a mat.", "Stock prices fell."]
+        got = client.embeddings.create(model="ga-personal", input=texts)
+        floats = client.embeddings.create(
+            model="ga-personal", input=texts[0], encoding_format="float"
+        )
+        vectors = [d.embedding for d in got.data]
+        assert [d.index for d in got.data] == [0, 1, 2] and got.usage.prompt_tokens > 0
+        assert len({len(v) for v in vectors}) == 1 and len(vectors[0]) >= 64
+        assert all(abs(sum(x * x for x in v) - 1) < 1e-3 for v in vectors)
+        assert max(abs(a - b) for a, b in zip(vectors[0], floats.data[0].embedding)) < 1e-5
+
+        def cos(a: list[float], b: list[float]) -> float:
+            return sum(x * y for x, y in zip(a, b))
+
+        assert cos(vectors[0], vectors[1]) > cos(vectors[0], vectors[2])
+        bad = httpx.post(
+            server.url + "/v1/embeddings", json={"model": "ga-personal", "input": [1, 2]}
+        )
+        assert bad.status_code == 400 and "token ids" in bad.json()["error"]["message"]
+        # litellm, as other tools call OpenAI-compatible servers
+        import litellm
+
+        said = litellm.completion(
+            model="openai/ga-personal",
+            api_base=server.url + "/v1",
+            api_key="x",
+            max_tokens=8,
+            messages=[{"role": "developer", "content": "Be brief."}, ask["messages"][0]],
+        )
+        assert said.choices[0].message.content
     finally:
         server.stop()
 

@@ -118,7 +118,11 @@ def test_secrets_are_redacted_from_session_logs(ledger, tiny_model, ga_home):
         "-----END OPENSSH PRIVATE KEY-----\n",
     )
     assert r.returncode == 0, r.stderr
-    logs = "".join(p.read_text() for p in (ga_home / "sessions").glob("*.jsonl"))
+    logs = run_ga("history", "export").stdout
+    stored = (ga_home / "history.db").read_bytes() + b"".join(
+        p.read_bytes() for p in ga_home.glob("history.db-*")
+    )
+    assert key.encode() not in stored and b"b3BlbnNzaC1rZXktdjEAAAA" not in stored
     assert key not in logs and "b3BlbnNzaC1rZXktdjEAAAA" not in logs
     assert "[REDACTED]" in logs
     for line in logs.splitlines():

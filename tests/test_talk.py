@@ -222,7 +222,7 @@ def test_correct_last_answer_in_editor(ga, ledger, tiny_model, tmp_path):
     script = tmp_path / "ed.py"
     script.write_text(
         "import sys\nfrom pathlib import Path\np = Path(sys.argv[1])\n"
-        "t = p.read_text().replace('better: \\'\\'', 'better: Paris.')"
+        "t = p.read_text().replace('chosen: \\'\\'', 'chosen: Paris.')"
         ".replace('why: \\'\\'', 'why: wrong city')\np.write_text(t)\n"
     )
     r = run_ga("correct", env={"EDITOR": f"{sys.executable} {script}", "VISUAL": ""})
@@ -233,7 +233,7 @@ def test_correct_last_answer_in_editor(ga, ledger, tiny_model, tmp_path):
     assert entry.meta["chosen"] == "Paris." and entry.meta["why"] == "wrong city"
     assert entry.meta["session"] and entry.meta["turn"] == 1
     assert commits(ledger)[0] == "correct: wrong city"
-    # an empty better: aborts and writes nothing
+    # an empty chosen: aborts and writes nothing
     head = ledger.head()
     noop = tmp_path / "noop.py"
     noop.write_text(
@@ -241,10 +241,10 @@ def test_correct_last_answer_in_editor(ga, ledger, tiny_model, tmp_path):
         "p.write_text(p.read_text().replace('why: \\'\\'', 'why: meh'))\n"
     )
     r = run_ga("correct", env={"EDITOR": f"{sys.executable} {noop}", "VISUAL": ""})
-    assert r.returncode == 1 and "`better:` is empty" in r.stderr
+    assert r.returncode == 1 and "`chosen:` is empty" in r.stderr
     assert ledger.head() == head
     # scripted
-    r = run_ga("correct", "--last", "--better", "Paris, of course.", "--why", "be direct")
+    r = run_ga("correct", "--last", "--chosen", "Paris, of course.", "--why", "be direct")
     assert r.returncode == 0 and ledger.find(r.stdout.strip()).meta["chosen"] == "Paris, of course."
 
 

@@ -32,8 +32,10 @@ def check(key: str, value: str | None) -> str | int | None:
         return None
     value = value.strip()
     if key == "model":
+        from ga_cli.models import aliases
+
         try:
-            models.check_spec(value)
+            models.check_spec(str(aliases.resolve(value)))
         except GaError as exc:
             raise GaError(f"model: {exc.message}", exc.hint) from exc
     elif key == "teacher" and not models.is_remote(value):

@@ -69,6 +69,7 @@ ORDER = [
     "serve",
     "prompt",
     "history",
+    "templates",
     "config",
     "ledger",
 ]

@@ -6,8 +6,9 @@ from typing import Any, Optional
 
 from ga_cli.cli import output
 
-TEMPLATE = """# Correct this answer. Fill in `better:` (what you wanted), `why:` (what was wrong).
-# Leave `better:` empty to abort; nothing is written then. Lines starting with # are ignored.
+TEMPLATE = """# Correct this answer. Fill in `chosen:` (the answer you wanted), `why:` (what was
+# wrong).
+# Leave `chosen:` empty to abort; nothing is written then. Lines starting with # are ignored.
 """
 
 
@@ -32,13 +33,13 @@ def correct_exchange(
         doc = CommentedMap()
         doc["prompt"] = yamlio.literal(prompt)
         doc["rejected"] = yamlio.literal(rejected)
-        doc["better"] = ""
+        doc["chosen"] = ""
         doc["why"] = why or ""
         text = editor.edit(TEMPLATE + yamlio.dump(doc), suffix=".yaml")
         data = ops.parse_correction_yaml(text, "the correction you edited")
         better = str(data.get("chosen") or "").strip()
         if not better:
-            raise GaError("`better:` is empty; nothing was written")
+            raise GaError("`chosen:` is empty; nothing was written")
         why = str(data.get("why") or "").strip() or None
         prompt = str(data.get("prompt") or prompt)
     extra = {"session": session, "turn": turn, "model": model}

@@ -133,14 +133,18 @@ def interview(
     output.info("Press Enter to skip a question, Ctrl-D to stop (answers so far are kept).")
     try:
         for category, question in questions:
-            answer = typer.prompt(f"[{category}] {question}", default="", show_default=False)
+            answer = typer.prompt(
+                f"[{category}] {question}", default="", show_default=False, prompt_suffix=" "
+            )
             if not answer.strip():
                 continue
             answers.append({"category": category, "question": question, "answer": answer.strip()})
             if backend is not None:
                 extra = I.follow_up(backend, question, answer)
                 if extra:
-                    more = typer.prompt(f"[{category}] {extra}", default="", show_default=False)
+                    more = typer.prompt(
+                        f"[{category}] {extra}", default="", show_default=False, prompt_suffix=" "
+                    )
                     if more.strip():
                         answers.append(
                             {

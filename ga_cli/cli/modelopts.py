@@ -31,23 +31,66 @@ API_BASE = typer.Option(
     "http://127.0.0.1:8000/v1 (use with --model openai/<name>).",
 )
 ADAPTER = typer.Option(None, "--adapter", help="A LoRA adapter folder to load on the model.")
+TEMPERATURE_DEFAULT = 0.7
 TEMPERATURE = typer.Option(
-    0.7, "--temperature", "-t", min=0.0, max=2.0, help="0 answers greedily (repeatable)."
+    None,
+    "--temperature",
+    min=0.0,
+    max=2.0,
+    help=f"0 answers greedily (repeatable). Default: the template's, else {TEMPERATURE_DEFAULT}.",
 )
 MAX_TOKENS = typer.Option(
-    ANSWER_MAX_TOKENS,
+    None,
     "--max-tokens",
     min=1,
-    help="Longest answer, in tokens; an answer cut off by it is marked as such.",
+    help="Longest answer, in tokens; an answer cut off by it is marked as such. Default: the "
+    f"template's, else {ANSWER_MAX_TOKENS}.",
 )
 REPETITION_PENALTY = typer.Option(
-    ANSWER_REPETITION_PENALTY,
+    None,
     "--repetition-penalty",
     min=1.0,
     max=2.0,
     help="Above 1 keeps a small model from repeating itself; 1 turns it off. Local models and "
-    "`ga serve` apply it; remote providers ignore it.",
+    f"`ga serve` apply it; remote providers ignore it. Default: {ANSWER_REPETITION_PENALTY}.",
 )
+SYSTEM = typer.Option(
+    None,
+    "--system",
+    "-s",
+    help="Use this system prompt instead of the one built from your ledger.",
+)
+TEMPLATE = typer.Option(
+    None,
+    "--template",
+    "-t",
+    help="Start from a saved template (system prompt, model, options); flags given override it. "
+    "`ga templates list` shows them.",
+)
+
+
+def params(
+    temperature: Optional[float],
+    max_tokens: Optional[int],
+    repetition_penalty: Optional[float],
+    template: Any = None,
+) -> Any:
+    """GenerationParams from the flags given, then the template's values, then the defaults."""
+    from ga_cli.models.base import GenerationParams
+
+    def pick(flag: Any, key: str, default: Any) -> Any:
+        if flag is not None:
+            return flag
+        saved = getattr(template, key, None) if template is not None else None
+        return default if saved is None else saved
+
+    return GenerationParams(
+        temperature=pick(temperature, "temperature", TEMPERATURE_DEFAULT),
+        max_tokens=pick(max_tokens, "max_tokens", ANSWER_MAX_TOKENS),
+        repetition_penalty=pick(
+            repetition_penalty, "repetition_penalty", ANSWER_REPETITION_PENALTY
+        ),
+    )
 
 
 def _to_env(name: str) -> Any:
@@ -103,13 +146,31 @@ def open_ledger_or_none(required: bool = False) -> Any:
 
 
 def model_spec(ledger: Any, model: Optional[str]) -> str:
+    from ga_cli.models import aliases
+
     if model:
-        return model
+        return str(aliases.resolve(model))
     if ledger is not None:
         configured = ledger.config().get("model")
         if configured:
-            return str(configured)
+            return str(aliases.resolve(str(configured)))
     return "embedded"
+
+
+def check_known(spec: str) -> None:
+    """A model that cannot load is refused before loading, with the names that would work."""
+    from ga_cli import models
+    from ga_cli.errors import GaError
+    from ga_cli.models import aliases
+    from ga_cli.training import registry
+
+    try:
+        models.check_spec(spec)
+    except GaError as exc:
+        names = [*aliases.all_aliases(), *(["ga-personal"] if registry.current() else [])]
+        names += [r.id for r in registry.runs()][-3:]
+        known = f"; or one of yours: {', '.join(names)}" if names else ""
+        raise GaError(exc.message, (exc.hint or "") + known) from None
 
 
 @contextmanager
@@ -154,9 +215,14 @@ def choose(
 ) -> Target:
     """What to talk to: a running `ga serve`, the current personal model, or what was asked for.
 
-    `--model ga-personal` or a run id (r-...) picks a trained run explicitly."""
+    `--model ga-personal` or a run id (r-...) picks a trained run explicitly; an alias
+    (`ga models alias`) stands for either or for a model spec."""
+    from ga_cli.models import aliases
     from ga_cli.training import registry
 
+    model = aliases.resolve(model)
+    if model and not (model in ("ga-personal", "current") or model.startswith("r-")):
+        check_known(model)
     run = None
     if model in ("ga-personal", "current") or (model or "").startswith("r-"):
         run = registry.get(model or "current")

@@ -77,13 +77,28 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def table(columns: list[str], rows: Iterable[Iterable[Any]], title: str | None = None) -> None:
+def table(
+    columns: list[str],
+    rows: Iterable[Iterable[Any]],
+    title: str | None = None,
+    whole: Iterable[str] = ("id",),
+) -> None:
+    """A table on stdout. Columns named in `whole` (ids a principal copies) are never wrapped
+    or cut: on a narrow terminal the other columns give way."""
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(*columns, title=title, show_lines=False, header_style="bold")
-    for row in rows:  # cells are plain text: no markup, no control characters
-        t.add_row(*(Text(printable(str(c))) for c in row))
+    cells = [[Text(printable(str(c))) for c in row] for row in rows]  # plain text, no markup
+    t = Table(title=title, show_lines=False, header_style="bold")
+    keep = set(whole)
+    for i, name in enumerate(columns):
+        if name in keep:
+            width = max([len(name)] + [c[i].cell_len for c in cells if i < len(c)])
+            t.add_column(name, no_wrap=True, min_width=width)
+        else:
+            t.add_column(name)
+    for row in cells:
+        t.add_row(*row)
     console().print(t)
 
 
@@ -162,3 +177,54 @@ class StageProgress:
 def _duration(seconds: float) -> str:
     s = round(seconds)
     return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+class AnswerView:
+    """An answer as it streams in: on a terminal (and unless `plain`), its markdown rendered
+    by rich as it grows; elsewhere, the raw text after `prefix`. Control characters in the
+    model's text are shown escaped either way."""
+
+    def __init__(self, plain: bool = False, prefix: str = "ga> ") -> None:
+        self.text = ""  # the answer alone, without the remarks
+        self.notes: list[str] = []
+        self.prefix = prefix
+        con = console()
+        self.live: Any = None
+        if not plain and con.is_terminal and not con.is_dumb_terminal:
+            from rich.live import Live
+            from rich.markdown import Markdown
+
+            self._markdown = Markdown
+            self.live = Live(console=con, refresh_per_second=8, vertical_overflow="visible")
+
+    def __enter__(self) -> AnswerView:
+        if self.live is not None:
+            self.live.start()
+        else:
+            raw(self.prefix)
+        return self
+
+    def _render(self) -> None:
+        shown = "\n\n".join([self.text, *self.notes])
+        self.live.update(self._markdown(printable(shown)))
+
+    def write(self, piece: str) -> None:
+        self.text += piece
+        if self.live is not None:
+            self._render()
+        else:
+            raw(piece)
+
+    def note(self, text: str) -> None:
+        """A remark after the answer ([stopped], [cut off ...])."""
+        self.notes.append(text)
+        if self.live is not None:
+            self._render()
+        else:
+            raw(" " + text)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.stop()
+        else:
+            raw("\n")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any, Optional
 
 import typer
@@ -11,49 +9,15 @@ import typer
 from ga_cli.cli import modelopts, output
 
 HELP = """Commands:
-  /correct [BETTER]  correct the last answer (opens $EDITOR unless BETTER is given)
+  /correct [CHOSEN]  correct the last answer (opens $EDITOR unless the answer you want is given)
   /good              keep the last answer as an example of what you want
   /retry             answer the last question again
   /values            show your active values
   /model [SPEC]      show or switch the model
   /help              this list
   /quit              leave (Ctrl-D works too; Ctrl-C stops an answer)
-End a line with \\ to continue on the next line."""
-
-
-def _setup_readline() -> None:
-    try:
-        import readline
-    except ImportError:  # pragma: no cover - not on every platform
-        return
-    from ga_cli import paths
-
-    hist = paths.data_dir() / "chat_history"
-    hist.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        readline.read_history_file(hist)
-    except OSError:
-        pass
-    readline.set_history_length(1000)
-    import atexit
-
-    atexit.register(lambda: _save_history(readline, hist))
-
-
-def _save_history(readline: Any, hist: Any) -> None:
-    try:
-        readline.write_history_file(hist)
-        os.chmod(hist, 0o600)
-    except OSError:
-        pass
-
-
-def _read_message() -> str:
-    lines = [input("you> ")]
-    while lines[-1].endswith("\\"):
-        lines[-1] = lines[-1][:-1]
-        lines.append(input("...> "))
-    return "\n".join(lines).strip()
+Alt-Enter (or a line ending in \\) adds a line; a pasted block is one message; Tab completes
+/commands; Up and Down walk your earlier messages."""
 
 
 class Chat:
@@ -65,9 +29,11 @@ class Chat:
         params: Any,
         adapter: Optional[str],
         api_base: Optional[str],
+        system: Optional[str] = None,
+        plain: bool = False,
     ):
         self.ledger, self.backend, self.session, self.params = ledger, backend, session, params
-        self.adapter, self.api_base = adapter, api_base
+        self.adapter, self.api_base, self.system, self.plain = adapter, api_base, system, plain
         self.history: list[dict[str, str]] = []
         self.last: Optional[dict[str, Any]] = None
 
@@ -81,24 +47,23 @@ class Chat:
             question,
             context=context,
             history=self.history,
+            system_override=self.system,
             max_tokens=self.params.max_tokens,
         )
         for w in prepared.warnings:
             output.warn(w)
-        cancel, pieces, interrupted = Cancel(), [], False
-        output.raw("ga> ")
-        try:
-            for piece in self.backend.stream(prepared.messages, self.params, cancel):
-                pieces.append(piece)
-                output.raw(piece)
-        except KeyboardInterrupt:
-            cancel.set()
-            interrupted = True
-            output.raw(" [stopped]")
-        if not interrupted and self.backend.usage.finish_reason == "length":
-            output.raw(" " + modelopts.cut_off_note(self.params.max_tokens))
-        output.raw("\n")
-        answer = "".join(pieces)
+        cancel, interrupted = Cancel(), False
+        with output.AnswerView(self.plain) as view:
+            try:
+                for piece in self.backend.stream(prepared.messages, self.params, cancel):
+                    view.write(piece)
+            except KeyboardInterrupt:
+                cancel.set()
+                interrupted = True
+                view.note("[stopped]")
+            if not interrupted and self.backend.usage.finish_reason == "length":
+                view.note(modelopts.cut_off_note(self.params.max_tokens))
+        answer = view.text
         usage = {
             "prompt_tokens": self.backend.usage.prompt_tokens,
             "completion_tokens": self.backend.usage.completion_tokens,
@@ -191,43 +156,52 @@ def chat(
     api_base: Optional[str] = modelopts.API_BASE,
     adapter: Optional[str] = modelopts.ADAPTER,
     no_server: bool = modelopts.NO_SERVER,
-    resume: bool = typer.Option(False, "--continue", "-c", help="Resume the last conversation."),
-    temperature: float = modelopts.TEMPERATURE,
-    max_tokens: int = modelopts.MAX_TOKENS,
-    repetition_penalty: float = modelopts.REPETITION_PENALTY,
+    resume: bool = typer.Option(False, "--continue", "-c", help="Resume the last ga chat."),
+    plain: bool = typer.Option(
+        False, "--plain", help="Print answers as raw text, not rendered markdown."
+    ),
+    system: Optional[str] = modelopts.SYSTEM,
+    template: Optional[str] = modelopts.TEMPLATE,
+    temperature: Optional[float] = modelopts.TEMPERATURE,
+    max_tokens: Optional[int] = modelopts.MAX_TOKENS,
+    repetition_penalty: Optional[float] = modelopts.REPETITION_PENALTY,
     threads: Optional[int] = modelopts.THREADS,
     engine: Optional[str] = modelopts.ENGINE,
 ) -> None:
     """Talk with ga in the terminal. /help lists the slash commands."""
+    from ga_cli.chat import templates
     from ga_cli.chat.sessions import Session
     from ga_cli.errors import GaError
-    from ga_cli.models.base import GenerationParams
 
+    saved = templates.load(template) if template else None
+    model = model or (saved.model if saved else None)
+    system = system if system is not None else (saved.system if saved else None)
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
         output.warn("no ledger yet: answers are not personal. Create one with `ga init`.")
     backend = modelopts.choose(ledger, model, adapter, api_base, no_server).open()
-    session = Session.latest() if resume else Session.create("chat", backend.name)
+    session = Session.latest("chat") if resume else Session.create("chat", backend.name)
     repl = Chat(
         ledger,
         backend,
         session,
-        GenerationParams(
-            temperature=temperature, max_tokens=max_tokens, repetition_penalty=repetition_penalty
-        ),
+        modelopts.params(temperature, max_tokens, repetition_penalty, saved),
         adapter,
         api_base,
+        system,
+        plain,
     )
     if resume:
-        for t in session.turns():
-            repl.history += [
-                {"role": "user", "content": t["prompt"]},
-                {"role": "assistant", "content": t["answer"]},
-            ]
+        repl.history = session.messages()
+        turns = session.turns()
+        if turns:
+            t = turns[-1]
             repl.last = {"prompt": t["prompt"], "answer": t["answer"], "turn": t["turn"]}
-        output.info(f"Resumed session {session.id} ({len(session.turns())} turns).")
-    if sys.stdin.isatty():
-        _setup_readline()
+        n = len(turns)
+        output.info(f"Resumed session {session.id} ({n} turn{'' if n == 1 else 's'}).")
+    from ga_cli.cli import chat_input
+
+    read = chat_input.reader()
     output.info(f"ga chat with {backend.name}. /help for commands, Ctrl-D to leave.")
     from ga_cli.training import auto
 
@@ -237,7 +211,7 @@ def chat(
         output.info(line[0].upper() + line[1:] + ".")
     while True:
         try:
-            line = _read_message()
+            line = read()
         except EOFError:
             output.raw("\n")
             break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -10,6 +11,9 @@ from ga_cli.cli import modelopts, output
 from ga_cli.cli.app import new_app
 
 prompt_app = new_app(help="See exactly what the model is shown.")
+templates_app = new_app(
+    help="Saved system prompts, models and options: `ga ask --save NAME`, then `ga ask -t NAME`."
+)
 history_app = new_app(
     help="Past conversations (logged outside the ledger).",
     invoke_without_command=True,
@@ -17,20 +21,39 @@ history_app = new_app(
 )
 
 
-def _question_and_data(question: Optional[str]) -> tuple[str, Optional[str]]:
+STDIN_FLAG = "--stdin-is-question"
+
+
+def _question_and_data(
+    question: Optional[str], stdin_is_question: bool = False, files: Optional[list[Path]] = None
+) -> tuple[str, Optional[str]]:
+    """The principal's question, and the data to work on: piped stdin and `-f` files, framed
+    as untrusted. Stdin is the question only when STDIN_FLAG says so."""
     from ga_cli.cli import stdin
     from ga_cli.errors import GaError
 
-    data = None
-    if stdin.piped():
-        data = stdin.read_text("piped input")
-        if not data.strip():
-            data = None
+    piped = stdin.read_text("piped input") if stdin.piped() else None
+    if stdin_is_question:
+        if question:
+            raise GaError(
+                f"{STDIN_FLAG} reads the question from stdin, and a question was given too",
+                "give one of them",
+            )
+        if not piped or not piped.strip():
+            raise GaError(
+                f"{STDIN_FLAG}: nothing was piped in", 'echo "QUESTION" | ga ask ' + STDIN_FLAG
+            )
+        question, piped = piped, None
+    parts = [piped] if piped and piped.strip() else []
+    for f in files or []:
+        parts.append(f"--- file: {f.name} ---\n{stdin.read_file(f)}")
+    data = "\n\n".join(parts) if parts else None
     if question is None or not question.strip():
         if data is not None:
             raise GaError(
                 "piped text is data, not a question",
-                'say what to do with it: git diff | ga ask "write a commit message"',
+                f'say what to do with it: git diff | ga ask "write a commit message"; '
+                f"to ask what was piped, add {STDIN_FLAG}",
             )
         raise GaError("nothing to ask", 'ga ask "QUESTION", or pipe data with a question')
     return question.strip(), data
@@ -44,12 +67,36 @@ def ask(
     api_base: Optional[str] = modelopts.API_BASE,
     adapter: Optional[str] = modelopts.ADAPTER,
     no_server: bool = modelopts.NO_SERVER,
-    system: Optional[str] = typer.Option(
-        None, "--system", help="Use this system prompt instead of the one built from your ledger."
+    system: Optional[str] = modelopts.SYSTEM,
+    template: Optional[str] = modelopts.TEMPLATE,
+    save: Optional[str] = typer.Option(
+        None,
+        "--save",
+        metavar="NAME",
+        help="Save --system, --model and the options given as template NAME (nothing is asked); "
+        "use it with -t NAME.",
     ),
-    temperature: float = modelopts.TEMPERATURE,
-    max_tokens: int = modelopts.MAX_TOKENS,
-    repetition_penalty: float = modelopts.REPETITION_PENALTY,
+    files: Optional[list[Path]] = typer.Option(
+        None,
+        "--file",
+        "-f",
+        help="Attach a file as data to work on (repeatable); framed like piped input, never "
+        "as instructions.",
+    ),
+    cont: bool = typer.Option(
+        False, "--continue", "-c", help="Continue the last conversation (ga ask or ga chat)."
+    ),
+    cid: Optional[str] = typer.Option(
+        None, "--cid", metavar="ID", help="Continue this conversation (see `ga history`)."
+    ),
+    stdin_is_question: bool = typer.Option(
+        False,
+        STDIN_FLAG,
+        help="Read the question itself from stdin. Without it, piped text is only ever data.",
+    ),
+    temperature: Optional[float] = modelopts.TEMPERATURE,
+    max_tokens: Optional[int] = modelopts.MAX_TOKENS,
+    repetition_penalty: Optional[float] = modelopts.REPETITION_PENALTY,
     threads: Optional[int] = modelopts.THREADS,
     engine: Optional[str] = modelopts.ENGINE,
     no_stream: bool = typer.Option(False, "--no-stream", help="Print the answer when complete."),
@@ -60,25 +107,45 @@ def ask(
     """Ask once and print the answer; made for shell pipelines.
 
     git diff | ga ask "write a commit message"
-    """
+
+    ga ask -c "and in French?"   continues the last conversation; -f FILE attaches files."""
+    from ga_cli.chat import templates
     from ga_cli.chat.sessions import Session
-    from ga_cli.models.base import Cancel, GenerationParams
+    from ga_cli.errors import GaError
+    from ga_cli.models.base import Cancel
     from ga_cli.prompt import conversation
 
-    question, data = _question_and_data(question)
+    if save is not None:
+        path = templates.save(
+            save,
+            templates.Template(system, model, temperature, max_tokens, repetition_penalty),
+        )
+        output.info(f'Saved template {save} ({path}). Use it: ga ask -t {save} "..."')
+        return
+    if cont and cid:
+        raise GaError("--continue and --cid both pick a conversation", "give one of them")
+    saved = templates.load(template) if template else None
+    model = model or (saved.model if saved else None)
+    system = system if system is not None else (saved.system if saved else None)
+    params = modelopts.params(temperature, max_tokens, repetition_penalty, saved)
+    question, data = _question_and_data(question, stdin_is_question, files)
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
         output.warn("no ledger yet: this answer is not personal. Create one with `ga init`.")
+    earlier = Session.open(cid) if cid else Session.latest() if cont else None
     backend = modelopts.choose(ledger, model, adapter, api_base, no_server).open()
     context = conversation.ledger_context(ledger) if ledger is not None else None
     prepared = conversation.prepare(
-        backend, question, context=context, data=data, system_override=system, max_tokens=max_tokens
+        backend,
+        question,
+        context=context,
+        history=earlier.messages() if earlier else None,
+        data=data,
+        system_override=system,
+        max_tokens=params.max_tokens,
     )
     for w in prepared.warnings:
         output.warn(w)
-    params = GenerationParams(
-        temperature=temperature, max_tokens=max_tokens, repetition_penalty=repetition_penalty
-    )
     cancel, pieces, interrupted = Cancel(), [], False
     stream_out = not (no_stream or json_out)
     try:
@@ -90,7 +157,7 @@ def ask(
         cancel.set()
         interrupted = True
     answer = "".join(pieces)
-    session = Session.create("ask", backend.name)
+    session = earlier or Session.create("ask", backend.name)
     usage = {
         "prompt_tokens": backend.usage.prompt_tokens,
         "completion_tokens": backend.usage.completion_tokens,
@@ -121,7 +188,7 @@ def ask(
     else:
         output.raw(answer + "\n")
     if cut_off and not json_out:
-        output.warn(modelopts.cut_off_note(max_tokens))
+        output.warn(modelopts.cut_off_note(params.max_tokens))
     if interrupted:
         raise typer.Exit(130)
 
@@ -159,19 +226,29 @@ def prompt_show(
 
 @history_app.callback()
 def history(
-    ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="Print JSON.")
+    ctx: typer.Context,
+    query: Optional[str] = typer.Option(
+        None,
+        "--query",
+        "-q",
+        help='Only conversations whose prompts or answers have these words (or a "phrase").',
+    ),
+    n: int = typer.Option(20, "-n", min=1, help="How many conversations, the newest."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List past conversations, newest last. `ga history show ID` shows one."""
+    """List past conversations, newest last. `ga history show ID` shows one.
+
+    ga history -q "docker compose" -n 5"""
     if ctx.invoked_subcommand:
         return
-    from ga_cli.chat.sessions import all_sessions
+    from ga_cli.chat.sessions import summaries
 
-    rows = [s.summary() for s in all_sessions()]
+    rows = summaries(limit=n, query=query)
     if json_out:
         output.emit_json(rows)
         return
     if not rows:
-        output.info("No conversations yet.")
+        output.info("No conversations match." if query else "No conversations yet.")
         return
     output.table(
         ["id", "kind", "model", "turns", "first prompt"],
@@ -202,7 +279,66 @@ def history_show(
         output.raw(f"{t['answer']}\n")
 
 
+@history_app.command("export")
+def history_export() -> None:
+    """Every conversation as JSONL on stdout (a `session` record, then its turns)."""
+    from ga_cli.chat.sessions import export_jsonl
+
+    for line in export_jsonl():
+        output.raw(line + "\n")
+
+
+@templates_app.command("list")
+def templates_list(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Every saved template and what it sets."""
+    from ga_cli.chat import templates
+
+    rows = [{"name": n, **templates.load(n).to_yaml()} for n in templates.names()]
+    if json_out:
+        output.emit_json(rows)
+        return
+    if not rows:
+        output.info('No templates yet. Save one: ga ask --save NAME --system "..."')
+        return
+    output.table(
+        ["name", "model", "system", "options"],
+        (
+            [
+                r["name"],
+                r.get("model", ""),
+                (r.get("system") or "")[:50],
+                ", ".join(
+                    f"{k}={r[k]}"
+                    for k in ("temperature", "max_tokens", "repetition_penalty")
+                    if k in r
+                ),
+            ]
+            for r in rows
+        ),
+        whole=("name",),
+    )
+
+
+@templates_app.command("show")
+def templates_show(name: str = typer.Argument(..., help="The template.")) -> None:
+    """Print one template's YAML."""
+    from ga_cli.chat import templates
+    from ga_cli.ledger import yamlio
+
+    output.raw(yamlio.dump(templates.load(name).to_yaml()))
+
+
+@templates_app.command("rm")
+def templates_rm(name: str = typer.Argument(..., help="The template.")) -> None:
+    """Delete a template."""
+    from ga_cli.chat import templates
+
+    templates.remove(name)
+    output.info(f"Removed template {name}.")
+
+
 def register(app: typer.Typer) -> None:
     app.command("ask")(ask)
+    app.add_typer(templates_app, name="templates")
     app.add_typer(prompt_app, name="prompt")
     app.add_typer(history_app, name="history")

@@ -171,7 +171,10 @@ def example_list(json_out: bool = JSON) -> None:
 def correct(
     prompt: Optional[str] = typer.Option(None, "--prompt", help="What you asked."),
     rejected: Optional[str] = typer.Option(None, "--rejected", help="The bad answer."),
-    better: Optional[str] = typer.Option(None, "--better", help="The answer you wanted."),
+    better: Optional[str] = typer.Option(
+        None, "--chosen", help="The answer you wanted (stored as `chosen:`)."
+    ),
+    better_old: Optional[str] = typer.Option(None, "--better", hidden=True),
     why: Optional[str] = typer.Option(None, "--why", help="What was wrong with it."),
     context: Optional[str] = typer.Option(None, "--context", help="Anything else that mattered."),
     last: bool = typer.Option(
@@ -187,17 +190,18 @@ def correct(
     tag: Optional[list[str]] = TAGS,
     allow_secret: bool = ALLOW_SECRET,
 ) -> None:
-    """Record a correction: the bad answer, your better one, and why.
+    """Record a correction: the answer you rejected, the one you wanted (chosen), and why.
 
     Right after a bad answer: ga correct (opens $EDITOR on the last exchange).
-    Scripted: ga correct --last --better B --why W, or --prompt P --rejected R --better B --why W.
-    Or pipe YAML with the keys prompt, rejected, better, why (stored pending until approved).
+    Scripted: ga correct --last --chosen C --why W, or --prompt P --rejected R --chosen C --why W.
+    Or pipe YAML with the keys prompt, rejected, chosen, why (stored pending until approved).
     """
     from ga_cli.cli import correcting, stdin
     from ga_cli.errors import GaError
     from ga_cli.ledger import ops
 
     ledger = _ledger()
+    better = better if better is not None else better_old  # --better: its name before 0.2
     piped = ""
     if prompt is None and rejected is None and better is None and not (last or session):
         piped = stdin.read_text() if stdin.piped() else ""

@@ -425,7 +425,8 @@ def models_list(json_out: bool = JSON) -> None:
         return
     output.table(
         ["", "id", "base", "ledger", "recipe", "pref acc", "drift", "promoted"],
-        (
+        whole=("id", "ledger"),
+        rows=(
             [
                 "*" if r["current"] else "",
                 r["id"],
@@ -476,6 +477,49 @@ def models_rm(run_id: str = typer.Argument(..., metavar="RUN")) -> None:
     r = registry.get(run_id)
     registry.remove(r)
     output.info(f"Removed {r.id}.")
+
+
+@models_app.command("alias")
+def models_alias(
+    name: str = typer.Argument(..., help="The short name, e.g. fast."),
+    target: str = typer.Argument(
+        ..., metavar="RUN|MODEL", help="A run id, or a model (litellm id, folder, .gguf, ...)."
+    ),
+) -> None:
+    """Name a run or a model: ga models alias fast ollama/llama3.2, then ga ask -m fast."""
+    from ga_cli.models import aliases
+    from ga_cli.training import registry
+
+    if target.startswith("r-") or target in ("current", "ga-personal"):
+        target = target if target == "ga-personal" else registry.get(target).id
+    else:
+        modelopts.check_known(target)
+    aliases.set_alias(name, target)
+    output.info(f"{name} -> {target}")
+
+
+@models_app.command("aliases")
+def models_aliases(json_out: bool = JSON) -> None:
+    """Every alias and what it stands for."""
+    from ga_cli.models import aliases
+
+    found = aliases.all_aliases()
+    if json_out:
+        output.emit_json(found)
+        return
+    if not found:
+        output.info("No aliases yet: ga models alias NAME RUN|MODEL")
+        return
+    output.table(["alias", "model"], found.items(), whole=("alias", "model"))
+
+
+@models_app.command("unalias")
+def models_unalias(name: str = typer.Argument(..., help="The alias to remove.")) -> None:
+    """Remove an alias (what it named stays)."""
+    from ga_cli.models import aliases
+
+    aliases.remove(name)
+    output.info(f"Removed alias {name}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -164,10 +164,12 @@ def _corrections(
         rejected += [str(c.meta["rejected"]) for c in group[:-1]]
         rejected += snap.earlier_chosen.get(newest.id, [])
         chosen = str(newest.meta["chosen"])
-        seen, unique = set(), []
+        # answers differ when their words or marks differ: a correction about backticks,
+        # punctuation or case is a correction (only spacing is ignored)
+        seen, unique = {" ".join(chosen.split())}, []
         for r in rejected:
-            if normalise(r) != normalise(chosen) and normalise(r) not in seen:
-                seen.add(normalise(r))
+            if " ".join(r.split()) not in seen:
+                seen.add(" ".join(r.split()))
                 unique.append(r)
         winners.append((newest, chosen, unique))
         if len(group) > 1:

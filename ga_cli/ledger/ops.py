@@ -103,7 +103,7 @@ def add_correction(
         "prompt": _required(prompt, "the prompt", "--prompt"),
         "context": context or None,
         "rejected": _required(rejected, "the rejected answer", "--rejected"),
-        "chosen": _required(better, "the better answer", "--better"),
+        "chosen": _required(better, "the answer you wanted", "--chosen"),
         "why": (why or "").strip() or None,
         "implied": [],
         "tags": list(tags) if tags else None,
@@ -120,11 +120,12 @@ def add_correction(
 
 
 def parse_correction_yaml(text: str, source: str = "<stdin>") -> dict[str, Any]:
-    """A correction given as YAML: prompt, rejected, better (or chosen), why, context, tags."""
+    """A correction given as YAML: prompt, rejected, chosen, why, context, tags (`better`, its
+    name before 0.2, is read as `chosen`)."""
     data = yamlio.load(text, source)
     if not isinstance(data, dict):
         raise LedgerFormatError(
-            source, 1, "expected a YAML mapping with prompt, rejected, better, why"
+            source, 1, "expected a YAML mapping with prompt, rejected, chosen, why"
         )
     if "better" in data and "chosen" not in data:
         data["chosen"] = data.pop("better")
@@ -135,7 +136,7 @@ def parse_correction_yaml(text: str, source: str = "<stdin>") -> dict[str, Any]:
             source,
             line,
             f"unknown key `{unknown[0]}`",
-            "use only: prompt, rejected, better, why, context, tags",
+            "use only: prompt, rejected, chosen, why, context, tags",
         )
     return {k: (str(v) if isinstance(v, str) else v) for k, v in data.items()}
 

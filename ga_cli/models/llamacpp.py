@@ -98,6 +98,33 @@ def _grammar(gbnf: str | None) -> Any:
     return LlamaGrammar.from_string(gbnf, verbose=False)
 
 
+_LOADING = threading.Lock()
+
+
+@contextmanager
+def plain_buffers() -> Iterator[None]:
+    """Load weights into plain CPU buffers, without llama.cpp's extra (repacked) buffer types.
+    On a CPU with AMX, Q4 weights repacked for AMX crash batched decoding: `llama_decode` in a
+    second context segfaults (llama-cpp-python 0.3.36, a Sapphire Rapids CPU; the f16 model and
+    plain buffers decode the same batches correctly). Llama() takes no such option, so its
+    default model parameters are adjusted while it loads."""
+    import llama_cpp.llama_cpp as C
+
+    with _LOADING:
+        default = C.llama_model_default_params
+
+        def params() -> Any:
+            p = default()
+            p.use_extra_bufts = False
+            return p
+
+        C.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            C.llama_model_default_params = default
+
+
 def _piece(llm: Any, token: int) -> str:
     if token < 0:
         return ""
@@ -126,7 +153,7 @@ class LlamaCppBackend:
 
             # llama.cpp's C code logs to stderr even with verbose=False (e.g. that a model was
             # trained on a shorter context than MAX_CONTEXT); failures still raise
-            with suppress_stdout_stderr(disable=False):
+            with suppress_stdout_stderr(disable=False), plain_buffers():
                 self.llm = Llama(
                     model_path=str(gguf),
                     n_ctx=MAX_CONTEXT,
@@ -153,6 +180,35 @@ class LlamaCppBackend:
         self.lock = threading.Lock()  # one generation at a time per loaded model
         self._scorer_factory = scorer
         self._scorer: Backend | None = None
+        self._embedder: Any = None
+        self._embed_lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        """Mean-pooled, L2-normalised embeddings of `texts` and the tokens read: a second
+        llama.cpp context over the same (mmapped) weights, with this model's adapter."""
+        import llama_cpp
+
+        from ga_cli.models import threads
+
+        with self._embed_lock:
+            if self._embedder is None:
+                from llama_cpp._utils import suppress_stdout_stderr
+
+                with suppress_stdout_stderr(disable=False), plain_buffers():
+                    self._embedder = llama_cpp.Llama(
+                        model_path=self.model_path,
+                        embedding=True,
+                        n_ctx=self.context_window,
+                        n_batch=self.context_window,
+                        n_ubatch=self.context_window,
+                        n_threads=threads.count(),
+                        n_threads_batch=threads.count(),
+                        pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN,
+                        lora_path=self.adapter,
+                        verbose=False,
+                    )
+            vectors, tokens = self._embedder.embed(texts, normalize=True, return_count=True)
+        return [list(map(float, v)) for v in vectors], int(tokens)
 
     def prompt_ids(self, messages: list[Message]) -> list[int]:
         return encode_chat(self.tokenizer, messages)

@@ -35,6 +35,9 @@ PROVIDERS = (
 )
 
 
+OLLAMA_DEFAULT = "http://localhost:11434"
+
+
 def is_provider_string(spec: str) -> bool:
     return "/" in spec and spec.split("/", 1)[0] in PROVIDERS
 
@@ -82,6 +85,8 @@ class RemoteBackend:
     ):
         self.litellm = _litellm()
         self.name = model
+        if not api_base and model.split("/", 1)[0] in ("ollama", "ollama_chat"):
+            api_base = os.environ.get("OLLAMA_API_BASE") or OLLAMA_DEFAULT  # Ollama's own default
         self.api_base = api_base
         self.api_key = api_key
         self.timeout = timeout

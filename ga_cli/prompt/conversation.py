@@ -33,6 +33,7 @@ class LedgerContext:
     corrections: Sequence[Entry]
     invalid: int = 0  # files that fail the ledger's schema: left out, named by `ga doctor`
     corrections_mode: str = prompting.DEFAULT_CORRECTIONS  # config `prompt_corrections`
+    told: Sequence[prompting.Told] = ()  # interview answers (`ga interview`)
 
 
 def ledger_context(ledger: Any) -> LedgerContext:
@@ -45,6 +46,7 @@ def ledger_context(ledger: Any) -> LedgerContext:
         [e for e in trusted if e.kind.name == "correction"],
         len({p.path for p in bad}),
         prompting.setting(ledger.config()),
+        prompting.told([e for e in trusted if e.kind.name == "interview"]),
     )
 
 
@@ -84,6 +86,7 @@ def prepare(
             corrections_mode=prompting.corrections_mode(
                 context.corrections_mode, remote=getattr(backend, "remote", False)
             ),
+            about=context.told,
         )
         if context.invalid:
             warnings.append(

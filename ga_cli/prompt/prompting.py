@@ -100,7 +100,33 @@ class BuiltPrompt:
     tokens: int
     values_used: list[str] = field(default_factory=list)
     corrections_used: list[str] = field(default_factory=list)
+    told_used: list[str] = field(default_factory=list)
     dropped: int = 0  # items left out to fit the budget
+
+
+@dataclass(frozen=True)
+class Told:
+    """One interview answer: what the principal said about themselves (`ga interview`)."""
+
+    id: str
+    question: str
+    answer: str
+
+
+def told(interviews: Sequence[Any]) -> list[Told]:
+    """The answers of trusted interview entries, one item each."""
+    out = []
+    for e in interviews:
+        if not e.trusted:
+            continue
+        for n, qa in enumerate(e.meta.get("answers") or []):
+            if isinstance(qa, dict) and str(qa.get("answer") or "").strip():
+                out.append(Told(f"{e.id}#{n}", str(qa.get("question") or ""), str(qa["answer"])))
+    return out
+
+
+def _told_line(t: Any) -> str:
+    return f"- {' '.join(t.question.split())} {' '.join(t.answer.split())}"
 
 
 def trusted(entry: Entry) -> bool:
@@ -201,8 +227,11 @@ def build_system(
     count: Callable[[str], int],
     max_corrections: int = 5,
     corrections_mode: str = "off",
+    about: Sequence[Told] = (),
+    max_told: int = 3,
 ) -> BuiltPrompt:
-    """`corrections_mode`: a resolved mode (`corrections_mode()`): pairs, chosen or off."""
+    """`corrections_mode`: a resolved mode (`corrections_mode()`): pairs, chosen or off.
+    `about`: interview answers; the `max_told` that share most words with the question."""
     if corrections_mode not in (*_SHOWN, "off"):
         raise ValueError(f"unresolved corrections mode {corrections_mode!r}")
     head = _principal_block(principal) + "\n" + TRUST
@@ -210,7 +239,7 @@ def build_system(
     built = BuiltPrompt(system="", tokens=0)
 
     def section(
-        header: str, items: Sequence[Entry], render: Callable[[Entry], str], used_ids: list[str]
+        header: str, items: Sequence[Any], render: Callable[[Any], str], used_ids: list[str]
     ) -> None:
         """Add a header and as many items as the budget holds; count what is left out."""
         if not items:
@@ -232,6 +261,17 @@ def build_system(
         key=lambda v: (int(v.meta.get("priority") or 3), v.created),
     )
     section("\nValues to honour, most important first:", vals, _value_line, built.values_used)
+    q = words(question)
+    near = sorted(
+        ((len(q & words(f"{t.question} {t.answer}")), t) for t in about),
+        key=lambda st: -st[0],
+    )
+    section(
+        "\nWhat I told you about myself that bears on this:",
+        [t for score, t in near if score > 0][:max_told],
+        _told_line,
+        built.told_used,
+    )
     scored = [(relevance(question, c), c) for c in corrections if trusted(c)]
     if corrections_mode in _SHOWN:
         ranked = [

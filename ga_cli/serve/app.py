@@ -1,4 +1,5 @@
-"""The OpenAI-compatible HTTP surface: /v1/chat/completions, /v1/models, /health.
+"""The OpenAI-compatible HTTP surface: /v1/chat/completions, /v1/embeddings, /v1/models,
+/health.
 
 Client mistakes get 4xx in OpenAI's error format, never a 500.
 """
@@ -137,6 +138,43 @@ def create_app(
             }
         )
 
+    async def embeddings(request: Request) -> Response:
+        denied = check_auth(request)
+        if denied:
+            return denied
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return error(400, "the request body is not valid JSON")
+        if not isinstance(body, dict) or body.get("model") not in engine.names():
+            return error(404, "`model` must be one of GET /v1/models", code="model_not_found")
+        texts = requests.embedding_inputs(body)
+        if isinstance(texts, str):
+            return error(400, texts)
+        backend: Any = engine.loaded.backend if engine.loaded else None
+        if backend is None or not hasattr(backend, "embed"):
+            return error(400, "embeddings need the llama.cpp engine: `ga serve --engine llama.cpp`")
+        try:
+            vectors, tokens = await asyncio.to_thread(backend.embed, texts)
+        except ValueError as exc:  # llama.cpp: a text beyond the context window
+            return error(400, f"cannot embed: {exc}", code="context_length_exceeded")
+        fmt = body.get("encoding_format", "float")
+        return JSONResponse(
+            {
+                "object": "list",
+                "model": body["model"],
+                "data": [
+                    {
+                        "object": "embedding",
+                        "index": i,
+                        "embedding": requests.encode_embedding(v, fmt),
+                    }
+                    for i, v in enumerate(vectors)
+                ],
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
     async def chat(request: Request) -> Response:
         denied = check_auth(request)
         if denied:
@@ -270,6 +308,7 @@ def create_app(
             Route("/health", health),
             Route("/v1/models", models),
             Route("/v1/chat/completions", chat, methods=["POST"]),
+            Route("/v1/embeddings", embeddings, methods=["POST"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

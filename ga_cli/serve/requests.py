@@ -176,3 +176,34 @@ def messages(body: dict[str, Any]) -> list[dict[str, str]] | str:
             text = frame_untrusted("Here is the output of a tool call.", text)
         out.append({"role": role, "content": text})
     return out
+
+
+MAX_EMBED_INPUTS = 64
+
+
+def embedding_inputs(body: dict[str, Any]) -> list[str] | str:
+    """/v1/embeddings `input`: one text or a list of texts (an error message otherwise)."""
+    given = body.get("input")
+    texts = [given] if isinstance(given, str) else given
+    if not isinstance(texts, list) or not texts:
+        return "`input` must be a string or a non-empty list of strings"
+    if not all(isinstance(t, str) for t in texts):
+        return "`input` as token ids is not supported by ga serve; send text"
+    if len(texts) > MAX_EMBED_INPUTS:
+        return f"`input` has {len(texts)} texts; at most {MAX_EMBED_INPUTS} a request"
+    if any(not t.strip() for t in texts):
+        return "`input` has an empty text"
+    fmt = body.get("encoding_format", "float")
+    if fmt not in ("float", "base64"):
+        return "`encoding_format` must be float or base64"
+    return list(texts)
+
+
+def encode_embedding(vector: list[float], fmt: str) -> list[float] | str:
+    """A vector as OpenAI sends it: floats, or base64 of little-endian float32."""
+    if fmt != "base64":
+        return vector
+    import base64
+    import struct
+
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")

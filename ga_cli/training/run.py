@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 
 from ga_cli.errors import GaError
 from ga_cli.ledger.store import atomic_write
@@ -93,6 +94,26 @@ def _plan(
     return incremental.plan(ledger.root, rec, base, built.out, parent, parent_built.out, removed)
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _one_at_a_time(train: Callable[P, T]) -> Callable[P, T]:
+    """Holds the registry's training lock for the whole run (a background run started by
+    auto.py arrives holding it), at low priority when it runs in the background."""
+
+    @functools.wraps(train)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> T:
+        from ga_cli.training import auto
+
+        with registry.training():
+            auto.yield_cpu()
+            return train(*args, **kwargs)
+
+    return locked
+
+
+@_one_at_a_time
 def train(
     ledger: Any,
     recipe_name: str | None,
@@ -107,24 +128,6 @@ def train(
     """`teacher` (model, api_base): also judges a sample of held-out answers, pairwise.
     After a current run on the same base and recipe, continues its adapter on what is new
     (incremental.py) unless `full`; UpToDate when nothing is. One `ga train` at a time."""
-    from ga_cli.training import auto
-
-    with registry.training():
-        auto.yield_cpu()
-        return _train(ledger, recipe_name, steps, resume, force, report, say, teacher, full)
-
-
-def _train(
-    ledger: Any,
-    recipe_name: str | None,
-    steps: int | None,
-    resume: bool,
-    force: bool,
-    report: Report,
-    say: Callable[[str], None],
-    teacher: tuple[str, str | None] | None,
-    full: bool,
-) -> TrainResult | UpToDate:
     if resume:
         works = [w for w in registry.incomplete() if (w / "state.json").is_file()]
         if not works:

@@ -262,6 +262,7 @@ def test_interview_asks_least_known_first_one_commit(ga, taught):
     assert [c for c, _ in first] == ["communication", "work", "taste"]
     r = ga("interview", "--max", "3", input="Short and direct.\n\nI write software.\n")
     assert r.exit_code == 0, r.stderr
+    assert "? " in r.stdout and "?:" not in r.stdout  # a question ends in one mark
     msg = taught.git("log", "-1", "--format=%s")
     assert msg == "interview: 2 answer(s) about communication, taste."
     entry = taught.entries("interview")[0]

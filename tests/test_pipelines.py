@@ -181,6 +181,16 @@ def test_chat_takes_a_pasted_block_as_one_message(ledger, fake_provider):
     again.expect("you>")
     again.sendeof()
     again.expect(pexpect.EOF)
+    # on a terminal the answer's markdown is rendered (rich), not shown as asterisks
+    fake_provider.replies.append("Use **bold** here.")
+    md = _spawn("chat", "--model", "openai/fake", "--api-base", fake_provider.url)
+    md.expect("you>")
+    md.send("hi\r")
+    md.expect("here")
+    assert "bold" in md.before and "**" not in md.before, md.before
+    md.expect("you>")
+    md.sendeof()
+    md.expect(pexpect.EOF)
 
 
 def test_interview_answers_reach_the_prompt_where_they_bear_on_it(ledger):

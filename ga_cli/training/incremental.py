@@ -85,19 +85,16 @@ def _entry(record_id: str) -> str:
 
 
 def plan(
-    ledger_root: Any,
     rec: R.Recipe,
     base: str,
     dataset: Any,
-    parent: Run | None,
-    parent_dataset: Any = None,
-    removed: list[str] | None = None,
+    parent: Run,
+    parent_dataset: Any,
+    removed: list[str],
 ) -> Plan:
     """Decide full or incremental. `parent`: the run to continue (the current one);
     `parent_dataset`: its dataset folder (rebuilt at its commit); `removed`: entries trusted at
-    the parent's commit that are not now. Callers check the history first (`check_parent`)."""
-    if parent is None:
-        return full("there is no current model to continue from")
+    the parent's commit that are not now (`removed_entries`, which also checks the history)."""
     inc = rec["incremental"]
     info = parent.info
     if not inc["enabled"]:

@@ -91,7 +91,7 @@ def _plan(
         parent_built = dataset_for(ledger, rec, base, sha)
     except GaError:
         return incremental.full(f"{parent.id}'s dataset cannot be rebuilt")
-    return incremental.plan(ledger.root, rec, base, built.out, parent, parent_built.out, removed)
+    return incremental.plan(rec, base, built.out, parent, parent_built.out, removed)
 
 
 P = ParamSpec("P")

@@ -70,7 +70,9 @@ def test_sources_and_exclusions(ga, taught, tmp_path):
     m = _build(ga, "--out", str(tmp_path / "o"))
     sft = _jsonl(tmp_path / "o" / "sft.jsonl")
     held = [r for r in _jsonl(tmp_path / "o" / "heldout.jsonl") if r["source"] == "correction"]
-    prefs = _jsonl(tmp_path / "o" / "prefs.jsonl") + held  # a random id may be held out
+    # a random id may be held out; a held-out pair also carries the principal's reason, for a judge
+    assert all(r.pop("why") == "wrong" for r in held)
+    prefs = _jsonl(tmp_path / "o" / "prefs.jsonl") + held
     sources = {r["source"] for r in sft}
     assert {"value", "injection"} <= sources
     assert ("correction" in sources) != bool(held)

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -65,6 +66,22 @@ def run_ga(
         env={**os.environ, **(env or {})},
         timeout=timeout,
         cwd=REPO,
+    )
+
+
+def spawn_ga(*args: str, term: str = "xterm", timeout: float = 60) -> Any:
+    """ga in a real pseudo-terminal (pexpect), as a person at a terminal runs it. TERM=dumb
+    gives plain line input; otherwise prompt_toolkit reads the keys."""
+    import pexpect
+
+    env = {**os.environ, "TERM": term, "COLUMNS": "120", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "ga_cli", *args],
+        cwd=str(REPO),
+        env=env,
+        encoding="utf-8",
+        timeout=timeout,
     )
 
 

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 import pexpect
 import pytest
-from conftest import REPO, run_ga
+from conftest import run_ga, spawn_ga
 
 pytestmark = pytest.mark.slow
 
 
 def spawn_chat(provider, *extra: str) -> pexpect.spawn:
     """The model is a scripted OpenAI-compatible server over real HTTP, so answers are known."""
-    env = {**os.environ, "TERM": "dumb", "COLUMNS": "120"}
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "ga_cli", "chat", "--model", "openai/fake", "--api-base", provider.url, *extra],
-        cwd=str(REPO),
-        env=env,
-        encoding="utf-8",
-        timeout=60,
+    return spawn_ga(
+        "chat", "--model", "openai/fake", "--api-base", provider.url, *extra, term="dumb"
     )
-    return child
 
 
 def test_chat_streams_keeps_examples_corrections_and_resumes(ledger, fake_provider):

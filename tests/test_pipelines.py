@@ -5,12 +5,10 @@ through a real pseudo-terminal. The model is a scripted OpenAI-compatible server
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 import pexpect
 import pytest
-from conftest import REPO, run_ga
+from conftest import run_ga, spawn_ga
 
 
 def _ask(provider, *args: str, input: str | None = None):
@@ -126,24 +124,12 @@ def test_ollama_uses_its_default_address(monkeypatch):
     assert RemoteBackend("ollama_chat/llama3.2").api_base == "http://gpu-box:11434"
 
 
-def _spawn(*args: str, term: str = "xterm") -> pexpect.spawn:
-    env = {**os.environ, "TERM": term, "COLUMNS": "120", "PROMPT_TOOLKIT_NO_CPR": "1"}
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "ga_cli", *args],
-        cwd=str(REPO),
-        env=env,
-        encoding="utf-8",
-        timeout=60,
-    )
-
-
 @pytest.mark.slow
 def test_review_asks_again_on_an_unknown_key(ledger):
     # a correction piped in as YAML is pending until reviewed
     r = run_ga("correct", input="prompt: Hi\nrejected: Yo.\nbetter: Hello.\n")
     assert r.returncode == 0, r.stderr
-    child = _spawn("review", term="dumb")
+    child = spawn_ga("review", term="dumb")
     child.expect(r"\[a\]pprove")
     child.sendline("x")
     child.expect("`x` is not one of a, e, r, s, q")
@@ -158,7 +144,7 @@ def test_review_asks_again_on_an_unknown_key(ledger):
 @pytest.mark.slow
 def test_chat_takes_a_pasted_block_as_one_message(ledger, fake_provider):
     fake_provider.replies += ["Got all three lines.", "Again."]
-    child = _spawn("chat", "--plain", "--model", "openai/fake", "--api-base", fake_provider.url)
+    child = spawn_ga("chat", "--plain", "--model", "openai/fake", "--api-base", fake_provider.url)
     child.expect("you>")  # prompt_toolkit draws the space as a cursor move
     child.send("\x1b[200~Traceback (most recent call last):\n  File x\nValueError: y\x1b[201~")
     child.send("\r")
@@ -176,14 +162,14 @@ def test_chat_takes_a_pasted_block_as_one_message(ledger, fake_provider):
     assert asked == "Traceback (most recent call last):\n  File x\nValueError: y"
     # ga chat -c resumes the last chat, not a later ga ask, and counts turns in words
     run_ga("ask", "one-off", "--model", "openai/fake", "--api-base", fake_provider.url)
-    again = _spawn("chat", "-c", "--model", "openai/fake", "--api-base", fake_provider.url)
+    again = spawn_ga("chat", "-c", "--model", "openai/fake", "--api-base", fake_provider.url)
     again.expect(r"Resumed session \S+ \(2 turns\)")
     again.expect("you>")
     again.sendeof()
     again.expect(pexpect.EOF)
     # on a terminal the answer's markdown is rendered (rich), not shown as asterisks
     fake_provider.replies.append("Use **bold** here.")
-    md = _spawn("chat", "--model", "openai/fake", "--api-base", fake_provider.url)
+    md = spawn_ga("chat", "--model", "openai/fake", "--api-base", fake_provider.url)
     md.expect("you>")
     md.send("hi\r")
     md.expect("here")

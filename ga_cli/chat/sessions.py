@@ -215,6 +215,21 @@ def summaries(
     return [dict(r) | {"first_prompt": r["first_prompt"] or ""} for r in reversed(rows)]
 
 
+def past_prompts(limit: int) -> list[str]:
+    """The principal's own questions, newest first, each once; none that came with piped data
+    (those are about the data) and none that were interrupted."""
+    rows = (
+        connect()
+        .execute(
+            "SELECT prompt FROM turns WHERE data IS NULL AND NOT COALESCE(interrupted, 0) "
+            "AND TRIM(COALESCE(prompt, '')) != '' GROUP BY prompt ORDER BY MAX(rowid) DESC LIMIT ?",
+            (limit,),
+        )
+        .fetchall()
+    )
+    return [str(r["prompt"]) for r in rows]
+
+
 def _fts_query(text: str) -> str:
     """The principal's words as an FTS5 query: each word quoted (so `-`, `:` or `*` in a word
     are text, not operators), all of them required; a quoted phrase stays one phrase."""

@@ -81,3 +81,33 @@ def _terminal(commands: list[str]) -> Callable[[], str]:
         return str(session.prompt("you> ")).strip()
 
     return read
+
+
+def edit(label: str, default: str = "") -> str:
+    """One answer the principal writes or edits: on a terminal, prompt_toolkit starting from
+    `default` (Alt-Enter adds a line, Enter sends); elsewhere one plain line (empty keeps
+    `default`)."""
+    if sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        from prompt_toolkit import prompt
+        from prompt_toolkit.key_binding import KeyBindings
+
+        keys = KeyBindings()
+
+        @keys.add("enter")
+        def _submit(event: Any) -> None:
+            event.current_buffer.validate_and_handle()
+
+        @keys.add("escape", "enter")
+        def _newline(event: Any) -> None:
+            event.current_buffer.insert_text("\n")
+
+        return str(
+            prompt(
+                label,
+                default=default,
+                multiline=True,
+                key_bindings=keys,
+                prompt_continuation="...> ",
+            )
+        ).strip()
+    return input(label).strip() or default

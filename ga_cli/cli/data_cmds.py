@@ -113,14 +113,34 @@ def interview(
         "--follow-ups",
         help="Let the configured model propose a follow-up after each answer.",
     ),
+    pairs: bool = typer.Option(
+        False,
+        "--pairs",
+        help="Instead of questions: two of the model's own answers to a prompt where it is "
+        "least sure (your past questions nearest your corrections); you pick, edit or write "
+        "the better one. Each choice is one correction (one commit).",
+    ),
+    prompt: Optional[list[str]] = typer.Option(
+        None, "--prompt", help="With --pairs: ask about this prompt (repeatable)."
+    ),
     model: Optional[str] = modelopts.MODEL,
     api_base: Optional[str] = modelopts.API_BASE,
 ) -> None:
     """Answer a few questions about yourself; ga asks where it knows least. Empty answer skips.
 
-    The whole session is one commit under interviews/."""
+    The whole session is one commit under interviews/. With --pairs, choose between two of the
+    model's answers instead: ga interview --pairs --max 3"""
     from ga_cli.chat import interview as I
 
+    if pairs:
+        from ga_cli.cli import pairs_cmd
+
+        pairs_cmd.run(max_questions, prompt, model, api_base)
+        return
+    if prompt:
+        from ga_cli.errors import GaError
+
+        raise GaError("--prompt goes with --pairs", 'ga interview --pairs --prompt "..."')
     ledger = modelopts.open_ledger_or_none(required=True)
     backend = None
     if follow_ups:

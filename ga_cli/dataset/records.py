@@ -160,6 +160,7 @@ def _corrections(
         group.sort(key=lambda c: (c.created, snap.added_order.get(c.path, -1), c.id))
         newest = group[-1]
         rejected = [str(newest.meta["rejected"])]
+        rejected += [str(r) for r in newest.meta.get("also_rejected") or []]
         rejected += [str(c.meta["chosen"]) for c in group[:-1]]
         rejected += [str(c.meta["rejected"]) for c in group[:-1]]
         rejected += snap.earlier_chosen.get(newest.id, [])

@@ -67,6 +67,8 @@ KINDS: dict[str, Kind] = {
                 "turn": int,
                 "model": str,
                 "tags": list,
+                "via": str,  # "interview": a pick between two of the model's answers
+                "also_rejected": list,  # more rejected answers than `rejected`
             },
             dated=True,
         ),

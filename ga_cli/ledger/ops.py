@@ -10,7 +10,7 @@ from ga_cli.ledger import yamlio
 from ga_cli.ledger.store import Ledger
 
 
-def _short(text: str, limit: int = 60) -> str:
+def short(text: str, limit: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
@@ -42,7 +42,7 @@ def add_value(
     }
     entry = E.new_entry("value", fields, body=text)
     ledger.change(
-        f"Add value {entry.id}: {_short(text)}",
+        f"Add value {entry.id}: {short(text)}",
         {entry.path: entry.render()},
         allow_secret=allow_secret,
     )
@@ -67,7 +67,7 @@ def add_example(
         status=_pending_if_piped(provenance),
     )
     ledger.change(
-        f"Add example {entry.id} for the prompt: {_short(prompt)}",
+        f"Add example {entry.id} for the prompt: {short(prompt)}",
         {entry.path: entry.render()},
         allow_secret=allow_secret,
     )
@@ -98,7 +98,10 @@ def add_correction(
     provenance: str = "principal",
     extra: dict[str, Any] | None = None,
     allow_secret: bool = False,
+    subject: str | None = None,
 ) -> E.Entry:
+    """A correction (pending when piped), in one commit; `subject` replaces the commit's
+    default subject line ("correct: <why>")."""
     fields: dict[str, Any] = {
         "prompt": _required(prompt, "the prompt", "--prompt"),
         "context": context or None,
@@ -112,9 +115,11 @@ def add_correction(
     entry = E.new_entry(
         "correction", fields, provenance=provenance, status=_pending_if_piped(provenance)
     )
-    reason = fields["why"] or f"better answer for {_short(fields['prompt'], 40)}"
+    reason = fields["why"] or f"better answer for {short(fields['prompt'], 40)}"
     ledger.change(
-        f"correct: {_short(reason, 72)}", {entry.path: entry.render()}, allow_secret=allow_secret
+        subject or f"correct: {short(reason, 72)}",
+        {entry.path: entry.render()},
+        allow_secret=allow_secret,
     )
     return entry
 
@@ -153,7 +158,7 @@ def replace_file(
     if updated.id != entry.id:
         raise LedgerFormatError(entry.path, updated.line_of("id"), "the id cannot be changed")
     ledger.change(
-        f"{verb} {entry.kind.name} {entry.id}: {_short(updated.summary())}",
+        f"{verb} {entry.kind.name} {entry.id}: {short(updated.summary())}",
         {entry.path: new_text},
         allow_secret=allow_secret,
     )
@@ -165,7 +170,7 @@ def set_status(ledger: Ledger, entry: E.Entry, status: str, verb: str) -> E.Entr
         raise GaError(f"{entry.kind.name} {entry.id} is already {status}")
     entry.meta["status"] = status
     ledger.change(
-        f"{verb} {entry.kind.name} {entry.id}: {_short(entry.summary())}",
+        f"{verb} {entry.kind.name} {entry.id}: {short(entry.summary())}",
         {entry.path: entry.render()},
     )
     return entry

@@ -60,8 +60,8 @@ OPTIONAL: dict[str, dict[str, Any]] = {"dpo": {"on_policy": 0}}
 OPTIONAL_SECTIONS: dict[str, dict[str, Any]] = {
     "incremental": {
         "enabled": True,
-        "epochs": 4,
-        "replay_ratio": 0.5,
+        "epochs": 3,
+        "replay_ratio": 1.0,
         "general_ratio": 0.5,
         "replay_cap": 40,
     }

@@ -41,7 +41,7 @@ def candidate_prompts(ledger: Ledger, asked: Sequence[str], limit: int) -> list[
 
     corrections = [e for e in ledger.entries("correction") if e.status != "retired"]
     done = {normalise(str(c.meta.get("prompt") or "")) for c in corrections}
-    pool = [p for p in asked] or sessions.past_prompts(limit=500)
+    pool = list(asked) or sessions.past_prompts(limit=500)
     seen: set[str] = set()
     fresh = []
     for p in pool:

@@ -33,7 +33,6 @@ def run(
         return
     backend = modelopts.load_backend(spec, None, api_base)
     context = conversation.ledger_context(ledger)
-    found = []
     with output.StageProgress(every=10) as bar:
         total = len(candidates)
         bar({"stage": "sampling two answers per prompt", "step": 0, "total": total})

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ga_cli.dataset.records import normalise
+from ga_cli.dataset.records import answer_key, normalise
 from ga_cli.ledger import entries as E
 from ga_cli.ledger import ops
 from ga_cli.ledger.store import Ledger
@@ -84,20 +84,17 @@ def _two_answers(backend: Backend, messages: list[Message], seed: int) -> tuple[
     first = one(seed)
     for s in (seed + 1, seed + 1001):
         second = one(s)
-        if first and second and " ".join(first.split()) != " ".join(second.split()):
+        if first and second and answer_key(first) != answer_key(second):
             return first, second
     return None
 
 
 def margin(backend: Backend, messages: list[Message], a: str, b: str) -> float | None:
     from ga_cli.errors import GaError
-
-    def mean(answer: str) -> float:
-        lps = backend.answer_logprobs(messages, answer)
-        return sum(lps) / max(len(lps), 1)
+    from ga_cli.training.evaluate import answer_logprob
 
     try:
-        return abs(mean(a) - mean(b))
+        return abs(answer_logprob(backend, messages, a) - answer_logprob(backend, messages, b))
     except GaError:  # a remote model: no log-probs
         return None
 
@@ -112,7 +109,7 @@ def record(
 ) -> E.Entry:
     """The principal's choice as one correction, in one commit: `chosen` against each answer of
     the pair that is not it."""
-    others = [a for a in pair.answers if " ".join(a.split()) != " ".join(chosen.split())]
+    others = [a for a in pair.answers if answer_key(a) != answer_key(chosen)]
     extra: dict[str, Any] = {"via": "interview", "model": model}
     if len(others) > 1:
         extra["also_rejected"] = others[1:]

@@ -19,9 +19,36 @@ COMMANDS = ["/correct", "/good", "/retry", "/values", "/model", "/help", "/quit"
 def reader(commands: Iterable[str] = COMMANDS) -> Callable[[], str]:
     """A function that returns the next message (EOFError at the end, KeyboardInterrupt on
     Ctrl-C), the rich one when stdin and stdout are terminals."""
-    if sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+    if _on_terminal():
         return _terminal(list(commands))
     return _plain
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def _keys(backslash_continues: bool) -> Any:
+    """Enter sends (or, with `backslash_continues`, continues a line ending in `\\`, the old
+    way); Alt-Enter adds a line."""
+    from prompt_toolkit.key_binding import KeyBindings
+
+    keys = KeyBindings()
+
+    @keys.add("enter")
+    def _submit(event: Any) -> None:
+        buffer = event.current_buffer
+        if backslash_continues and buffer.text.endswith("\\"):
+            buffer.delete_before_cursor(1)
+            buffer.insert_text("\n")
+        else:
+            buffer.validate_and_handle()
+
+    @keys.add("escape", "enter")
+    def _newline(event: Any) -> None:
+        event.current_buffer.insert_text("\n")
+
+    return keys
 
 
 def _plain() -> str:
@@ -36,7 +63,6 @@ def _terminal(commands: list[str]) -> Callable[[], str]:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import Completer, Completion
     from prompt_toolkit.history import FileHistory
-    from prompt_toolkit.key_binding import KeyBindings
 
     from ga_cli import paths
 
@@ -48,21 +74,6 @@ def _terminal(commands: list[str]) -> Callable[[], str]:
                     if c.startswith(text):
                         yield Completion(c, start_position=-len(text))
 
-    keys = KeyBindings()
-
-    @keys.add("enter")
-    def _submit(event: Any) -> None:
-        buffer = event.current_buffer
-        if buffer.text.endswith("\\"):  # the old way to continue a line still works
-            buffer.delete_before_cursor(1)
-            buffer.insert_text("\n")
-        else:
-            buffer.validate_and_handle()
-
-    @keys.add("escape", "enter")
-    def _newline(event: Any) -> None:
-        event.current_buffer.insert_text("\n")
-
     hist = paths.data_dir() / "chat_history"
     hist.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not hist.exists():
@@ -71,8 +82,8 @@ def _terminal(commands: list[str]) -> Callable[[], str]:
         history=FileHistory(str(hist)),
         completer=SlashCommands(),
         complete_while_typing=False,  # Tab completes, as in a shell
-        key_bindings=keys,
-        multiline=True,  # Enter is bound above: it sends, unless the line ends in `\`
+        key_bindings=_keys(backslash_continues=True),
+        multiline=True,  # Enter is bound by _keys: it sends, unless the line ends in `\`
         prompt_continuation="...> ",
         enable_open_in_editor=False,
     )
@@ -87,26 +98,15 @@ def edit(label: str, default: str = "") -> str:
     """One answer the principal writes or edits: on a terminal, prompt_toolkit starting from
     `default` (Alt-Enter adds a line, Enter sends); elsewhere one plain line (empty keeps
     `default`)."""
-    if sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+    if _on_terminal():
         from prompt_toolkit import prompt
-        from prompt_toolkit.key_binding import KeyBindings
-
-        keys = KeyBindings()
-
-        @keys.add("enter")
-        def _submit(event: Any) -> None:
-            event.current_buffer.validate_and_handle()
-
-        @keys.add("escape", "enter")
-        def _newline(event: Any) -> None:
-            event.current_buffer.insert_text("\n")
 
         return str(
             prompt(
                 label,
                 default=default,
                 multiline=True,
-                key_bindings=keys,
+                key_bindings=_keys(backslash_continues=False),
                 prompt_continuation="...> ",
             )
         ).strip()

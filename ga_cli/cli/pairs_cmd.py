@@ -34,18 +34,12 @@ def run(
     backend = modelopts.load_backend(spec, None, api_base)
     context = conversation.ledger_context(ledger)
     with output.StageProgress(every=10) as bar:
-        total = len(candidates)
-        bar({"stage": "sampling two answers per prompt", "step": 0, "total": total})
-        found = list(
-            P.sample(
-                backend,
-                candidates,
-                context,
-                progress=lambda n: bar(
-                    {"stage": "sampling two answers per prompt", "step": n, "total": total}
-                ),
-            )
-        )
+
+        def step(n: int) -> None:
+            bar({"stage": "sampling two answers per prompt", "step": n, "total": len(candidates)})
+
+        step(0)
+        found = list(P.sample(backend, candidates, context, progress=step))
     asked = P.closest_first(found)[:max_pairs]
     if not asked:
         output.info("The model gave the same answer twice to every prompt; nothing to pick.")

@@ -32,6 +32,12 @@ def stable_hash(text: str) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
 
 
+def answer_key(text: str) -> str:
+    """Answers differ when their words or marks differ: a correction about backticks,
+    punctuation or case is a correction. Only spacing is ignored."""
+    return " ".join(text.split())
+
+
 def normalise(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
@@ -165,12 +171,10 @@ def _corrections(
         rejected += [str(c.meta["rejected"]) for c in group[:-1]]
         rejected += snap.earlier_chosen.get(newest.id, [])
         chosen = str(newest.meta["chosen"])
-        # answers differ when their words or marks differ: a correction about backticks,
-        # punctuation or case is a correction (only spacing is ignored)
-        seen, unique = {" ".join(chosen.split())}, []
+        seen, unique = {answer_key(chosen)}, []
         for r in rejected:
-            if " ".join(r.split()) not in seen:
-                seen.add(" ".join(r.split()))
+            if answer_key(r) not in seen:
+                seen.add(answer_key(r))
                 unique.append(r)
         winners.append((newest, chosen, unique))
         if len(group) > 1:

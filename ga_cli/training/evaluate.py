@@ -87,9 +87,14 @@ def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else float("-inf")
 
 
+def answer_logprob(backend: Any, messages: list[Message], answer: str) -> float:
+    """How likely the model finds `answer` as its reply: mean log-prob per token (nats)."""
+    return _mean(backend.answer_logprobs(messages, answer))
+
+
 def prefers_chosen(backend: Any, pair: dict[str, Any]) -> bool:
-    c = _mean(backend.answer_logprobs(pair["messages"], pair["chosen"]))
-    r = _mean(backend.answer_logprobs(pair["messages"], pair["rejected"]))
+    c = answer_logprob(backend, pair["messages"], pair["chosen"])
+    r = answer_logprob(backend, pair["messages"], pair["rejected"])
     return c > r
 
 

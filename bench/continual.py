@@ -33,75 +33,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from learning import BRIEF, HELDOUT, METRIC, NEXT, bench_env, correct, ga
+from learning import bench_env, correct, ga, must, theme_accuracy
+from lexical_suite import BRIEF, COMMANDS, DATES, HELDOUT, METRIC, NEW_HELDOUT, NEXT, TIMES
 
-DATES = [
-    ("When did the Berlin Wall fall?", "On 1989-11-09.", "On November 9th, 1989."),
-    ("When is Christmas this year?", "On 2026-12-25.", "On December 25th, 2026."),
-    ("When did the first Moon landing happen?", "On 1969-07-20.", "On July 20th, 1969."),
-    ("When was the euro introduced as cash?", "On 2002-01-01.", "On January 1st, 2002."),
-    ("When did the Titanic sink?", "On 1912-04-15.", "On April 15th, 1912."),
-    ("When is the next leap day?", "On 2028-02-29.", "On February 29th, 2028."),
-    ("When was the web proposed?", "On 1989-03-12.", "On March 12th, 1989."),
-    ("When did Unix time start?", "On 1970-01-01.", "On January 1st, 1970."),
-    ("When is New Year's Eve?", "On 2026-12-31.", "On December 31st, 2026."),
-    ("When did Python 3 come out?", "On 2008-12-03.", "On December 3rd, 2008."),
-]
-TIMES = [
-    ("When should I eat dinner?", "Around 19:00.", "Around 7 pm."),
-    ("When do shops usually close?", "At 18:00.", "At 6 in the evening."),
-    ("When should I go to bed?", "By 22:30.", "By half past ten at night."),
-    ("When is a good time for a run?", "At 07:00.", "At 7 in the morning."),
-    ("When does the last train leave?", "At 23:45.", "At a quarter to midnight."),
-    ("When should I start work?", "At 09:00.", "At 9 am."),
-    ("When is lunch?", "At 12:30.", "At half past twelve."),
-    ("When does the sun set in winter?", "Around 16:30.", "Around 4:30 pm."),
-    ("When should I water the garden?", "At 06:00.", "At 6 in the morning."),
-    ("When do meetings end?", "By 17:00.", "By 5 pm."),
-]
-COMMANDS = [
-    ("How do I see my changes?", "Run `git diff`.", "Run git diff."),
-    ("How do I list files?", "Run `ls -la`.", "Run ls -la."),
-    ("How do I find a word in files?", "Run `grep -rn WORD .`.", "Run grep -rn WORD ."),
-    ("How do I check disk space?", "Run `df -h`.", "Run df -h."),
-    ("How do I see running processes?", "Run `ps aux`.", "Run ps aux."),
-    ("How do I make a folder?", "Run `mkdir NAME`.", "Run mkdir NAME."),
-    ("How do I undo my last commit?", "Run `git reset HEAD~1`.", "Run git reset HEAD~1."),
-    ("How do I check my IP?", "Run `ip addr`.", "Run ip addr."),
-    ("How do I install a Python package?", "Run `pip install NAME`.", "Run pip install NAME."),
-    ("How do I see a file's end?", "Run `tail -n 20 FILE`.", "Run tail -n 20 FILE."),
-]
-NEW_HELDOUT = {
-    "dates": [
-        ("When did World War II end in Europe?", "On 1945-05-08.", "On May 8th, 1945."),
-        ("When is Halloween?", "On 2026-10-31.", "On October 31st, 2026."),
-        ("When did the iPhone launch?", "On 2007-06-29.", "On June 29th, 2007."),
-        ("When is Valentine's Day next year?", "On 2027-02-14.", "On February 14th, 2027."),
-        ("When did Linux first appear?", "On 1991-09-17.", "On September 17th, 1991."),
-    ],
-    "times": [
-        ("When should I have breakfast?", "At 07:30.", "At half past seven in the morning."),
-        ("When do pubs close?", "At 23:00.", "At 11 pm."),
-        ("When is the best time to nap?", "Around 14:00.", "Around 2 in the afternoon."),
-        ("When should kids go to bed?", "By 20:00.", "By 8 pm."),
-        ("When does the market open?", "At 08:00.", "At 8 am."),
-    ],
-    "commands": [
-        ("How do I see my commit history?", "Run `git log`.", "Run git log."),
-        ("How do I delete a file?", "Run `rm FILE`.", "Run rm FILE."),
-        ("How do I see my current folder?", "Run `pwd`.", "Run pwd."),
-        ("How do I count lines in a file?", "Run `wc -l FILE`.", "Run wc -l FILE."),
-        ("How do I copy a file?", "Run `cp SRC DEST`.", "Run cp SRC DEST."),
-    ],
-}
 OLD_HELDOUT = {"metric": HELDOUT[:5], "brief": HELDOUT[5:10], "next-step": HELDOUT[10:]}
 ROUNDS = [("dates", DATES), ("times", TIMES), ("commands", COMMANDS)]
-
-
-def must(r) -> str:
-    if r.returncode:
-        sys.exit(r.stderr[-3000:])
-    return str(r.stdout)
 
 
 def start_ledger(env: dict) -> None:
@@ -116,41 +52,6 @@ def train(env: dict, *args: str) -> dict:
     info = json.loads(must(ga(env, "train", "--force", "--json", *args)))
     info["wall_seconds"] = round(time.perf_counter() - t, 1)
     return dict(info)
-
-
-def theme_accuracy(env: dict, run: dict, folder: Path, themes: dict) -> dict:
-    """Held-out preference accuracy per theme, base and personal, under the ledger's system
-    prompt (the dataset's), scored in this process: one load of each side for every theme."""
-    from ga_cli.training import compare as C
-    from ga_cli.training import registry
-
-    os.environ.update({k: env[k] for k in ("GA_HOME", "GA_CACHE_DIR")})
-    first = json.loads((Path(run["dataset"]) / "prefs.jsonl").read_text().splitlines()[0])
-    pairs = folder / "themes.jsonl"
-    pairs.write_text(
-        "".join(
-            json.dumps(
-                {"id": f"{theme}#{i}", "prompt": p, "chosen": c, "rejected": r}
-                | {"system": first["system"]}
-            )
-            + "\n"
-            for theme, rows in themes.items()
-            for i, (p, c, r) in enumerate(rows)
-        )
-    )
-    personal = registry.get(run["id"])
-    sides = {
-        "base": C.Side("base", personal.base_path),
-        "personal": C.Side(personal.id, personal.base_path, personal.adapter),
-    }
-    out: dict = {t: {} for t in themes}
-    for name, side in sides.items():
-        ev = C.evaluate_side(side, Path(run["dataset"]), None, pairs)
-        for theme in themes:
-            right = sum(1 for k in ev.fixed if k.startswith(f"{theme}#"))
-            wrong = sum(1 for k in ev.wrong if k.startswith(f"{theme}#"))
-            out[theme][name] = right / (right + wrong)
-    return out
 
 
 def row(label: str, info: dict, accuracy: dict) -> dict:

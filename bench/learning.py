@@ -1,14 +1,21 @@
-"""Does ga learn its principal, and what does it cost? Recipes compared on one ledger.
+"""Does ga learn its principal, and what does it cost? Recipes compared on every suite.
 
-Makes a ledger with 30 corrections across three consistent themes of the principal's taste,
-holds out 15 paraphrased prompts (5 per theme) with chosen/rejected answers in the same styles,
-trains each candidate recipe with `ga train` and reads its run.json: held-out preference
-accuracy (`ga eval --pairs`), drift on the general probe set (nats/token vs the base), greedy and
+For each suite of bench/suites.py (`taste`, `formats`, `style`: three lexical suites of three
+themes each; `behaviours`: clarify, false premises, no hedging) it makes a fresh ledger (the
+suite's values, examples and 30 corrections), trains each candidate recipe on it with
+`ga train --full`, and reads the run: held-out preference accuracy per theme, base -> personal,
+on the suite's prompts on new topics (scored in this process under the ledger's system prompt,
+as ga chat uses the model); drift on the general probe set (nats/token vs the base), greedy and
 sampled repetition and degenerate outputs, the retention gate's verdict, training seconds.
-Candidates are cpu-default with overrides (CANDIDATES); `--recipe` runs one recipe file or name.
-Targets (issue 7): accuracy >= 0.95 and the retention gate passed; training under 15 minutes.
+Candidates are cpu-default with overrides (CANDIDATES); `--recipe` runs recipe files or names.
 
-Usage: python bench/learning.py [--candidate NAME ...] [--recipe NAME|PATH] [--json]
+A recipe default changes only when it is no worse than the shipped one on every suite, in
+held-out accuracy and the retention gate (issue 16); `--table` prints the whole table for
+docs/benchmarks.md. Targets (issue 7): accuracy >= 0.95 and the gate passed on a lexical suite;
+training under 15 minutes.
+
+Usage: python bench/learning.py [--suite NAME ...] [--candidate NAME ...] [--recipe NAME|PATH ...]
+                                [--json | --table]
 """
 
 from __future__ import annotations
@@ -22,198 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-METRIC = [
-    ("How far is a marathon?", "A marathon is 42.2 km.", "A marathon is 26.2 miles."),
-    ("How tall is Mount Everest?", "About 8,849 m.", "About 29,032 feet."),
-    ("What is a comfortable room temperature?", "Around 21 °C.", "Around 70 °F."),
-    ("How much does a litre of water weigh?", "1 kg.", "About 2.2 pounds."),
-    ("How long is a football pitch?", "About 105 m.", "About 115 yards."),
-    ("How heavy is a newborn baby?", "Around 3.5 kg.", "Around 7.5 pounds."),
-    ("How fast is highway traffic?", "About 120 km/h.", "About 75 mph."),
-    ("How big is a tennis court?", "23.8 m long.", "78 feet long."),
-    ("How cold is a freezer?", "About -18 °C.", "About 0 °F."),
-    ("How far is the Moon?", "About 384,400 km.", "About 238,900 miles."),
-]
-BRIEF = [
-    (
-        "Should I use tabs or spaces?",
-        "Spaces. Match your project.",
-        "Well, this is a long-standing debate with many considerations on both sides, and it "
-        "really depends on a lot of factors that we could discuss at length.",
-    ),
-    (
-        "Is Python good for scripting?",
-        "Yes.",
-        "Python is a versatile language that many "
-        "people find useful for a wide range of tasks including but not limited to scripting.",
-    ),
-    (
-        "Should I back up my laptop?",
-        "Yes, weekly.",
-        "Backing up is generally considered "
-        "a good practice by many experts for a variety of reasons that are worth exploring.",
-    ),
-    (
-        "Is coffee bad for sleep?",
-        "Late coffee is.",
-        "There are many factors to consider "
-        "when thinking about coffee and sleep, and research has explored this extensively.",
-    ),
-    (
-        "Do I need a password manager?",
-        "Yes.",
-        "Password managers are tools that many "
-        "security professionals recommend for a number of different reasons and situations.",
-    ),
-    (
-        "Is walking good exercise?",
-        "Yes, daily.",
-        "Walking is an activity that has been "
-        "studied in many contexts and is often described as beneficial in various ways.",
-    ),
-    (
-        "Should I learn Git?",
-        "Yes, now.",
-        "Git is a version control system that has become "
-        "quite popular over the years and there are many reasons people choose to learn it.",
-    ),
-    (
-        "Is rice healthy?",
-        "In moderation.",
-        "Rice is a staple food eaten around the world "
-        "and its health effects depend on many different factors worth discussing.",
-    ),
-    (
-        "Can I reuse old paint?",
-        "If it stirs smooth.",
-        "Old paint can sometimes be reused "
-        "depending on a wide variety of conditions that we should carefully consider.",
-    ),
-    (
-        "Is a standing desk worth it?",
-        "Try one first.",
-        "Standing desks are a topic of "
-        "much discussion and there are numerous perspectives to weigh on this question.",
-    ),
-]
-NEXT = [
-    (
-        "I keep procrastinating.",
-        "Set a 10-minute timer and start now. Next step: open the file.",
-        "Procrastination is common.",
-    ),
-    (
-        "My code is slow.",
-        "Profile it first. Next step: run py-spy on the slow path.",
-        "Slow code happens.",
-    ),
-    (
-        "I can't sleep.",
-        "Cut screens an hour before bed. Next step: set a 22:00 alarm.",
-        "Sleep is important.",
-    ),
-    (
-        "My garden is dry.",
-        "Water deeply at dawn. Next step: check the soil tonight.",
-        "Gardens need water.",
-    ),
-    (
-        "I feel stuck at work.",
-        "Name one skill to grow. Next step: book a talk with your lead.",
-        "Work can be hard.",
-    ),
-    (
-        "My inbox is full.",
-        "Archive all over 30 days. Next step: filter newsletters.",
-        "Inboxes fill up.",
-    ),
-    (
-        "I want to read more.",
-        "Read 10 pages a night. Next step: put a book by your bed.",
-        "Reading is nice.",
-    ),
-    ("My bike squeaks.", "Oil the chain. Next step: wipe it dry after.", "Bikes squeak."),
-    (
-        "I forget names.",
-        "Repeat the name aloud. Next step: use it once in the chat.",
-        "Names are hard.",
-    ),
-    (
-        "My desk is messy.",
-        "Clear it fully tonight. Next step: one box for loose paper.",
-        "Desks get messy.",
-    ),
-]
-HELDOUT = [
-    ("How long is a half marathon?", "21.1 km.", "13.1 miles."),
-    ("How heavy is a bag of flour?", "1 kg.", "2.2 pounds."),
-    ("How hot is a sauna?", "About 80 °C.", "About 176 °F."),
-    ("How tall is a door?", "About 2 m.", "About 6.5 feet."),
-    ("How far can I walk in an hour?", "About 5 km.", "About 3 miles."),
-    (
-        "Should I learn Rust?",
-        "Yes, for systems work.",
-        "Rust is a programming language that "
-        "many people have found interesting for a variety of reasons worth considering at length.",
-    ),
-    (
-        "Is tea healthy?",
-        "Mostly, yes.",
-        "Tea has been consumed for centuries and there are many "
-        "different aspects of its health effects that researchers have studied extensively.",
-    ),
-    (
-        "Should I update my phone?",
-        "Yes, today.",
-        "Updating a phone is something that involves "
-        "several considerations, and there are many perspectives on when and how to do it.",
-    ),
-    (
-        "Is running bad for knees?",
-        "Not for most.",
-        "Running and knee health is a complex topic "
-        "with many studies and opinions that we could explore in considerable detail.",
-    ),
-    (
-        "Do I need a VPN?",
-        "Only on public Wi-Fi.",
-        "VPNs are tools that have become popular for a "
-        "number of reasons, and whether you need one depends on a great many factors.",
-    ),
-    (
-        "I never exercise.",
-        "Walk 15 minutes daily. Next step: put your shoes by the door.",
-        "Exercise is good.",
-    ),
-    (
-        "My plants keep dying.",
-        "Water less, more light. Next step: move them to the window.",
-        "Plants can die.",
-    ),
-    (
-        "I spend too much.",
-        "Track every purchase for a week. Next step: open a note now.",
-        "Spending adds up.",
-    ),
-    (
-        "My tests are flaky.",
-        "Fix the clock and seeds. Next step: rerun the worst one 50 times.",
-        "Tests can be flaky.",
-    ),
-    (
-        "I am always late.",
-        "Leave 10 minutes earlier. Next step: set tomorrow's alarm now.",
-        "Being late happens.",
-    ),
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from suites import SUITES, Suite
 
-
-EXAMPLES = [
-    ("How far do I cycle to work?", "About 8 km each way."),
-    ("Should I buy a bigger monitor?", "Yes, 27 inches. Next step: measure your desk."),
-    ("What should I cook tonight?", "Pasta with greens. Next step: boil the water."),
-]
-CANDIDATES = {  # name -> overrides of the shipped cpu-default
+CANDIDATES: dict[str, dict] = {  # name -> overrides of the shipped cpu-default
+    "cpu-default": {},
     "sft+dpo": {
         "sft": {"epochs": 10, "learning_rate": 5e-4, "replay": 0},  # before issue 7
         "dpo": {"sft_weight": 0.0},
@@ -230,6 +51,7 @@ CANDIDATES = {  # name -> overrides of the shipped cpu-default
         "sft": {"epochs": 10, "learning_rate": 5e-4, "replay": 40},
         "dpo": {"sft_weight": 1.0},
     },
+    "chosen-x3": {"sft": {"chosen_repeats": 3}},  # issue 16: more weight on your answers
     "light-sft+rpo+replay": {
         "sft": {"epochs": 3, "learning_rate": 2e-4, "replay": 40},
         "dpo": {"sft_weight": 1.0},
@@ -250,44 +72,70 @@ def bench_env(home: str | None) -> tuple[str, dict]:
     return home, {**os.environ, "GA_HOME": home, "GA_CACHE_DIR": cache}
 
 
-def correct(env: dict, prompt: str, good: str, bad: str, why: str) -> None:
+def correct(env: dict, prompt: str, good: str, bad: str, why: str, *flags: str) -> None:
     """One `ga correct`; the bench stops on the first that fails."""
-    r = ga(env, "correct", "--prompt", prompt, "--rejected", bad, "--better", good, "--why", why)
+    r = ga(
+        env, "correct", "--prompt", prompt, "--rejected", bad, "--better", good, "--why", why,
+        *flags,
+    )  # fmt: skip
     if r.returncode:
         sys.exit(r.stderr)
 
 
-def make_ledger(env: dict, tmp: str) -> Path:
-    ga(env, "init", "--name", "Sam")
-    ga(env, "values", "add", "Use metric units.")
-    ga(env, "values", "add", "Answer briefly.")
-    ga(env, "values", "add", "End advice with one concrete next step.")
-    for prompt, answer in EXAMPLES:
+def make_ledger(env: dict, suite: Suite, tmp: str) -> None:
+    must(ga(env, "init", "--name", "Sam"))
+    for value in suite.values:
+        must(ga(env, "values", "add", value))
+    for prompt, answer in suite.examples:
         Path(tmp, "answer.txt").write_text(answer)
-        ga(env, "example", "add", "--prompt", prompt, str(Path(tmp, "answer.txt")))
-    for theme, rows in (("metric", METRIC), ("brief", BRIEF), ("next-step", NEXT)):
+        must(ga(env, "example", "add", "--prompt", prompt, str(Path(tmp, "answer.txt"))))
+    for theme, rows in suite.train.items():
         for prompt, good, bad in rows:
-            correct(env, prompt, good, bad, theme)
-    return Path(tmp) / "heldout-paraphrases.jsonl"
+            correct(env, prompt, good, bad, suite.why_of(theme))
 
 
-def write_pairs(pairs: Path, dataset: str) -> None:
-    """The held-out paraphrases under the ledger's system prompt (from the dataset `ga train`
-    built), as ga chat and ga ask use the model."""
-    first = json.loads((Path(dataset) / "prefs.jsonl").read_text().splitlines()[0])
+def must(r: subprocess.CompletedProcess) -> str:
+    if r.returncode:
+        sys.exit(r.stderr[-3000:])
+    return str(r.stdout)
+
+
+def theme_accuracy(env: dict, run: dict, folder: Path, themes: dict) -> dict:
+    """Held-out preference accuracy per theme, base and personal, under the ledger's system
+    prompt (the dataset's), scored in this process: one load of each side for every theme."""
+    from ga_cli.training import compare as C
+    from ga_cli.training import registry
+
+    os.environ.update({k: env[k] for k in ("GA_HOME", "GA_CACHE_DIR")})
+    first = json.loads((Path(run["dataset"]) / "prefs.jsonl").read_text().splitlines()[0])
+    pairs = folder / "themes.jsonl"
     pairs.write_text(
         "".join(
             json.dumps(
-                {"id": f"h{i}", "prompt": p, "chosen": c, "rejected": r, "system": first["system"]}
+                {"id": f"{theme}#{i}", "prompt": p, "chosen": c, "rejected": r}
+                | {"system": first["system"]}
             )
             + "\n"
-            for i, (p, c, r) in enumerate(HELDOUT)
+            for theme, rows in themes.items()
+            for i, (p, c, r) in enumerate(rows)
         )
     )
+    personal = registry.get(run["id"])
+    sides = {
+        "base": C.Side("base", personal.base_path),
+        "personal": C.Side(personal.id, personal.base_path, personal.adapter),
+    }
+    out: dict = {t: {} for t in themes}
+    for name, side in sides.items():
+        ev = C.evaluate_side(side, Path(run["dataset"]), None, pairs)
+        for theme in themes:
+            right = sum(1 for k in ev.fixed if k.startswith(f"{theme}#"))
+            wrong = sum(1 for k in ev.wrong if k.startswith(f"{theme}#"))
+            out[theme][name] = right / (right + wrong)
+    return out
 
 
 def candidate_recipe(name: str, folder: Path) -> str:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from ga_cli.training import recipe as R
 
     data = R.load("cpu-default").data
@@ -298,17 +146,12 @@ def candidate_recipe(name: str, folder: Path) -> str:
     return str(path)
 
 
-def run_one(env: dict, pairs: Path, recipe: str, label: str) -> dict:
+def run_one(env: dict, suite: Suite, folder: Path, recipe: str, label: str) -> dict:
     t = time.perf_counter()
-    trained = ga(env, "train", "--recipe", recipe, "--force", "--json")
+    info = json.loads(must(ga(env, "train", "--recipe", recipe, "--full", "--force", "--json")))
     seconds = time.perf_counter() - t
-    if trained.returncode:
-        sys.exit(trained.stderr[-3000:])
-    info = json.loads(trained.stdout)
-    write_pairs(pairs, info["dataset"])
-    ev = json.loads(
-        ga(env, "eval", info["id"], "--pairs", str(pairs), "--json", "--no-retention").stdout
-    )
+    themes = theme_accuracy(env, info, folder, suite.heldout)
+    n = {t: len(rows) for t, rows in suite.heldout.items()}
     ret = info["eval"]["retention"]
     h = ret["health"]
     fails = (
@@ -317,14 +160,21 @@ def run_one(env: dict, pairs: Path, recipe: str, label: str) -> dict:
         else info["promotion"].removesuffix(" (forced)").split("; ")
     )
     return {
+        "suite": suite.name,
         "candidate": label,
         "train_seconds": info["train_seconds"],
         "eval_seconds": info.get("eval_seconds"),
         "wall_seconds": round(seconds, 1),
         "durations": info["durations"],
-        "base_accuracy": ev["base"]["pref_accuracy"],
-        "accuracy": ev["personal"]["pref_accuracy"],
-        "pairs": ev["pairs"],
+        "base_accuracy": sum(themes[t]["base"] * n[t] for t in n) / sum(n.values()),
+        "accuracy": sum(themes[t]["personal"] * n[t] for t in n) / sum(n.values()),
+        "themes": themes,
+        "pairs": sum(n.values()),
+        "past_right": "{fixed}/{n}".format(
+            fixed=info["eval"]["after"]["fixed"],
+            n=info["eval"]["after"]["fixed"] + info["eval"]["after"]["wrong"],
+        ),
+        "regressions": len(info["eval"].get("regressions") or []),
         "drift": ret["drift"],
         "examples_drift": (ret["examples"] or {}).get("drift"),
         "repetition": {m: [h[m]["base"]["repetition"], h[m]["personal"]["repetition"]] for m in h},
@@ -337,46 +187,74 @@ def run_one(env: dict, pairs: Path, recipe: str, label: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
+        "--suite", action="append", choices=sorted(SUITES), help="a suite (repeatable; all)"
+    )
+    ap.add_argument(
         "--candidate",
         action="append",
         choices=sorted(CANDIDATES),
-        help="a candidate to run (repeatable; default: all)",
+        help="a candidate to run (repeatable; default: cpu-default)",
     )
-    ap.add_argument("--recipe", help="run this one recipe (name or path) instead")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--recipe", action="append", help="a recipe name or path (repeatable)")
+    out = ap.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--table", action="store_true", help="a markdown table at the end")
     args = ap.parse_args()
-    tmp, env = bench_env(None)  # the base model's conversion and references are shared
-    pairs = make_ledger(env, tmp)
-    todo = (
-        [(args.recipe, args.recipe)]
-        if args.recipe
-        else [(candidate_recipe(c, Path(tmp)), c) for c in (args.candidate or CANDIDATES)]
-    )
     results = []
-    for recipe, label in todo:
-        r = run_one(env, pairs, recipe, label)
-        results.append(r)
-        if not args.json:
-            print(row(r), flush=True)
+    for suite in [SUITES[s] for s in args.suite or SUITES]:
+        tmp, env = bench_env(None)  # the base model's conversion and references are shared
+        make_ledger(env, suite, tmp)
+        todo = [(r, r) for r in args.recipe or []] + [
+            (candidate_recipe(c, Path(tmp)), c)
+            for c in args.candidate or ([] if args.recipe else ["cpu-default"])
+        ]
+        for recipe, label in todo:
+            r = run_one(env, suite, Path(tmp), recipe, label)
+            results.append(r)
+            print(row(r), file=sys.stderr if args.json else sys.stdout, flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
+    elif args.table:
+        print(table(results))
 
 
 def row(r: dict) -> str:
     rep, deg = r["repetition"], r["degenerate"]
     gate = "passed" if not r["gate_failures"] else "FAILED: " + "; ".join(r["gate_failures"])
+    themes = ", ".join(f"{t} {v['base']:.2f}->{v['personal']:.2f}" for t, v in r["themes"].items())
     return (
-        f"{r['candidate']}: accuracy {r['base_accuracy']:.2f} -> {r['accuracy']:.2f} "
-        f"({r['pairs']} pairs); drift {r['drift']} nats/token (examples "
-        f"{r['examples_drift']}); repetition greedy {rep['greedy'][0]:.3f} -> "
+        f"{r['suite']} / {r['candidate']}: accuracy {r['base_accuracy']:.2f} -> "
+        f"{r['accuracy']:.2f} ({r['pairs']} pairs: {themes}); past corrections right "
+        f"{r['past_right']}, regressions {r['regressions']}; drift {r['drift']} nats/token "
+        f"(examples {r['examples_drift']}); repetition greedy {rep['greedy'][0]:.3f} -> "
         f"{rep['greedy'][1]:.3f}, sampled {rep['sampled'][0]:.3f} -> {rep['sampled'][1]:.3f}; "
         f"degenerate greedy {deg['greedy'][0]:.2f} -> {deg['greedy'][1]:.2f}, sampled "
         f"{deg['sampled'][0]:.2f} -> {deg['sampled'][1]:.2f}; length ratio "
         f"{r['length_ratio']['greedy']}/{r['length_ratio']['sampled']}; training "
-        f"{r['train_seconds']:.0f} s (whole ga train {r['wall_seconds']:.0f} s, evaluation "
-        f"{r['eval_seconds'] or 0:.0f} s = {(r['eval_seconds'] or 0) / r['wall_seconds']:.0%}); "
-        f"gate {gate}"
+        f"{r['train_seconds']:.0f} s (whole ga train {r['wall_seconds']:.0f} s); gate {gate}"
     )
+
+
+def table(results: list[dict]) -> str:
+    """Candidates down, suites across: accuracy base -> personal, drift, gate, training s."""
+    suites = list(dict.fromkeys(r["suite"] for r in results))
+    lines = [
+        "| candidate | " + " | ".join(suites) + " |",
+        "| --- |" + " --- |" * len(suites),
+    ]
+    for cand in dict.fromkeys(r["candidate"] for r in results):
+        cells = []
+        for s in suites:
+            r = next((x for x in results if x["candidate"] == cand and x["suite"] == s), None)
+            gate = "" if r is None or not r["gate_failures"] else ", **gate fails**"
+            cells.append(
+                "—"
+                if r is None
+                else f"{r['base_accuracy']:.2f} -> {r['accuracy']:.2f}, drift {r['drift']:.3f}"
+                f"{gate}, {r['train_seconds']:.0f} s"
+            )
+        lines.append(f"| {cand} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import learning as L
+from lexical_suite import HELDOUT
+from suites import TASTE
 
 MODES = ("pairs", "chosen", "off")
-THEMES = ["metric"] * 5 + ["brief"] * 5 + ["next-step"] * 5  # L.HELDOUT's order
+THEMES = ["metric"] * 5 + ["brief"] * 5 + ["next-step"] * 5  # lexical_suite.HELDOUT's order
 
 
 def copies_scaffold(text: str) -> bool:
@@ -43,7 +45,7 @@ def pairs_file(folder: Path) -> Path:
         "".join(
             json.dumps({"id": f"h{i:02d}", "prompt": p, "chosen": c, "rejected": r, "why": t})
             + "\n"
-            for i, ((p, c, r), t) in enumerate(zip(L.HELDOUT, THEMES))
+            for i, ((p, c, r), t) in enumerate(zip(HELDOUT, THEMES))
         )
     )
     return path
@@ -80,7 +82,7 @@ def main() -> None:
     args = ap.parse_args()
     home, env = L.bench_env(args.home)
     if not args.home:
-        L.make_ledger(env, home)
+        L.make_ledger(env, TASTE, home)
         trained = L.ga(env, "train", "--recipe", "cpu-default", "--force", "--json")
         if trained.returncode:
             sys.exit(trained.stderr[-3000:])

@@ -290,3 +290,31 @@ def test_a_correction_of_marks_alone_is_a_preference_pair(ga, taught, tmp_path):
     pairs = {(r["chosen"], r["rejected"]) for r in rows if r.get("source") == "correction"}
     assert ("Run `git diff`.", "Run git diff.") in pairs and ("Paris", "paris") in pairs
     assert not any(c == "Yes, really." for c, _ in pairs)  # only spacing differed: no pair
+
+
+def test_recipe_chosen_repeats_weights_the_principals_answers_only(ga, taught, tmp_path):
+    from ga_cli.errors import GaError
+    from ga_cli.training import data
+    from ga_cli.training import recipe as R
+
+    ga("correct", "--prompt", "Capital of Italy?", "--rejected", "Milan.", "--better", "Rome.")
+    out = Path(_build(ga, "--injection-ratio", "0")["out"])
+    records = _jsonl(out / "sft.jsonl")
+    corrections = [r for r in records if r["source"] == "correction"]
+    assert corrections and len(corrections) < len(records)  # the value is there too
+    once, thrice = data.sft_rows(out), data.sft_rows(out, 3)
+    assert len(thrice) == len(once) + 2 * len(corrections)
+    for r in records:
+        n = 3 if r["source"] == "correction" else 1
+        assert thrice.count(data.sft_row(r)) == n * once.count(data.sft_row(r)), r["source"]
+    # a recipe copied out before the key existed gets 1; below 1 is refused by name
+    text = Path(ga("train", "init", "cpu-default", str(tmp_path)).stdout.strip()).read_text()
+    assert "chosen_repeats: 1" in text
+    old = tmp_path / "old.yaml"
+    old.write_text(text.replace("  chosen_repeats: 1", ""))
+    assert (
+        "chosen_repeats" not in old.read_text() and R.load(str(old))["sft"]["chosen_repeats"] == 1
+    )
+    old.write_text(text.replace("chosen_repeats: 1", "chosen_repeats: 0"))
+    with pytest.raises(GaError, match=r"`sft.chosen_repeats` must be >= 1"):
+        R.load(str(old))

@@ -18,8 +18,18 @@ def sft_row(r: dict[str, Any]) -> dict[str, Any]:
     return {"prompt": r["messages"][:-1], "completion": r["messages"][-1:]}
 
 
-def sft_rows(dataset: Path) -> list[dict[str, Any]]:
-    return [sft_row(r) for r in read_jsonl(dataset / "sft.jsonl")]
+def sft_rows(dataset: Path, chosen_repeats: int = 1) -> list[dict[str, Any]]:
+    return weighted(read_jsonl(dataset / "sft.jsonl"), chosen_repeats)
+
+
+def weighted(records: list[dict[str, Any]], chosen_repeats: int = 1) -> list[dict[str, Any]]:
+    """sft.jsonl records as training rows; a correction's chosen answer `chosen_repeats` times
+    (the recipe's `sft.chosen_repeats`: more weight on the principal's better answers)."""
+    return [
+        sft_row(r)
+        for r in records
+        for _ in range(chosen_repeats if r.get("source") == "correction" else 1)
+    ]
 
 
 def system_prompt(dataset: Path) -> str | None:

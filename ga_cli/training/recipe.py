@@ -27,6 +27,7 @@ SCHEMA: dict[str, Any] = {
         "scheduler": str,
         "grad_clip": NUM,
         "replay": int,
+        "chosen_repeats": int,
     },
     "dpo": {
         "enabled": bool,
@@ -55,7 +56,7 @@ SCHEMA: dict[str, Any] = {
 }
 
 # keys added after recipes were first copied out: a recipe without them gets these values
-OPTIONAL: dict[str, dict[str, Any]] = {"dpo": {"on_policy": 0}}
+OPTIONAL: dict[str, dict[str, Any]] = {"sft": {"chosen_repeats": 1}, "dpo": {"on_policy": 0}}
 # sections added after recipes were first copied out: a recipe without one gets this
 OPTIONAL_SECTIONS: dict[str, dict[str, Any]] = {
     "incremental": {
@@ -178,6 +179,10 @@ def _ranges(d: dict[str, Any], path: str) -> list[str]:
     )
     need(d["dpo"]["beta"] > 0, "`dpo.beta` must be > 0")
     need(d["sft"]["replay"] >= 0, "`sft.replay` must be >= 0 (0 turns replay off)")
+    need(
+        d["sft"]["chosen_repeats"] >= 1,
+        "`sft.chosen_repeats` must be >= 1 (1: each correction's chosen answer once per epoch)",
+    )
     need(d["dpo"]["on_policy"] >= 0, "`dpo.on_policy` must be >= 0 (0 turns it off)")
     need(d["dpo"]["sft_weight"] >= 0, "`dpo.sft_weight` must be >= 0 (0 turns the SFT term off)")
     i = d["incremental"]

@@ -176,7 +176,7 @@ def train(
         general = random.Random(f"{rec['seed']}:{built.out.name}").sample(
             replayed, min(plan.general, len(replayed))
         )
-        sft_rows = [data.sft_row(r) for r in plan.sft] + general
+        sft_rows = data.weighted(plan.sft, rec["sft"]["chosen_repeats"]) + general
         pref_rows = [data.pref_row(r) for r in plan.prefs]
         own: list[dict[str, Any]] = []
     else:
@@ -187,7 +187,7 @@ def train(
             if rec["dpo"]["enabled"]
             else []
         )
-        sft_rows = data.sft_rows(built.out) + general
+        sft_rows = data.sft_rows(built.out, rec["sft"]["chosen_repeats"]) + general
         pref_rows = data.pref_rows(built.out) + own
     if resume and state.get("trained") and (work / "adapter" / "adapter_config.json").is_file():
         say("Training had finished before the interruption: evaluating it.")

@@ -13,8 +13,11 @@ training time, drift and retention gate of the run. `--modes` repeats the evalua
 Quality bar (issue 16): personal compliance >= 0.8 on each theme where the base is <= 0.3,
 log-prob accuracy >= 0.9, retention gate passed, training <= 15 minutes.
 
+`--lessons` records each correction with `--lesson` (its why kept as a lesson: one per theme,
+in the system prompt and the training data; issue 16 item 3).
+
 Usage: python bench/behaviours.py [--recipe NAME|PATH] [--home DIR] [--modes pairs,chosen,off]
-                                  [--answers FILE] [--json]
+                                  [--lessons] [--answers FILE] [--json]
 """
 
 from __future__ import annotations
@@ -39,13 +42,13 @@ def must(r: subprocess.CompletedProcess) -> str:
     return r.stdout
 
 
-def make_ledger(env: dict) -> None:
+def make_ledger(env: dict, lessons: bool = False) -> None:
     must(ga(env, "init", "--name", "Sam"))
     for v in S.VALUES:
         must(ga(env, "values", "add", v))
     for theme, rows in S.TRAIN.items():
         for prompt, good, bad in rows:
-            correct(env, prompt, good, bad, S.WHY[theme])
+            correct(env, prompt, good, bad, S.WHY[theme], *(["--lesson"] if lessons else []))
 
 
 def theme_files(folder: Path) -> dict[str, Path]:
@@ -113,11 +116,14 @@ def main() -> None:
     )
     ap.add_argument("--modes", default="", help="prompt_corrections modes to evaluate under")
     ap.add_argument("--answers", type=Path, help="write every answer here (JSON)")
+    ap.add_argument(
+        "--lessons", action="store_true", help="each correction's why kept as a lesson too"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     home, env = bench_env(args.home)
     if not Path(home, "train.json").is_file():
-        make_ledger(env)
+        make_ledger(env, args.lessons)
         t = time.perf_counter()
         info = json.loads(must(ga(env, "train", "--recipe", args.recipe, "--force", "--json")))
         info["wall_seconds"] = time.perf_counter() - t
@@ -134,6 +140,7 @@ def main() -> None:
     ret = info["eval"]["retention"]
     summary = {
         "recipe": args.recipe,
+        "lessons": args.lessons,
         "train_seconds": info["train_seconds"],
         "wall_seconds": round(info.get("wall_seconds", 0), 1),
         "drift": ret["drift"],

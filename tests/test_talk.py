@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO, commits, run_ga
@@ -340,3 +341,49 @@ def test_threads_come_from_the_flag_the_env_or_the_physical_cores(ledger, tiny_m
         "ask", "hi", "--model", str(tiny_model), "--max-tokens", "2", *flag, env={"GA_THREADS": "x"}
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_a_why_kept_as_a_lesson_reaches_every_prompt_and_the_dataset(ga, ledger, tiny_model):
+    import git
+
+    ga("config", "set", "model", str(tiny_model))
+    rule = "Ask me what I mean when my request is ambiguous."
+    before = git.Repo(ledger.root).head.commit
+    r = ga(
+        "correct", "--prompt", "Book a table", "--rejected", "Booked.",
+        "--chosen", "Where, and for how many?", "--why", rule, "--lesson",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert "and lesson d-" in r.stderr
+    head = git.Repo(ledger.root).head.commit
+    assert list(head.parents) == [before] and "(and a lesson)" in head.message
+    assert sorted(p.split("/")[0] for p in head.stats.files) == ["corrections", "derived"]
+    # a question that shares no word with the correction still gets the lesson
+    system = json.loads(run_ga("prompt", "show", "Plan my trip", "--json").stdout)["messages"][0]
+    assert rule in system["content"] and "Lessons from your corrections" in system["content"]
+    # the same rule again: no second lesson; a lesson without a why is refused by flag
+    again = ga(
+        "correct", "--prompt", "Send it", "--rejected", "Sent.", "--chosen", "Send what?",
+        "--why", " ask me what I mean when my request is ambiguous. ", "--lesson",
+    )  # fmt: skip
+    assert again.exit_code == 0 and "already says the same" in again.stderr
+    bare = run_ga("correct", "--prompt", "p", "--rejected", "r", "--chosen", "c", "--lesson")
+    assert bare.returncode == 1 and "--why" in bare.stderr and "Traceback" not in bare.stderr
+    # piped: the lesson waits for approval like the correction, then shapes answers
+    piped = "prompt: Fix it\nrejected: Fixed.\nchosen: Fix what?\nwhy: Name what you change.\n"
+    r = run_ga("correct", input=piped + "lesson: yes\n")
+    assert r.returncode == 0 and "pending" in r.stderr, r.stderr
+    pending = [e for e in ledger.entries("derived") if e.status == "pending"]
+    assert [e.meta["lesson"] for e in pending] == ["Name what you change."]
+    shown = run_ga("prompt", "show", "Plan my trip", "--json").stdout
+    assert "Name what you change." not in shown
+    assert ga("review", "--approve", pending[0].id).exit_code == 0
+    assert "Name what you change." in run_ga("prompt", "show", "Plan my trip", "--json").stdout
+    bad = run_ga("correct", input=piped + "lesson: maybe\n")
+    assert bad.returncode == 1 and "`lesson` must be yes or no" in bad.stderr
+    out = Path(json.loads(ga("build", "--json").stdout)["out"])
+    taught = [json.loads(line) for line in (out / "sft.jsonl").read_text().splitlines()]
+    assert {r["messages"][-1]["content"] for r in taught if r["source"] == "derived"} == {
+        rule,
+        "Name what you change.",
+    }

@@ -7,7 +7,7 @@ from typing import Any, Optional
 from ga_cli.cli import output
 
 TEMPLATE = """# Correct this answer. Fill in `chosen:` (the answer you wanted), `why:` (what was
-# wrong).
+# wrong). `lesson: yes` keeps `why` as a rule for every answer, not only this one.
 # Leave `chosen:` empty to abort; nothing is written then. Lines starting with # are ignored.
 """
 
@@ -21,6 +21,7 @@ def correct_exchange(
     session: Optional[str] = None,
     turn: Optional[int] = None,
     model: Optional[str] = None,
+    lesson: bool = False,
 ) -> Any:
     """Record a correction of one exchange; with no `better`, ask for it in $EDITOR."""
     from ga_cli.cli import editor
@@ -35,12 +36,14 @@ def correct_exchange(
         doc["rejected"] = yamlio.literal(rejected)
         doc["chosen"] = ""
         doc["why"] = why or ""
+        doc["lesson"] = lesson
         text = editor.edit(TEMPLATE + yamlio.dump(doc), suffix=".yaml")
         data = ops.parse_correction_yaml(text, "the correction you edited")
         better = str(data.get("chosen") or "").strip()
         if not better:
             raise GaError("`chosen:` is empty; nothing was written")
         why = str(data.get("why") or "").strip() or None
+        lesson = bool(data.get("lesson", lesson))
         prompt = str(data.get("prompt") or prompt)
     extra = {"session": session, "turn": turn, "model": model}
     entry = ops.add_correction(
@@ -50,6 +53,7 @@ def correct_exchange(
         better,
         why=why,
         extra={k: v for k, v in extra.items() if v is not None},
+        lesson=lesson,
     )
     from ga_cli.chat import settings
 

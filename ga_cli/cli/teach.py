@@ -176,6 +176,12 @@ def correct(
     ),
     better_old: Optional[str] = typer.Option(None, "--better", hidden=True),
     why: Optional[str] = typer.Option(None, "--why", help="What was wrong with it."),
+    lesson: bool = typer.Option(
+        False,
+        "--lesson",
+        help="WHY holds for every answer, not only this one: keep it as a lesson too "
+        "(in the system prompt and the training data).",
+    ),
     context: Optional[str] = typer.Option(None, "--context", help="Anything else that mattered."),
     last: bool = typer.Option(
         False,
@@ -195,6 +201,9 @@ def correct(
     Right after a bad answer: ga correct (opens $EDITOR on the last exchange).
     Scripted: ga correct --last --chosen C --why W, or --prompt P --rejected R --chosen C --why W.
     Or pipe YAML with the keys prompt, rejected, chosen, why (stored pending until approved).
+
+    A correction teaches one answer. When its why is a rule for every answer ("ask me when my
+    request is ambiguous"), add --lesson: the why is kept as a lesson as well.
     """
     from ga_cli.cli import correcting, stdin
     from ga_cli.errors import GaError
@@ -224,6 +233,7 @@ def correct(
             session=s.id,
             turn=t["turn"],
             model=t.get("model"),
+            lesson=lesson,
         )
     elif piped.strip():
         data = ops.parse_correction_yaml(piped, "<stdin>")
@@ -237,6 +247,7 @@ def correct(
             tags=data.get("tags") or tag,
             provenance="stdin",
             allow_secret=allow_secret,
+            lesson=bool(data.get("lesson", lesson)),
         )
     else:
         entry = ops.add_correction(
@@ -248,8 +259,14 @@ def correct(
             context=context,
             tags=tag,
             allow_secret=allow_secret,
+            lesson=lesson,
         )
     note = " (pending: piped input waits for your approval)" if entry.status == "pending" else ""
+    taught = [e.id for e in ops.lessons(ledger) if e.meta.get("source") == entry.id]
+    if taught:
+        note = f" and lesson {taught[0]}{note}"
+    elif lesson:
+        note += "; an active lesson already says the same"
     output.info(f"Recorded correction {entry.id}{note}.")
     output.text(entry.id)
 

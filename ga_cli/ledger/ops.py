@@ -84,6 +84,7 @@ CORRECTION_KEYS = (
     "session",
     "turn",
     "model",
+    "lesson",  # yes: the why holds for every answer (add_correction's `lesson`)
 )
 
 
@@ -99,9 +100,12 @@ def add_correction(
     extra: dict[str, Any] | None = None,
     allow_secret: bool = False,
     subject: str | None = None,
+    lesson: bool = False,
 ) -> E.Entry:
     """A correction (pending when piped), in one commit; `subject` replaces the commit's
-    default subject line ("correct: <why>")."""
+    default subject line ("correct: <why>"). `lesson`: the principal says the `why` holds for
+    every answer, not only this one: it also becomes a lesson (a derived entry, in the same
+    commit), which goes into the system prompt and the training data."""
     fields: dict[str, Any] = {
         "prompt": _required(prompt, "the prompt", "--prompt"),
         "context": context or None,
@@ -116,12 +120,42 @@ def add_correction(
         "correction", fields, provenance=provenance, status=_pending_if_piped(provenance)
     )
     reason = fields["why"] or f"better answer for {short(fields['prompt'], 40)}"
-    ledger.change(
-        subject or f"correct: {short(reason, 72)}",
-        {entry.path: entry.render()},
-        allow_secret=allow_secret,
-    )
+    changes = {entry.path: entry.render()}
+    if lesson:
+        if not fields["why"]:
+            raise GaError(
+                "a lesson is the correction's `why`, and it is empty",
+                "give it (--why, or `why:` in the editor), or leave the lesson out",
+            )
+        taught = lesson_of(ledger, entry, fields["why"])
+        if taught is not None:
+            changes[taught.path] = taught.render()
+            reason += " (and a lesson)"
+    ledger.change(subject or f"correct: {short(reason, 72)}", changes, allow_secret=allow_secret)
     return entry
+
+
+def lesson_of(ledger: Ledger, correction: E.Entry, why: str) -> E.Entry | None:
+    """The `why` of a correction as a lesson for every answer, with the correction's provenance
+    (pending when piped); None when an active lesson already says the same."""
+    said = {" ".join(str(e.meta.get("lesson") or "").lower().split()) for e in lessons(ledger)}
+    if " ".join(why.lower().split()) in said:
+        return None
+    return E.new_entry(
+        "derived",
+        {"type": "lesson", "source": correction.id, "lesson": why},
+        provenance=correction.provenance,
+        status=correction.status,
+    )
+
+
+def lessons(ledger: Ledger) -> list[E.Entry]:
+    """Lessons in the ledger that are not retired (approved, the principal's or pending)."""
+    return [
+        e
+        for e in ledger.entries("derived", include_retired=False)
+        if e.meta.get("type") == "lesson"
+    ]
 
 
 def parse_correction_yaml(text: str, source: str = "<stdin>") -> dict[str, Any]:
@@ -141,8 +175,16 @@ def parse_correction_yaml(text: str, source: str = "<stdin>") -> dict[str, Any]:
             source,
             line,
             f"unknown key `{unknown[0]}`",
-            "use only: prompt, rejected, chosen, why, context, tags",
+            "use only: prompt, rejected, chosen, why, context, tags, lesson",
         )
+    if "lesson" in data:
+        said = str(data["lesson"]).lower()  # YAML 1.2 reads `yes` as a string
+        if said not in ("yes", "no", "true", "false"):
+            line = yamlio.key_line(data, "lesson")
+            raise LedgerFormatError(
+                source, line, "`lesson` must be yes or no", "write `lesson: yes` or leave it out"
+            )
+        data["lesson"] = said in ("yes", "true")
     return {k: (str(v) if isinstance(v, str) else v) for k, v in data.items()}
 
 

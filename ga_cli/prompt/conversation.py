@@ -34,6 +34,7 @@ class LedgerContext:
     invalid: int = 0  # files that fail the ledger's schema: left out, named by `ga doctor`
     corrections_mode: str = prompting.DEFAULT_CORRECTIONS  # config `prompt_corrections`
     told: Sequence[prompting.Told] = ()  # interview answers (`ga interview`)
+    lessons: Sequence[Entry] = ()  # corrections' whys kept as lessons (`ga correct --lesson`)
 
 
 def ledger_context(ledger: Any) -> LedgerContext:
@@ -47,6 +48,7 @@ def ledger_context(ledger: Any) -> LedgerContext:
         len({p.path for p in bad}),
         prompting.setting(ledger.config()),
         prompting.told([e for e in trusted if e.kind.name == "interview"]),
+        [e for e in trusted if e.kind.name == "derived" and e.meta.get("type") == "lesson"],
     )
 
 
@@ -54,7 +56,13 @@ def standing_system(context: LedgerContext) -> str:
     """The part of the system prompt that does not depend on the question: who the principal
     is, the trust rule and their values (what an exported model carries as its SYSTEM)."""
     return prompting.build_system(
-        context.principal, context.values, [], "", budget=1 << 30, count=lambda _: 0
+        context.principal,
+        context.values,
+        [],
+        "",
+        budget=1 << 30,
+        count=lambda _: 0,
+        lessons=context.lessons,
     ).system
 
 
@@ -87,6 +95,7 @@ def prepare(
                 context.corrections_mode, remote=getattr(backend, "remote", False)
             ),
             about=context.told,
+            lessons=context.lessons,
         )
         if context.invalid:
             warnings.append(

@@ -168,6 +168,10 @@ def _principal_block(principal: Any) -> str:
     return "\n".join(lines)
 
 
+def _lesson_line(lesson: Entry) -> str:
+    return f"- {' '.join(str(lesson.meta.get('lesson') or '').split())}"
+
+
 def _value_line(v: Entry) -> str:
     why = f" (why: {v.meta['why']})" if v.meta.get("why") else ""
     return f"- {' '.join((v.body or '').split())}{why}"
@@ -229,9 +233,11 @@ def build_system(
     corrections_mode: str = "off",
     about: Sequence[Told] = (),
     max_told: int = 3,
+    lessons: Sequence[Entry] = (),
 ) -> BuiltPrompt:
     """`corrections_mode`: a resolved mode (`corrections_mode()`): pairs, chosen or off.
-    `about`: interview answers; the `max_told` that share most words with the question."""
+    `about`: interview answers; the `max_told` that share most words with the question.
+    `lessons`: what corrections taught for every answer (their `why`, approved as lessons)."""
     if corrections_mode not in (*_SHOWN, "off"):
         raise ValueError(f"unresolved corrections mode {corrections_mode!r}")
     head = _principal_block(principal) + "\n" + TRUST
@@ -261,6 +267,12 @@ def build_system(
         key=lambda v: (int(v.meta.get("priority") or 3), v.created),
     )
     section("\nValues to honour, most important first:", vals, _value_line, built.values_used)
+    section(
+        "\nLessons from your corrections, for every answer:",
+        sorted((x for x in lessons if trusted(x)), key=lambda x: x.created),
+        _lesson_line,
+        built.values_used,
+    )
     q = words(question)
     near = sorted(
         ((len(q & words(f"{t.question} {t.answer}")), t) for t in about),

@@ -63,6 +63,7 @@ def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
         [i for i in trusted if i.kind == "correction"],
         corrections_mode=prompting.setting(Ledger(ledger_root).config()),
         told=prompting.told([i for i in trusted if i.kind == "interview"]),
+        lessons=[i for i in trusted if i.kind == "derived" and i.meta.get("type") == "lesson"],
     )
 
 

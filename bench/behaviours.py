@@ -13,11 +13,13 @@ training time, drift and retention gate of the run. `--modes` repeats the evalua
 Quality bar (issue 16): personal compliance >= 0.8 on each theme where the base is <= 0.3,
 log-prob accuracy >= 0.9, retention gate passed, training <= 15 minutes.
 
+Issue 16 item 3's candidates: `--paraphrases` adds bench/behaviour_paraphrases.py's 30
+hand-written paraphrases as approved teacher proposals (no teacher is reachable here);
 `--lessons` records each correction with `--lesson` (its why kept as a lesson: one per theme,
-in the system prompt and the training data; issue 16 item 3).
+in the system prompt and the training data); `--recipe` with `sft.chosen_repeats` > 1.
 
 Usage: python bench/behaviours.py [--recipe NAME|PATH] [--home DIR] [--modes pairs,chosen,off]
-                                  [--lessons] [--answers FILE] [--json]
+                                  [--lessons] [--paraphrases] [--answers FILE] [--json]
 """
 
 from __future__ import annotations
@@ -49,6 +51,31 @@ def make_ledger(env: dict, lessons: bool = False) -> None:
     for theme, rows in S.TRAIN.items():
         for prompt, good, bad in rows:
             correct(env, prompt, good, bad, S.WHY[theme], *(["--lesson"] if lessons else []))
+
+
+def add_paraphrases(env: dict) -> None:
+    """The hand-written stand-ins for a teacher's paraphrases, stored as approved teacher
+    proposals (derived examples), one commit, through ga's own ledger API."""
+    import os
+
+    from behaviour_paraphrases import PARAPHRASES
+
+    from ga_cli.ledger import entries as E
+    from ga_cli.ledger.store import Ledger
+
+    os.environ["GA_HOME"] = env["GA_HOME"]
+    ledger = Ledger.open()
+    made = []
+    for theme, rows in PARAPHRASES.items():
+        for prompt, answer in rows:
+            e = E.new_entry(
+                "derived",
+                {"type": "example", "source": f"paraphrase of the {theme} corrections"},
+                provenance="teacher",
+            )
+            e.meta.update({"prompt": prompt, "chosen": answer, "approved": E.now_iso()})
+            made.append(e)
+    ledger.change(f"bench: {len(made)} approved paraphrases", {e.path: e.render() for e in made})
 
 
 def theme_files(folder: Path) -> dict[str, Path]:
@@ -119,11 +146,18 @@ def main() -> None:
     ap.add_argument(
         "--lessons", action="store_true", help="each correction's why kept as a lesson too"
     )
+    ap.add_argument(
+        "--paraphrases",
+        action="store_true",
+        help="30 approved paraphrases (bench/behaviour_paraphrases.py) beside the corrections",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     home, env = bench_env(args.home)
     if not Path(home, "train.json").is_file():
         make_ledger(env, args.lessons)
+        if args.paraphrases:
+            add_paraphrases(env)
         t = time.perf_counter()
         info = json.loads(must(ga(env, "train", "--recipe", args.recipe, "--force", "--json")))
         info["wall_seconds"] = time.perf_counter() - t
@@ -141,6 +175,7 @@ def main() -> None:
     summary = {
         "recipe": args.recipe,
         "lessons": args.lessons,
+        "paraphrases": args.paraphrases,
         "train_seconds": info["train_seconds"],
         "wall_seconds": round(info.get("wall_seconds", 0), 1),
         "drift": ret["drift"],

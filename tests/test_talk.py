@@ -224,7 +224,8 @@ def test_correct_last_answer_in_editor(ga, ledger, tiny_model, tmp_path):
     script.write_text(
         "import sys\nfrom pathlib import Path\np = Path(sys.argv[1])\n"
         "t = p.read_text().replace('chosen: \\'\\'', 'chosen: Paris.')"
-        ".replace('why: \\'\\'', 'why: wrong city')\np.write_text(t)\n"
+        ".replace('why: \\'\\'', 'why: wrong city').replace('lesson: false', 'lesson: yes')"
+        "\np.write_text(t)\n"
     )
     r = run_ga("correct", env={"EDITOR": f"{sys.executable} {script}", "VISUAL": ""})
     assert r.returncode == 0, r.stderr
@@ -233,7 +234,9 @@ def test_correct_last_answer_in_editor(ga, ledger, tiny_model, tmp_path):
     assert entry.meta["rejected"] == bad_answer.strip()
     assert entry.meta["chosen"] == "Paris." and entry.meta["why"] == "wrong city"
     assert entry.meta["session"] and entry.meta["turn"] == 1
-    assert commits(ledger)[0] == "correct: wrong city"
+    assert commits(ledger)[0] == "correct: wrong city (and a lesson)"  # the template's key
+    lesson = [e for e in ledger.entries("derived") if e.meta["source"] == entry.id]
+    assert [e.meta["lesson"] for e in lesson] == ["wrong city"]
     # an empty chosen: aborts and writes nothing
     head = ledger.head()
     noop = tmp_path / "noop.py"

@@ -137,8 +137,12 @@ def add_correction(
 
 def lesson_of(ledger: Ledger, correction: E.Entry, why: str) -> E.Entry | None:
     """The `why` of a correction as a lesson for every answer, with the correction's provenance
-    (pending when piped); None when an active lesson already says the same."""
-    said = {" ".join(str(e.meta.get("lesson") or "").lower().split()) for e in lessons(ledger)}
+    (pending when piped); None when a trusted lesson already says the same."""
+    said = {
+        " ".join(str(e.meta.get("lesson") or "").lower().split())
+        for e in lessons(ledger)
+        if e.trusted
+    }
     if " ".join(why.lower().split()) in said:
         return None
     return E.new_entry(
@@ -150,12 +154,17 @@ def lesson_of(ledger: Ledger, correction: E.Entry, why: str) -> E.Entry | None:
 
 
 def lessons(ledger: Ledger) -> list[E.Entry]:
-    """Lessons in the ledger that are not retired (approved, the principal's or pending)."""
-    return [
-        e
-        for e in ledger.entries("derived", include_retired=False)
-        if e.meta.get("type") == "lesson"
-    ]
+    """Lessons in the ledger that are not retired (trusted or pending); a file that does not
+    parse is skipped here (`ga doctor` names it)."""
+    out = []
+    for rel in ledger.entry_files("derived"):
+        try:
+            e = ledger.load(rel)
+        except LedgerFormatError:
+            continue
+        if e.meta.get("type") == "lesson" and e.status != "retired":
+            out.append(e)
+    return out
 
 
 def parse_correction_yaml(text: str, source: str = "<stdin>") -> dict[str, Any]:

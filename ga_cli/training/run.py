@@ -176,7 +176,9 @@ def train(
         general = random.Random(f"{rec['seed']}:{built.out.name}").sample(
             replayed, min(plan.general, len(replayed))
         )
-        sft_rows = data.weighted(plan.sft, rec["sft"]["chosen_repeats"]) + general
+        # chosen_repeats weighs full runs only: an incremental round's mix is its own section's
+        # (measured in bench/continual.py)
+        sft_rows = data.weighted(plan.sft) + general
         pref_rows = [data.pref_row(r) for r in plan.prefs]
         own: list[dict[str, Any]] = []
     else:

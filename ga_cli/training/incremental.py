@@ -142,7 +142,8 @@ def plan(
     pref_rows = new_prefs + replay(old_prefs_now, len(new_prefs))
     general = min(rec["sft"]["replay"], round(inc["general_ratio"] * len(new_sft)))
     steps_now = (len(sft_rows) + general + len(pref_rows)) * inc["epochs"]
-    steps_full = (len(sft) + rec["sft"]["replay"]) * rec["sft"]["epochs"] + len(prefs) * rec["dpo"][
+    full_sft = len(data.weighted(sft, rec["sft"]["chosen_repeats"]))
+    steps_full = (full_sft + rec["sft"]["replay"]) * rec["sft"]["epochs"] + len(prefs) * rec["dpo"][
         "epochs"
     ] * int(rec["dpo"]["enabled"])
     if steps_now >= steps_full:

@@ -237,6 +237,7 @@ def correct(
         )
     elif piped.strip():
         data = ops.parse_correction_yaml(piped, "<stdin>")
+        lesson = bool(data.get("lesson", lesson))
         entry = ops.add_correction(
             ledger,
             data.get("prompt") or "",
@@ -247,7 +248,7 @@ def correct(
             tags=data.get("tags") or tag,
             provenance="stdin",
             allow_secret=allow_secret,
-            lesson=bool(data.get("lesson", lesson)),
+            lesson=lesson,
         )
     else:
         entry = ops.add_correction(
@@ -262,6 +263,7 @@ def correct(
             lesson=lesson,
         )
     note = " (pending: piped input waits for your approval)" if entry.status == "pending" else ""
+    # the editor's `lesson: yes` is known only to correct_exchange: look for what was written
     taught = [e.id for e in ops.lessons(ledger) if e.meta.get("source") == entry.id]
     if taught:
         note = f" and lesson {taught[0]}{note}"

@@ -52,6 +52,7 @@ CANDIDATES: dict[str, dict] = {  # name -> overrides of the shipped cpu-default
         "dpo": {"sft_weight": 1.0},
     },
     "chosen-x3": {"sft": {"chosen_repeats": 3}},  # issue 16: more weight on your answers
+    "chosen-x2": {"sft": {"chosen_repeats": 2}},  # the same with more room under the gate
     "light-sft+rpo+replay": {
         "sft": {"epochs": 3, "learning_rate": 2e-4, "replay": 40},
         "dpo": {"sft_weight": 1.0},

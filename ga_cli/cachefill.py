@@ -42,6 +42,8 @@ def fill_dir(
     with exclusive(target.with_name(f".{target.name}.lock")):
         if ready is not None and ready(target):
             return target
+        for stale in target.parent.glob(f".{target.name}.tmp-*"):  # left by a killed process:
+            shutil.rmtree(stale, ignore_errors=True)  # the lock says nobody fills it now
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             make(tmp)

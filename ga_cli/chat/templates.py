@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ga_cli import paths
 from ga_cli.errors import GaError
+from ga_cli.ledger import entries as E
 from ga_cli.ledger.store import atomic_write
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # fullmatch: no trailing newline
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ TYPES: dict[str, type] = {
     "max_tokens": int,
     "repetition_penalty": float,
 }
+# the ranges the command-line options take (cli/modelopts.py)
+RANGES: dict[str, tuple[float, float]] = {
+    "temperature": (0.0, 2.0),
+    "max_tokens": (1, 1 << 20),
+    "repetition_penalty": (1.0, 2.0),
+}
 
 
 def folder() -> Path:
@@ -46,7 +53,7 @@ def folder() -> Path:
 
 
 def _path(name: str) -> Path:
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise GaError(
             f"`{name}` is not a template name",
             "use letters, digits, `-`, `_` or `.` (at most 64), starting with a letter or digit",
@@ -79,18 +86,12 @@ def load(name: str) -> Template:
             f"templates: {known}. Save one with `ga ask --save {name} --system ...`",
         )
     try:
-        data = yamlio.load(path.read_text(encoding="utf-8"), str(path))
+        data = yamlio.load(E.decode(path.read_bytes(), str(path)), str(path))
     except LedgerFormatError as exc:
         raise GaError(exc.message, f"fix or remove {path}") from exc
     if not isinstance(data, dict):
         raise GaError(f"{path}: not a template (expected a YAML mapping)", f"fix or remove {path}")
-    problems = []
-    for key, value in data.items():
-        want = TYPES.get(str(key))
-        if want is None:
-            problems.append(f"unknown key `{key}`")
-        elif not isinstance(value, want) and not (want is float and isinstance(value, int)):
-            problems.append(f"`{key}` must be {want.__name__}")
+    problems = [p for key, value in data.items() if (p := _problem(str(key), value))]
     if problems:
         raise GaError(
             f"{path}: " + "; ".join(problems),
@@ -98,6 +99,27 @@ def load(name: str) -> Template:
         )
     values: dict[str, Any] = {k: (float(v) if TYPES[k] is float else v) for k, v in data.items()}
     return Template(**values)
+
+
+def _problem(key: str, value: Any) -> str | None:
+    """What is wrong with one hand-edited template value, or None."""
+    import math
+
+    want = TYPES.get(key)
+    if want is None:
+        return f"unknown key `{key}`"
+    numeric = want in (int, float)
+    if isinstance(value, bool) or not (
+        isinstance(value, want) or (want is float and isinstance(value, int))
+    ):
+        return f"`{key}` must be {'a number' if numeric else 'text'}"
+    if not numeric:
+        return None
+    number = float(cast(float, value))
+    low, high = RANGES[key]
+    if math.isnan(number) or not low <= number <= high:
+        return f"`{key}` must be between {low:g} and {high:g}"
+    return None
 
 
 def names() -> list[str]:

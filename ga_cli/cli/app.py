@@ -22,6 +22,7 @@ class GaGroup(TyperGroup):
         # Everything ga writes derives from the private ledger or from conversations:
         # datasets, caches, runs, exports and logs are the principal's alone (0700/0600).
         os.umask(0o077)
+        _exit_cleanly_on_sigterm()
         try:
             return super().invoke(ctx)
         except (Exit, Abort, TyperException):
@@ -33,6 +34,8 @@ class GaGroup(TyperGroup):
             raise typer.Exit(130) from None
         except BrokenPipeError:
             raise typer.Exit(1) from None
+        except OSError as exc:  # the machine said no: a one-line reason, not a bug report
+            output.error(*os_error(exc))
         except Exception as exc:  # the last line of defence: one line, not a traceback
             output.error(
                 f"unexpected {type(exc).__name__}: {exc}",
@@ -40,10 +43,76 @@ class GaGroup(TyperGroup):
             )
         raise typer.Exit(1)
 
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        """Refuse an argument that is not valid UTF-8 at the door, before any command can store
+        it (Python keeps such bytes as lone surrogates, which no file or model can take)."""
+        import sys
+
+        given = list(sys.argv[1:] if args is None else args)
+        bad = undecodable_argument(given)
+        if bad is not None:
+            from ga_cli.cli import output
+
+            os.umask(0o077)
+            output.error(
+                f"{bad} is not valid UTF-8 text; nothing was done",
+                "type it again, or set the terminal's encoding to UTF-8 (LANG=C.UTF-8)",
+            )
+            sys.exit(1)
+        return super().main(given, *rest, **kwargs)
+
     def list_commands(self, ctx: Any) -> list[str]:
         """The order a new principal meets them in; unlisted commands follow as registered."""
         rank = {name: i for i, name in enumerate(ORDER)}
         return sorted(self.commands, key=lambda n: rank.get(n, len(ORDER)))
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (`kill`, a background `ga train` stopped) ends ga as Ctrl-C does, through its
+    `finally` blocks, so temporary folders and half-filled caches are removed, not left."""
+    import signal
+    import threading
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminated)
+
+
+def os_error(exc: OSError) -> tuple[str, str]:
+    """(message, hint) for an operating-system refusal: permissions, a full disk, ..."""
+    import errno
+
+    where = f" ({exc.filename})" if exc.filename else ""
+    said = {
+        errno.EACCES: ("permission denied", "check who owns it (`ls -l`) and its permissions"),
+        errno.EPERM: ("operation not permitted", "check who owns it (`ls -l`)"),
+        errno.EROFS: ("the file system is read-only", "run ga where it can write"),
+        errno.ENOSPC: (
+            "no space left on the disk",
+            "free some space, then run it again (ga writes atomically: no file was half written)",
+        ),
+        errno.EDQUOT: ("disk quota exceeded", "free some space, then run it again"),
+        errno.ENAMETOOLONG: ("a name is too long for the file system", "use a shorter name"),
+    }
+    message, hint = said.get(
+        exc.errno or 0, (exc.strerror or str(exc), "check the path, then run it again")
+    )
+    return f"{message}{where}", hint
+
+
+def undecodable_argument(args: list[str]) -> str | None:
+    """The flag (or `argument N`) whose value holds bytes that are not UTF-8, else None."""
+    for i, arg in enumerate(args):
+        if not any("\udc80" <= c <= "\udcff" for c in arg):
+            continue
+        if arg.startswith("-"):
+            return arg.split("=", 1)[0]
+        if i > 0 and args[i - 1].startswith("-") and "=" not in args[i - 1]:
+            return f"the text after {args[i - 1]}"
+        return f"argument {i + 1} ({ascii(arg)[1:-1][:40]})"
+    return None
 
 
 ORDER = [

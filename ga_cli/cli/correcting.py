@@ -6,10 +6,36 @@ from typing import Any, Optional
 
 from ga_cli.cli import output
 
-TEMPLATE = """# Correct this answer. Fill in `chosen:` (the answer you wanted), `why:` (what was
-# wrong). `lesson: yes` keeps `why` as a rule for every answer, not only this one.
+TEMPLATE = """# Correct this answer. Write the answer you wanted under `chosen: |` and what was
+# wrong under `why: |`, indented by two spaces (any text is safe there, `: ` and `#` too).
+# `lesson: yes` keeps `why` as a rule for every answer, not only this one.
 # Leave `chosen:` empty to abort; nothing is written then. Lines starting with # are ignored.
 """
+
+
+def _edit_correction(
+    prompt: str, rejected: str, why: Optional[str], lesson: bool
+) -> dict[str, Any] | None:
+    """The correction as the principal edits it in $EDITOR (None: `chosen:` left empty). A
+    text that does not parse is opened again with the problem at its top, or kept in a file."""
+    from ga_cli.cli import editor
+    from ga_cli.ledger import ops, yamlio
+
+    fields = [("prompt", prompt), ("rejected", rejected), ("chosen", ""), ("why", why or "")]
+    doc = "".join(yamlio.block_field(key, text) for key, text in fields)
+    doc += f"lesson: {'yes' if lesson else 'no'}\n"
+
+    def accept(text: str) -> dict[str, Any] | None:
+        data = ops.parse_correction_yaml(text, "the correction you edited")
+        return data if str(data.get("chosen") or "").strip() else None
+
+    return editor.edit_until_valid(
+        TEMPLATE + doc,
+        ".yaml",
+        accept,
+        "fix it, then record it with `ga correct < {file}` (piped corrections wait for "
+        "`ga review`)",
+    )
 
 
 def correct_exchange(
@@ -24,27 +50,18 @@ def correct_exchange(
     lesson: bool = False,
 ) -> Any:
     """Record a correction of one exchange; with no `better`, ask for it in $EDITOR."""
-    from ga_cli.cli import editor
     from ga_cli.errors import GaError
-    from ga_cli.ledger import ops, yamlio
+    from ga_cli.ledger import ops
 
     if better is None:
-        from ruamel.yaml.comments import CommentedMap
-
-        doc = CommentedMap()
-        doc["prompt"] = yamlio.literal(prompt)
-        doc["rejected"] = yamlio.literal(rejected)
-        doc["chosen"] = ""
-        doc["why"] = why or ""
-        doc["lesson"] = lesson
-        text = editor.edit(TEMPLATE + yamlio.dump(doc), suffix=".yaml")
-        data = ops.parse_correction_yaml(text, "the correction you edited")
-        better = str(data.get("chosen") or "").strip()
-        if not better:
+        data = _edit_correction(prompt, rejected, why, lesson)
+        if data is None:
             raise GaError("`chosen:` is empty; nothing was written")
+        better = str(data.get("chosen") or "").strip()
         why = str(data.get("why") or "").strip() or None
         lesson = bool(data.get("lesson", lesson))
-        prompt = str(data.get("prompt") or prompt)
+        edited = str(data.get("prompt") or "").rstrip("\n")  # a block ends in a newline
+        prompt = prompt if edited in ("", prompt.rstrip("\n")) else edited
     extra = {"session": session, "turn": turn, "model": model}
     entry = ops.add_correction(
         ledger,

@@ -7,8 +7,13 @@ import shlex
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Callable, TypeVar
 
-from ga_cli.errors import GaError
+from ga_cli.errors import GaError, LedgerFormatError
+
+T = TypeVar("T")
+PROBLEM = "# ga: "  # the lines ga puts above a text that did not parse, as `git commit` does
+ATTEMPTS = 5  # re-opened at most this many times: a scripted $EDITOR cannot loop for ever
 
 
 def edit(initial: str, suffix: str = ".md") -> str:
@@ -41,9 +46,57 @@ def edit(initial: str, suffix: str = ".md") -> str:
         path.unlink(missing_ok=True)
 
 
+def edit_until_valid(initial: str, suffix: str, accept: Callable[[str], T], again: str) -> T:
+    """Edit `initial` until `accept(text)` takes it. A text it refuses (GaError) is opened
+    again with the problem written above it as `# ga:` comment lines (as `git commit` and
+    `crontab -e` do); closing the editor without a change then keeps the text in a file that
+    the error names, and `again` says how to use it. Nothing the principal typed is lost."""
+    shown, typed = initial, ""
+    for _ in range(ATTEMPTS):
+        try:
+            typed = without_problem(edit(shown, suffix))
+        except GaError:
+            if shown is initial:  # nothing was typed yet: nothing to keep
+                raise
+            break
+        try:
+            return accept(typed)
+        except LedgerFormatError as exc:  # its line counts from the top of `typed`
+            where = f"line {exc.line + len(HEADER) + 1}: " if exc.line else ""
+            shown = with_problem(typed, where + exc.detail)
+        except GaError as exc:
+            shown = with_problem(typed, exc.message)
+    kept = keep_rejected(typed, suffix)
+    raise GaError(
+        f"your edit did not parse and was not recorded; it is kept in {kept}",
+        again.format(file=kept),
+    )
+
+
+HEADER = (
+    "this did not parse, so nothing is recorded yet:",
+    "fix it and save; close without saving to keep it in a file instead.",
+)
+
+
+def with_problem(text: str, message: str) -> str:
+    """`text` with `message` as `# ga:` comment lines at its top."""
+    head = [PROBLEM + HEADER[0], f"{PROBLEM}  {message}", PROBLEM + HEADER[1]]
+    return "\n".join(head) + "\n" + text
+
+
+def without_problem(text: str) -> str:
+    return "\n".join(line for line in text.split("\n") if not line.startswith(PROBLEM))
+
+
 def keep_rejected(text: str, suffix: str) -> Path:
-    """Save an edit that failed validation, so the principal's words are not lost."""
-    fd, name = tempfile.mkstemp(prefix="ga-rejected-edit-", suffix=suffix)
+    """Save an edit that failed validation (in the private data folder, which outlives /tmp),
+    so the principal's words are not lost."""
+    from ga_cli import paths
+
+    folder = paths.data_dir() / "unsaved-edits"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(prefix="edit-", suffix=suffix, dir=folder)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     return Path(name)

@@ -182,20 +182,51 @@ def _duration(seconds: float) -> str:
 class AnswerView:
     """An answer as it streams in: on a terminal (and unless `plain`), its markdown rendered
     by rich as it grows; elsewhere, the raw text after `prefix`. Control characters in the
-    model's text are shown escaped either way."""
+    model's text are shown escaped either way.
+
+    On a terminal the growing answer is a transient live view of its last screenful (a live
+    view taller than the screen cannot be redrawn, and rich then repeats it); when the answer
+    ends, the view is erased and the whole answer printed once, wrapped at the terminal's
+    width, so every word reaches the screen, and the scrollback, exactly once."""
 
     def __init__(self, plain: bool = False, prefix: str = "ga> ") -> None:
         self.text = ""  # the answer alone, without the remarks
         self.notes: list[str] = []
         self.prefix = prefix
-        con = console()
         self.live: Any = None
+        con = console()
         if not plain and con.is_terminal and not con.is_dumb_terminal:
+            from rich.console import Console
             from rich.live import Live
-            from rich.markdown import Markdown
 
-            self._markdown = Markdown
-            self.live = Live(console=con, refresh_per_second=8, vertical_overflow="visible")
+            self.con = Console(highlight=False)  # wraps: soft_wrap would crop at the edge
+            self.live = Live(
+                console=self.con,
+                refresh_per_second=8,
+                transient=True,
+                vertical_overflow="crop",
+                get_renderable=self._tail,
+            )
+
+    def _shown(self) -> Any:
+        from rich.markdown import Markdown
+
+        return Markdown(printable("\n\n".join([self.text, *self.notes])))
+
+    def _tail(self) -> Any:
+        """The last lines of the rendered answer that fit on the screen."""
+        from rich.text import Text
+
+        width, height = self.con.size
+        lines = self.con.render_lines(self._shown(), self.con.options.update(width=width))
+        room = max(1, height - 2)
+        text = Text()
+        for line in lines[-room:]:
+            for seg in line:
+                text.append(seg.text, seg.style)
+            text.append("\n")
+        text.rstrip()
+        return text
 
     def __enter__(self) -> AnswerView:
         if self.live is not None:
@@ -204,27 +235,20 @@ class AnswerView:
             raw(self.prefix)
         return self
 
-    def _render(self) -> None:
-        shown = "\n\n".join([self.text, *self.notes])
-        self.live.update(self._markdown(printable(shown)))
-
     def write(self, piece: str) -> None:
         self.text += piece
-        if self.live is not None:
-            self._render()
-        else:
+        if self.live is None:
             raw(piece)
 
     def note(self, text: str) -> None:
         """A remark after the answer ([stopped], [cut off ...])."""
         self.notes.append(text)
-        if self.live is not None:
-            self._render()
-        else:
+        if self.live is None:
             raw(" " + text)
 
     def __exit__(self, *exc: object) -> None:
         if self.live is not None:
-            self.live.stop()
+            self.live.stop()  # transient: the view goes, and the answer is printed once
+            self.con.print(self._shown())
         else:
             raw("\n")

@@ -168,7 +168,7 @@ def ask(
         answer,
         backend.name,
         usage,
-        data=data,
+        data=prepared.data,
         system=prepared.messages[0]["content"],
         interrupted=interrupted,
     )
@@ -292,8 +292,14 @@ def history_export() -> None:
 def templates_list(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Every saved template and what it sets."""
     from ga_cli.chat import templates
+    from ga_cli.errors import GaError
 
-    rows = [{"name": n, **templates.load(n).to_yaml()} for n in templates.names()]
+    rows = []
+    for n in templates.names():  # one broken template is named, the others still listed
+        try:
+            rows.append({"name": n, **templates.load(n).to_yaml()})
+        except GaError as exc:
+            output.warn(f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
     if json_out:
         output.emit_json(rows)
         return

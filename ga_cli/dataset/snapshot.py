@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 
 from ga_cli.errors import GaError, LedgerFormatError
 from ga_cli.ledger import entries as E
-from ga_cli.ledger import yamlio
 
 
 @dataclass
@@ -114,35 +113,12 @@ def _feed(stdin: Any, oids: list[str]) -> Any:
 
 
 def _safe_yaml() -> YAML:
-    return YAML(typ="safe", pure=False)
+    return E.fast_yaml()
 
 
 def parse_fast(kind: E.Kind, path: str, raw: bytes, y: YAML) -> Item:
-    """Parse and validate one entry with the C-backed safe loader: the same splitter, schema
-    (`entries.check`) and messages as the round-trip parser that `ga doctor` uses. Lines of
-    schema problems come from that parser (only invalid files pay for it)."""
-    text = E.decode(raw, path)
-    offset = 1 if kind.markdown else 0
-    try:
-        if kind.markdown:
-            head, body = yamlio.front_matter(text, path)
-            meta = y.load(head)
-            if meta is None:
-                meta = {}
-        else:
-            meta, body = y.load(text), None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + offset if mark else None
-        raise LedgerFormatError(path, line, f"invalid YAML: {exc.problem or exc.context}") from exc
-    except YAMLError as exc:
-        raise LedgerFormatError(path, None, f"invalid YAML: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise LedgerFormatError(path, 1 + offset, "expected a mapping of `key: value` lines")
-    if E.check(kind, meta, body, 1 + offset):
-        entry = E.parse(kind, path, text)  # the round-trip parser knows every key's line
-        line, message = (E.problems(entry) or E.check(kind, meta, body, 1 + offset))[0]
-        raise LedgerFormatError(path, line, message)
+    """Parse and validate one entry with the ledger's fast parser (`entries.parse_fast`)."""
+    meta, body = E.parse_fast(kind, path, raw, y)
     return Item(kind.name, path, meta, body)
 
 

@@ -16,6 +16,12 @@ def check(ledger: Ledger) -> list[LedgerFormatError]:
     """Every problem in the ledger at once (not just the first)."""
     good, problems = ledger.scan()
     problems += duplicate_ids(good)
+    fast = E.fast_yaml()
+    for entry in good:  # what the dataset build's reader refuses, doctor reports too
+        try:
+            E.parse_fast(entry.kind, entry.path, (ledger.root / entry.path).read_bytes(), fast)
+        except LedgerFormatError as exc:
+            problems.append(exc)
     lock = ledger.root / INDEX_LOCK
     if lock.exists():
         with ledger.locked():  # one left by a killed ga process is cleared here (lock.py)

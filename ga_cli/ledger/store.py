@@ -188,6 +188,12 @@ class Ledger:
     ) -> str:
         """Write files atomically and commit them as one commit; returns the new HEAD sha."""
         writes, removes = writes or {}, removes or []
+        for what in [message, *writes.values()]:
+            if yamlio.has_surrogate(what):
+                raise GaError(
+                    "the text holds bytes that are not UTF-8; nothing was written",
+                    "type it again, or set the terminal's encoding to UTF-8 (LANG=C.UTF-8)",
+                )
         for rel, text in writes.items():
             secrets_guard.check(rel, text, allow_secret)
         secrets_guard.check("commit message", message, allow_secret)

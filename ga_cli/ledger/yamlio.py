@@ -24,9 +24,11 @@ def _yaml() -> YAML:
 
 
 def load(text: str, path: str, line_offset: int = 0) -> Any:
-    """Parse YAML; errors name `path:line` (1-based, shifted by `line_offset`)."""
+    """Parse YAML; errors name `path:line` (1-based, shifted by `line_offset`). Text that no
+    file or model can hold (a `\\uDCFF` escape: a lone surrogate) is refused here, as the
+    dataset build's C loader refuses it, so `ga doctor` and the build agree."""
     try:
-        return _yaml().load(text)
+        data = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 + line_offset) if mark else None
@@ -34,6 +36,39 @@ def load(text: str, path: str, line_offset: int = 0) -> Any:
         raise LedgerFormatError(path, line, f"invalid YAML: {detail}") from exc
     except YAMLError as exc:
         raise LedgerFormatError(path, None, f"invalid YAML: {exc}") from exc
+    where = unencodable(data)
+    if where is not None:
+        line = key_line(data, where, line_offset + 1) if where else None
+        raise LedgerFormatError(
+            path,
+            line,
+            f"`{where or 'a value'}` holds a lone surrogate (a byte that was not UTF-8)",
+            "retype that text, then run `ga doctor`",
+        )
+    return data
+
+
+def has_surrogate(text: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def unencodable(data: Any, key: str = "") -> str | None:
+    """The top-level key (or "" at the top) of the first text that holds a lone surrogate."""
+    if isinstance(data, str):
+        return key if has_surrogate(data) else None
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and has_surrogate(k):
+                return key or "a key"
+            found = unencodable(v, key or str(k))
+            if found is not None:
+                return found
+    if isinstance(data, list):
+        for v in data:
+            found = unencodable(v, key)
+            if found is not None:
+                return found
+    return None
 
 
 def dump(data: Any) -> str:
@@ -47,6 +82,18 @@ def literal(text: str) -> Any:
     from ruamel.yaml.scalarstring import LiteralScalarString
 
     return LiteralScalarString(text) if "\n" in text else text
+
+
+def block_field(key: str, text: str) -> str:
+    """`key: |` and `text` as an indented YAML block, written out by hand (a dumper writes an
+    empty block as `|2+`): any text is safe in it, `: ` and `#` too, and an empty one has an
+    indented blank line to write on."""
+    lines = text.rstrip("\n").split("\n") if text.strip() else [""]
+    first = next((line for line in lines if line.strip()), "")
+    indicator = "2" if first[:1] in (" ", "\t") else ""  # else YAML would take it as the indent
+    return f"{key}: |{indicator}\n" + "".join(
+        f"  {line}".rstrip(" ") + "\n" if line else "  \n" for line in lines
+    )
 
 
 def front_matter(text: str, path: str) -> tuple[str, str]:

@@ -8,9 +8,10 @@ import re
 from pathlib import Path
 
 from ga_cli import paths
-from ga_cli.errors import GaError
+from ga_cli.errors import GaError, LedgerFormatError
+from ga_cli.ledger import entries as E
 
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")  # fullmatch: no trailing newline
 RESERVED = ("embedded", "current", "ga-personal")
 
 
@@ -24,10 +25,31 @@ def all_aliases() -> dict[str, str]:
     f = _file()
     if not f.is_file():
         return {}
-    data = yamlio.load(f.read_text(encoding="utf-8"), str(f)) or {}
+    try:
+        data = yamlio.load(E.decode(f.read_bytes(), str(f)), str(f)) or {}
+    except LedgerFormatError as exc:
+        raise GaError(exc.message, f"fix or remove {f}") from exc
     if not isinstance(data, dict):
         raise GaError(f"{f}: expected a mapping of alias: model", f"fix or remove {f}")
+    for name, target in data.items():
+        problem = _problem(str(name))
+        if problem or not isinstance(target, str) or not target.strip():
+            raise GaError(
+                f"{f}: alias `{name}`: {problem or 'must name a model or run'}",
+                f"fix or remove that line of {f}",
+            )
     return {str(k): str(v) for k, v in data.items()}
+
+
+def _problem(name: str) -> str | None:
+    """Why `name` cannot be an alias, or None."""
+    if not NAME.fullmatch(name) or "/" in name:
+        return "use a short name of letters, digits, `-`, `_` or `.`"
+    if name in RESERVED:
+        return f"{name} is ga's own name and cannot be redefined"
+    if name.startswith("r-"):
+        return "it looks like a run id; choose a name not starting with r-"
+    return None
 
 
 def resolve(name: str | None) -> str | None:
@@ -47,14 +69,9 @@ def _write(data: dict[str, str]) -> None:
 
 
 def set_alias(name: str, target: str) -> None:
-    if not NAME.match(name) or name in RESERVED or "/" in name:
-        raise GaError(
-            f"`{name}` cannot be an alias",
-            "use a short name of letters, digits, `-`, `_` or `.` that is not "
-            + ", ".join(RESERVED),
-        )
-    if name.startswith("r-"):
-        raise GaError(f"`{name}` looks like a run id", "choose a name not starting with r-")
+    problem = _problem(name)
+    if problem:
+        raise GaError(f"`{name}` cannot be an alias", problem)
     data = all_aliases()
     data[name] = target
     _write(data)

@@ -22,6 +22,7 @@ class Prepared:
     messages: list[Message]
     system: prompting.BuiltPrompt | None
     warnings: list[str] = field(default_factory=list)
+    data: str | None = None  # the piped data as the model got it (trimmed to fit): what is logged
 
 
 @dataclass
@@ -123,9 +124,10 @@ def prepare(
         trimmed, cut = prompting.trim_middle(data, max(room, 64), count)
         if cut:
             warnings.append(
-                f"piped input trimmed from {count(data)} to ~{count(trimmed)} tokens "
+                f"piped input trimmed from {len(data)} characters to ~{count(trimmed)} tokens "
                 f"to fit the {window}-token context window"
             )
+        data = trimmed
         user = prompting.frame_untrusted(question, trimmed)
     history = list(history or [])
     # drop the oldest turns until everything fits
@@ -137,4 +139,4 @@ def prepare(
         history = history[2:]
         warnings.append("oldest conversation turns dropped to fit the context window")
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": user}]
-    return Prepared(messages, built, warnings)
+    return Prepared(messages, built, warnings, data)

@@ -307,18 +307,22 @@ def frame_untrusted(question: str, data: str) -> str:
     )
 
 
+TRIMMED = "\n[... trimmed by ga to fit the context window ...]\n"
+CHARS_PER_TOKEN_MAX = 16  # no tokenizer packs more characters into one token of real text
+
+
 def trim_middle(text: str, max_tokens: int, count: Callable[[str], int]) -> tuple[str, bool]:
-    """Keep the head and tail of `text` within `max_tokens`; the middle goes."""
+    """Keep the head and tail of `text` within `max_tokens`; the middle goes. A text far longer
+    than any tokenizer could fit is cut by characters first, so megabytes are not counted."""
+    most, cut = max_tokens * CHARS_PER_TOKEN_MAX, False
+    if len(text) > most:
+        text, cut = text[: most // 2] + TRIMMED + text[-most // 2 :], True
     if count(text) <= max_tokens:
-        return text, False
+        return text, cut
     keep = len(text)
     while keep > 32:
         keep = int(keep * 0.8)
-        candidate = (
-            text[: keep // 2]
-            + "\n[... trimmed by ga to fit the context window ...]\n"
-            + text[-keep // 2 :]
-        )
+        candidate = text[: keep // 2] + TRIMMED + text[-keep // 2 :]
         if count(candidate) <= max_tokens:
             return candidate, True
     return text[: max(0, max_tokens)], True

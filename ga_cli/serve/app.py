@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from ga_cli.dataset.tokens import PER_MESSAGE
 from ga_cli.models.base import Cancel, GenerationParams, Usage
-from ga_cli.serve import requests
+from ga_cli.serve import guard, requests
 from ga_cli.serve.engine import Closed, Engine, QueueFull
 
 
@@ -30,8 +30,9 @@ from ga_cli.serve.engine import Closed, Engine, QueueFull
 class Settings:
     token: str | None = None
     max_body: int = 1_000_000
-    allow_origin: str | None = None
+    allow_origin: str | None = None  # `*`, or origins separated by commas
     max_tokens_cap: int = 4096
+    hosts: tuple[str, ...] = ()  # Host names it answers to; empty: any (a token guards it)
     log: Callable[[str], None] | None = None  # one line per request; None: quiet
 
 
@@ -48,16 +49,24 @@ class RequestLog:
             return
         start, status = time.perf_counter(), [0]
 
+        def line() -> None:
+            tokens = scope.get("state", {}).get("ga_completion_tokens", "-")
+            ms = (time.perf_counter() - start) * 1000
+            self.log(f"{scope['method']} {scope['path']} {status[0]} {tokens} {ms:.0f}ms")
+
         async def sending(message: Any) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                tokens = scope.get("state", {}).get("ga_completion_tokens", "-")
-                ms = (time.perf_counter() - start) * 1000
-                self.log(f"{scope['method']} {scope['path']} {status[0]} {tokens} {ms:.0f}ms")
+                line()
 
-        await self.app(scope, receive, sending)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:  # the 500 is sent further out: log it here, where it happened
+            status[0] = 500
+            line()
+            raise
 
 
 def error(
@@ -91,8 +100,11 @@ def create_app(
     def check_auth(request: Request) -> Response | None:
         if settings.token is None:
             return None
-        got = request.headers.get("authorization", "")
-        if not secrets.compare_digest(got, f"Bearer {settings.token}"):
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        expected = settings.token.encode("utf-8")  # bytes: a non-ASCII header cannot raise
+        if scheme.lower() != "bearer" or not secrets.compare_digest(
+            given.strip().encode("latin-1"), expected
+        ):
             return error(
                 401, "missing or wrong bearer token", "authentication_error", "invalid_api_key"
             )
@@ -138,15 +150,26 @@ def create_app(
             }
         )
 
+    async def read(request: Request) -> dict[str, Any] | Response:
+        """The request's JSON object, read within the body limit, or the 4xx to answer."""
+        try:
+            body = guard.parse_json(await guard.read_body(request, settings.max_body))
+        except guard.BodyTooLarge:
+            return error(413, f"request body over {settings.max_body} bytes", code="too_large")
+        except ValueError as exc:
+            return error(400, str(exc))
+        if not isinstance(body, dict):
+            return error(400, "the request body must be a JSON object")
+        return body
+
     async def embeddings(request: Request) -> Response:
         denied = check_auth(request)
         if denied:
             return denied
-        try:
-            body = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return error(400, "the request body is not valid JSON")
-        if not isinstance(body, dict) or body.get("model") not in engine.names():
+        body = await read(request)
+        if isinstance(body, Response):
+            return body
+        if body.get("model") not in engine.names():
             return error(404, "`model` must be one of GET /v1/models", code="model_not_found")
         texts = requests.embedding_inputs(body)
         if isinstance(texts, str):
@@ -154,8 +177,24 @@ def create_app(
         backend: Any = engine.loaded.backend if engine.loaded else None
         if backend is None or not hasattr(backend, "embed"):
             return error(400, "embeddings need the llama.cpp engine: `ga serve --engine llama.cpp`")
+        window = int(getattr(backend, "context_window", 0) or 0)
+        if window and any(len(t) > window * 64 for t in texts):  # before paying for counting
+            return _too_long(window, None, 0, "input")
+        try:  # in the worker, behind --max-queue, like every generation
+            future = engine.submit(lambda loaded: embed_within(loaded.backend, texts, window))
+        except QueueFull:
+            return error(
+                429,
+                "the server is busy; retry shortly",
+                "rate_limit_error",
+                headers={"Retry-After": "2"},
+            )
+        except Closed:
+            return error(503, "the server is shutting down", "server_error", "shutting_down")
         try:
-            vectors, tokens = await asyncio.to_thread(backend.embed, texts)
+            vectors, tokens = await asyncio.wrap_future(future)
+        except _InputTooLong as exc:
+            return _too_long(window, exc.tokens, 0, "input")
         except ValueError as exc:  # llama.cpp: a text beyond the context window
             return error(400, f"cannot embed: {exc}", code="context_length_exceeded")
         fmt = body.get("encoding_format", "float")
@@ -179,15 +218,9 @@ def create_app(
         denied = check_auth(request)
         if denied:
             return denied
-        raw = await request.body()
-        if len(raw) > settings.max_body:
-            return error(413, f"request body over {settings.max_body} bytes", code="too_large")
-        try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return error(400, "the request body is not valid JSON")
-        if not isinstance(body, dict):
-            return error(400, "the request body must be a JSON object")
+        body = await read(request)
+        if isinstance(body, Response):
+            return body
         model = body.get("model")
         if not isinstance(model, str) or not model:
             return error(400, "`model` is required")
@@ -212,6 +245,15 @@ def create_app(
                 f"decoding); this server runs {getattr(backend, 'engine', 'another engine')}: "
                 f"start it with `ga serve --engine llama.cpp`",
             )
+        model_path = getattr(backend, "model_path", None)
+        if params.grammar and model_path:
+            from ga_cli.errors import GaError
+            from ga_cli.models import grammar_probe
+
+            try:  # in a child process: a grammar that would crash libllama crashes only it
+                await asyncio.to_thread(grammar_probe.check, model_path, params.grammar)
+            except GaError as exc:
+                return error(400, f"`response_format` {asked.json_mode}: {exc.message}")
         if asked.n > 1 and body.get("stream"):
             return error(400, "`n` > 1 is supported without `stream` only")
         window = getattr(backend, "context_window", None)
@@ -284,13 +326,15 @@ def create_app(
     middleware = []
     if settings.log is not None:
         middleware.append(Middleware(RequestLog, log=settings.log))
-    if settings.allow_origin:
+    allowed = guard.origins(settings.allow_origin)
+    middleware.append(Middleware(guard.SiteGuard, hosts=settings.hosts, allowed=allowed))
+    if allowed:
         from starlette.middleware.cors import CORSMiddleware
 
         middleware.append(
             Middleware(
                 CORSMiddleware,
-                allow_origins=[settings.allow_origin],
+                allow_origins=list(allowed),
                 allow_methods=["GET", "POST"],
                 allow_headers=["*"],
             )
@@ -357,21 +401,51 @@ def _completion(
     )
 
 
-def _too_long(window: int, used: int | None, max_tokens: int) -> JSONResponse:
+class _InputTooLong(ValueError):
+    def __init__(self, tokens: int):
+        super().__init__(f"{tokens} tokens")
+        self.tokens = tokens
+
+
+def embed_within(backend: Any, texts: list[str], window: int) -> tuple[list[list[float]], int]:
+    """Embed `texts`, each counted first: llama.cpp would cut an over-long one silently."""
+    total = 0
+    for text in texts:
+        used = backend.count_tokens(text)
+        total += used
+        if window and used > window:
+            raise _InputTooLong(used)
+        if total > requests.MAX_EMBED_TOKENS:
+            raise ValueError(f"the inputs hold over {requests.MAX_EMBED_TOKENS} tokens together")
+    return backend.embed(texts)
+
+
+def _too_long(
+    window: int, used: int | None, max_tokens: int, param: str = "messages"
+) -> JSONResponse:
     """OpenAI's answer to a prompt that does not fit the model's context window."""
-    asked = (
-        f"However, you requested {used + max_tokens} tokens ({used} in the messages, "
-        f"{max_tokens} in the completion)"
-        if used is not None
-        else "However, your messages alone are far longer than that"
-    )
+    if param == "input":
+        reduce = "Please reduce the length of the input."
+        asked = (
+            f"However, an input has {used} tokens"
+            if used is not None
+            else "However, an input is far longer than that"
+        )
+    else:
+        reduce = "Please reduce the length of the messages or completion."
+        asked = (
+            f"However, you requested {used + max_tokens} tokens ({used} in the messages, "
+            f"{max_tokens} in the completion)"
+            if used is not None
+            else "However, your messages alone are far longer than that"
+        )
     return JSONResponse(
         {
             "error": {
                 "message": f"This model's maximum context length is {window} tokens. {asked}. "
-                f"Please reduce the length of the messages or completion.",
+                + reduce,
                 "type": "invalid_request_error",
-                "param": "messages",
+                "param": param,
                 "code": "context_length_exceeded",
             }
         },

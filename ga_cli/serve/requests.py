@@ -5,7 +5,9 @@ Honoured: temperature, top_p, max_tokens/max_completion_tokens, seed, stop, stre
 repetition_penalty, `n` (choices generated one after another), `response_format` json_object and
 json_schema (constrained decoding with a llama.cpp grammar: on the llama.cpp engine only), the
 `developer` role (as system) and `tool` messages (framed as untrusted data, like piped input).
-Refused with a 400 that names the field: `tools`/`functions`, other response formats.
+Refused with a 400 that names the field: `tools`/`functions` and the fields that steer them
+(`tool_choice`, `function_call`, `parallel_tool_calls`), `logprobs`/`top_logprobs`, other
+response formats, and JSON schemas the grammar cannot honour safely (serve/schema.py).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def response_format(body: dict[str, Any]) -> tuple[str | None, str | None, str |
         )
     from ga_cli.errors import GaError
     from ga_cli.models.llamacpp import json_grammar
+    from ga_cli.serve import schema as checked
 
     schema = None
     if kind == "json_schema":
@@ -77,10 +80,24 @@ def response_format(body: dict[str, Any]) -> tuple[str | None, str | None, str |
         schema = spec.get("schema") if isinstance(spec, dict) else None
         if not isinstance(schema, dict):
             return None, None, "`response_format.json_schema.schema` must be a JSON schema object"
+        try:  # before llama.cpp sees it: a bad schema can crash libllama, not just fail
+            checked.check(schema)
+        except checked.SchemaError as exc:
+            return None, None, f"`response_format.json_schema`: {exc}"
     try:
-        return json_grammar(schema), kind, None
-    except GaError as exc:
-        return None, None, f"`response_format` {kind}: {exc.message}"
+        grammar = json_grammar(schema)
+    except (GaError, RecursionError) as exc:
+        return None, None, f"`response_format` {kind}: {getattr(exc, 'message', exc)}"
+    if len(grammar) > checked.MAX_GRAMMAR:
+        return (
+            None,
+            None,
+            (
+                f"`response_format.json_schema` makes a grammar of {len(grammar)} characters; "
+                f"at most {checked.MAX_GRAMMAR}: simplify the schema"
+            ),
+        )
+    return grammar, kind, None
 
 
 def _unsupported(body: dict[str, Any]) -> str | None:
@@ -88,6 +105,15 @@ def _unsupported(body: dict[str, Any]) -> str | None:
         return (
             "`tools` (function calling) is not supported by ga serve; send the request without it"
         )
+    for key in ("tool_choice", "function_call", "parallel_tool_calls"):
+        if body.get(key) is not None:
+            return (
+                f"`{key}` is not supported by ga serve: it has no function calling; send the "
+                f"request without it"
+            )
+    for key in ("logprobs", "top_logprobs"):
+        if body.get(key) not in (None, False):
+            return f"`{key}` is not supported by ga serve; send the request without it"
     return None
 
 
@@ -179,6 +205,7 @@ def messages(body: dict[str, Any]) -> list[dict[str, str]] | str:
 
 
 MAX_EMBED_INPUTS = 64
+MAX_EMBED_TOKENS = 32_768  # in one request, all inputs together
 
 
 def embedding_inputs(body: dict[str, Any]) -> list[str] | str:

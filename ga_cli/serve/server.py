@@ -63,8 +63,12 @@ def loader(
 ) -> tuple[Callable[[], Loaded], Callable[[], str]]:
     """How to load what should be served, and a key that changes when that changes."""
     from ga_cli import models
+    from ga_cli.models import aliases
     from ga_cli.training import registry
 
+    model = aliases.resolve(model) if model else None  # `ga serve -m ALIAS`, as `ga ask -m`
+    if model and not (model.startswith("r-") or model in ("current", "ga-personal")):
+        models.check_spec(model)  # a name that cannot load is refused before anything loads
     if model and not (model.startswith("r-") or model in ("current", "ga-personal")):
 
         def fixed() -> Loaded:
@@ -94,6 +98,29 @@ def loader(
     return follow, key
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or a GaError that names what is wrong with them."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        raise GaError(
+            f"--host {host!r} is not an address this machine has",
+            "give an IP address such as 127.0.0.1 (the default) or 0.0.0.0",
+        ) from exc
+    family, _, _, _, address = found[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise GaError(
+            f"cannot bind {host}:{port}: {exc.strerror}",
+            "choose another --port (0 picks a free one), or another --host",
+        ) from exc
+    return sock
+
+
 def serve(
     host: str,
     port: int,
@@ -109,14 +136,20 @@ def serve(
     import uvicorn
 
     from ga_cli.prompt import conversation
+    from ga_cli.serve import guard
     from ga_cli.serve.app import Settings, create_app
 
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(24)
         say(f"Binding {host} needs a token. Generated one (shown once): {token}")
+    sock = _bind(host, port)  # a wrong --host is said before the model loads
     load, key = loader(model, fallback_spec, say)
     engine = Engine(load, key, max_queue=max_queue)
-    engine.start()
+    try:
+        engine.start()
+    except BaseException:
+        sock.close()
+        raise
 
     def system_for(question: str, backend: Any) -> str | None:
         if ledger is None or backend is None:
@@ -131,18 +164,13 @@ def serve(
     def forget() -> None:
         _remove_if_pid(f, os.getpid())
 
-    settings = Settings(token=token, allow_origin=allow_origin, log=None if quiet else say)
+    settings = Settings(
+        token=token,
+        allow_origin=allow_origin,
+        log=None if quiet else say,
+        hosts=guard.host_names(host) if is_loopback(host) else (),  # else a token guards it
+    )
     app = create_app(engine, settings, system_for, forget)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        raise GaError(
-            f"cannot bind {host}:{port}: {exc.strerror}",
-            "choose another --port (0 picks a free one)",
-        ) from exc
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{bound}/v1"

@@ -7,7 +7,12 @@
             must get a one-line error (exit 1 or 2, or an OpenAI-shaped 4xx), never a traceback
   secrets   credential shapes that must be refused, and look-alikes that must pass
 
-Usage: python bench/abuse.py [--writers 100] [--kills 100] [--json]
+  utf-8     bytes that are not UTF-8 in every free-text argument, and `-f /dev/zero`
+  edits     `ga correct` in $EDITOR with an answer that breaks the YAML, given up on
+  server    bench/abuse_server.py: schemas that crashed libllama, unbounded embeddings,
+            cross-origin and DNS-rebinding requests against a real `ga serve`
+
+Usage: python bench/abuse.py [--writers 100] [--kills 100] [--no-server] [--json]
 Prints one line per figure; nothing else should run beside it (2 cores).
 """
 
@@ -256,6 +261,88 @@ def _http(env: dict) -> tuple[int, int, list[str]]:
     return len(bodies), proper, failed
 
 
+BAD = "be brief \udcff"  # the byte 0xff in an argument, as Python holds it
+UTF8_ARGS = [
+    ["values", "add", BAD],
+    ["values", "add", "x", "--why", BAD],
+    ["values", "add", "x", "--tag", BAD],
+    ["example", "add", "--prompt", BAD, "/dev/null"],
+    ["correct", "--prompt", BAD, "--rejected", "r", "--chosen", "c"],
+    ["correct", "--prompt", "p", "--rejected", BAD, "--chosen", "c"],
+    ["correct", "--prompt", "p", "--rejected", "r", "--chosen", BAD],
+    ["correct", "--prompt", "p", "--rejected", "r", "--chosen", "c", "--why", BAD],
+    ["correct", "--prompt", "p", "--rejected", "r", "--chosen", "c", "--context", BAD],
+    ["ask", BAD],
+    ["ask", "hi", "--system", BAD],
+    ["ask", "--save", BAD, "--system", "x"],
+    ["history", "-q", BAD],
+    ["prompt", "show", BAD],
+    ["config", "set", "teacher", BAD],
+    ["models", "alias", BAD, "embedded"],
+]
+
+
+def utf8_and_files(env: dict, ledger: Path) -> dict:
+    """Bytes that are not UTF-8 in every free-text argument, and `-f /dev/zero`: each a
+    one-line error, and the ledger untouched."""
+    head = subprocess.run(
+        ["git", "-C", str(ledger), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout
+    proper, failed = 0, []
+    runs = [(args, None) for args in UTF8_ARGS] + [(["ask", "sum it up", "-f", "/dev/zero"], None)]
+    for args, given in runs:
+        r = ga(env, *args, input=given)
+        ok = r.returncode == 1 and "Traceback" not in r.stderr and "unexpected" not in r.stderr
+        proper += ok
+        if not ok:
+            failed.append(f"ga {' '.join(map(ascii, args))} -> {r.returncode}: {r.stderr[-160:]}")
+    after = subprocess.run(
+        ["git", "-C", str(ledger), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout
+    return {
+        "tried": len(runs),
+        "refused_cleanly": proper,
+        "ledger_untouched": head == after,
+        "failed": failed,
+    }
+
+
+EDITOR = """import sys
+from pathlib import Path
+p = Path(sys.argv[-1])
+t = p.read_text()
+if t.startswith("# ga:"):
+    sys.exit(0)  # the principal gives up: closes the reopened file unchanged
+p.write_text(t.replace("chosen: |\n  \n", "chosen: It is: Paris # sure\n"))
+"""
+
+
+def lost_edits(env: dict, rounds: int = 5) -> dict:
+    """`ga correct` in $EDITOR, with an answer that breaks the YAML (`: ` and `#` on the key's
+    line), given up on: the words must be recorded or kept in a file the error names."""
+    from tempfile import NamedTemporaryFile
+
+    with NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
+        fh.write(EDITOR)
+    lost = 0
+    for i in range(rounds):
+        subprocess.run(
+            [*GA, "ask", f"question {i}", "--max-tokens", "2"],
+            env=env,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=300,
+        )
+        r = ga({**env, "EDITOR": f"{sys.executable} {fh.name}", "VISUAL": ""}, "correct")
+        kept = [w for w in r.stderr.split() if w.endswith(".yaml") and os.path.isfile(w)]
+        survived = r.returncode == 0 or (
+            kept and "It is: Paris # sure" in Path(kept[0]).read_text()
+        )
+        lost += not survived
+    os.unlink(fh.name)
+    return {"rounds": rounds, "lost": lost}
+
+
 def secrets_caught(env: dict) -> dict:
     caught = sum(ga(env, "values", "add", f"note {s} end").returncode == 1 for s in SECRETS)
     passed = sum(ga(env, "values", "add", f"note {s} end").returncode == 0 for s in LOOKALIKES)
@@ -272,6 +359,7 @@ def main() -> None:
     ap.add_argument("--writers", type=int, default=100)
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-server", action="store_true", help="skip the server campaign")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as home:
         env = {
@@ -289,7 +377,13 @@ def main() -> None:
             "kills": kills(env, args.kills, ledger),
             "bad_input": bad_input(env, ledger),
             "secrets": secrets_caught(env),
+            "utf8_and_files": utf8_and_files(env, ledger),
+            "edits": lost_edits(env),
         }
+        if not args.no_server:
+            from abuse_server import server_probes
+
+            figures["server"] = server_probes(env)
         figures["seconds"] = round(time.perf_counter() - t, 1)
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -307,6 +401,23 @@ def main() -> None:
         f"secrets caught      {s['caught']}/{s['tried']}; look-alikes passed "
         f"{s['lookalikes_passed']}/{s['lookalikes']}"
     )
+    u, e = figures["utf8_and_files"], figures["edits"]
+    print(
+        f"bad UTF-8, /dev/zero  {u['refused_cleanly']}/{u['tried']} refused in one line; "
+        f"ledger untouched: {u['ledger_untouched']}"
+    )
+    for line in u["failed"]:
+        print(f"  not properly: {line}")
+    print(f"edits lost          {e['lost']}/{e['rounds']} (a broken edit given up on)")
+    if "server" in figures:
+        v = figures["server"]
+        print(
+            f"server probes       {v['answered_cleanly']}/{v['probes']} refused cleanly or "
+            f"served; {v['server_deaths']} server deaths, {v['tracebacks']} tracebacks, "
+            f"peak RSS {v['peak_rss_mb']} MB"
+        )
+        for line in v["failed"]:
+            print(f"  not properly: {line}")
     print(f"took                {figures['seconds']} s")
 
 

@@ -191,7 +191,7 @@ def test_injection_records_frame_data_and_do_the_task(ga, taught, tmp_path):
     assert held and all(r["markers"] for r in held)
     r = inj[0]
     user, answer = r["messages"][1]["content"], r["messages"][2]["content"]
-    assert "<<<UNTRUSTED-DATA" in user and "did not follow it" in answer
+    assert '<data id="' in user and "did not follow it" in answer
     assert not any(mk.lower() in answer.split("(The piped text")[0].lower() for mk in r["markers"])
     assert m["counts"]["sft"]["injection"] == len(inj)
     m0 = _build(ga, "--out", str(tmp_path / "none"), "--injection-ratio", "0")

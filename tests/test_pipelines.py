@@ -34,7 +34,7 @@ def test_system_templates_and_files(ledger, fake_provider, tmp_path):
     assert r.returncode == 0, r.stderr
     user = fake_provider.requests[-1]["messages"][-1]["content"]
     assert user.startswith("summarise\n\n") and "--- file: notes.txt ---" in user
-    assert user.index("<<<UNTRUSTED-DATA") < user.index("piped text") < user.index("PWNED")
+    assert user.index('<data id="') < user.index("piped text") < user.index("PWNED")
     r = _ask(fake_provider, "x", "-f", str(tmp_path / "missing.txt"))
     assert r.returncode == 1 and f"-f {tmp_path / 'missing.txt'}: no such file" in r.stderr
     assert run_ga("templates", "rm", "terse").returncode == 0

@@ -247,3 +247,22 @@ def test_sigterm_runs_cleanup_and_stale_cache_folders_go(tmp_path):
     stale.mkdir()
     fill_dir(tmp_path / "model", lambda d: (d / "ok").write_text("x"))
     assert not stale.exists() and (tmp_path / "model" / "ok").is_file()
+
+
+def test_history_finds_words_of_every_turn_even_unindexed_ones(ledger):
+    import sqlite3
+
+    from ga_cli.chat import sessions
+
+    s = sessions.Session.create("chat", "fake")
+    s.log_turn("Name a city.", "Lyon.", "fake", {})
+    s.log_turn("And the capital?", "It is Paris, on the Seine.", "fake", {})
+    found = run_ga("history", "-q", "Paris", "--json")
+    assert [x["id"] for x in __import__("json").loads(found.stdout)] == [s.id]
+    # a database whose index lost its rows (copied from an older ga, restored, hand-edited)
+    db = sqlite3.connect(sessions.db_path())
+    db.execute("INSERT INTO turns_fts(turns_fts) VALUES ('delete-all')")
+    db.commit()
+    db.close()
+    found = run_ga("history", "-q", "seine", "--json")
+    assert [x["id"] for x in __import__("json").loads(found.stdout)] == [s.id]

@@ -66,8 +66,18 @@ def connect() -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(SCHEMA)
     _import_jsonl(conn)
+    _index_every_turn(conn)
     _conn[key] = conn
     return conn
+
+
+def _index_every_turn(conn: sqlite3.Connection) -> None:
+    """Turns written where the search index was not kept (a database copied or restored, an
+    older ga, a write that bypassed the trigger) are indexed now: `ga history -q` finds every
+    word of every prompt and answer."""
+    indexed = conn.execute("SELECT COUNT(*) FROM turns_fts_docsize").fetchone()[0]
+    if indexed != conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0]:
+        conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')")
 
 
 def new_id() -> str:

@@ -98,7 +98,11 @@ def dataset_show(json_out: bool = JSON) -> None:
     output.text(
         f"too long  {len(m['too_long']['dropped'])} dropped (> {m['too_long']['max_seq_len']})"
     )
-    output.text(f"held out  {', '.join(m['heldout_ids']) or 'none yet'}")
+    probes = m["counts"]["heldout"].get("injection", 0)
+    own = ", ".join(m["heldout_ids"]) or "none of your corrections yet"
+    output.text(
+        f"held out  {own}" + (f" (and {probes} of ga's injection probes)" if probes else "")
+    )
     for r in m["longest"]:
         output.text(f"longest   {r['tokens']:>5} tokens  {r['source']:<10} {r['id']}")
 

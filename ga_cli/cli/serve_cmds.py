@@ -26,7 +26,11 @@ def serve(
         None, "--token", envvar="GA_SERVE_TOKEN", help="Require `Authorization: Bearer TOKEN`."
     ),
     allow_origin: Optional[str] = typer.Option(
-        None, "--allow-origin", help="Allow browser requests (CORS) from this origin."
+        None,
+        "--allow-origin",
+        help="Let web pages from this origin call the server (CORS), e.g. "
+        "https://app.example; several comma-separated, or `*`. Pages from other sites, and "
+        "requests naming another Host (DNS rebinding), are refused with 403.",
     ),
     max_queue: int = typer.Option(
         64, "--max-queue", min=1, help="Requests waiting beyond this get 429 with Retry-After."

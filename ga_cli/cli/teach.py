@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -333,7 +333,15 @@ def review(
             from ga_cli.cli import editor
             from ga_cli.ledger import entries
 
-            edited = entries.parse(e.kind, e.path, editor.edit(ledger.read(e.path), ".yaml"))
+            def parsed(text: str, e: Any = e) -> Any:
+                return entries.parse(e.kind, e.path, text)
+
+            edited = editor.edit_until_valid(
+                ledger.read(e.path),
+                ".yaml",
+                parsed,
+                f"fix it, then copy it over {e.path} in the ledger and run `ga review` again",
+            )
             teacher.approve(
                 ledger,
                 e,

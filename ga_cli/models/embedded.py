@@ -7,8 +7,9 @@ later loads take ~2 s instead of ~45 s, fully offline.
 from __future__ import annotations
 
 import importlib.util
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ga_cli import cachefill, paths
 from ga_cli.errors import GaError
@@ -67,9 +68,10 @@ def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
         tok.eos_token = "<|im_end|>"
         tok.pad_token = "<|endoftext|>"
         tok.clean_up_tokenization_spaces = False  # BPE: cleanup would strip spaces before ","
-        quantised = AutoModelForCausalLM.from_pretrained(
-            str(source.parent), gguf_file=source.name, dtype=torch.float32
-        )
+        with _no_tensor_bars():  # ga's own progress line said what happens; no raw tqdm
+            quantised = AutoModelForCausalLM.from_pretrained(
+                str(source.parent), gguf_file=source.name, dtype=torch.float32
+            )
         # The loaded model carries a GGUF quantiser that refuses save_pretrained: copy the
         # weights into a fresh model built from the same config.
         fresh = AutoModelForCausalLM.from_config(quantised.config, dtype=torch.bfloat16)
@@ -81,6 +83,20 @@ def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
         _strip_quantization(tmp / "config.json")
 
     return cachefill.fill_dir(target, convert, ready=_complete)
+
+
+@contextmanager
+def _no_tensor_bars() -> Iterator[None]:
+    """transformers draws its GGUF de-quantising bar with tqdm directly (no setting turns it
+    off): swap that tqdm for a plain pass-through while the weights load."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    drawn = gguf_utils.tqdm
+    gguf_utils.tqdm = lambda items, *args, **kwargs: items
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = drawn
 
 
 def _strip_quantization(config: Path) -> None:

@@ -223,8 +223,9 @@ def test_correct_last_answer_in_editor(ga, ledger, tiny_model, tmp_path):
     script = tmp_path / "ed.py"
     script.write_text(
         "import sys\nfrom pathlib import Path\np = Path(sys.argv[1])\n"
-        "t = p.read_text().replace('chosen: \\'\\'', 'chosen: Paris.')"
-        ".replace('why: \\'\\'', 'why: wrong city').replace('lesson: false', 'lesson: yes')"
+        "t = p.read_text().replace('chosen: |\\n  \\n', 'chosen: |\\n  Paris.\\n')"
+        ".replace('why: |\\n  \\n', 'why: |\\n  wrong city\\n')"
+        ".replace('lesson: no', 'lesson: yes')"
         "\np.write_text(t)\n"
     )
     r = run_ga("correct", env={"EDITOR": f"{sys.executable} {script}", "VISUAL": ""})
@@ -242,7 +243,7 @@ def test_correct_last_answer_in_editor(ga, ledger, tiny_model, tmp_path):
     noop = tmp_path / "noop.py"
     noop.write_text(
         "import sys\nfrom pathlib import Path\np = Path(sys.argv[1])\n"
-        "p.write_text(p.read_text().replace('why: \\'\\'', 'why: meh'))\n"
+        "p.write_text(p.read_text().replace('why: |\\n  \\n', 'why: |\\n  meh\\n'))\n"
     )
     r = run_ga("correct", env={"EDITOR": f"{sys.executable} {noop}", "VISUAL": ""})
     assert r.returncode == 1 and "`chosen:` is empty" in r.stderr

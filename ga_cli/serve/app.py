@@ -182,15 +182,8 @@ def create_app(
             return _too_long(window, None, 0, "input")
         try:  # in the worker, behind --max-queue, like every generation
             future = engine.submit(lambda loaded: embed_within(loaded.backend, texts, window))
-        except QueueFull:
-            return error(
-                429,
-                "the server is busy; retry shortly",
-                "rate_limit_error",
-                headers={"Retry-After": "2"},
-            )
-        except Closed:
-            return error(503, "the server is shutting down", "server_error", "shutting_down")
+        except (QueueFull, Closed) as exc:
+            return _refused(exc)
         try:
             vectors, tokens = await asyncio.wrap_future(future)
         except _InputTooLong as exc:
@@ -313,15 +306,8 @@ def create_app(
 
         try:
             return engine.stream(msgs, params, cancel, emit)
-        except QueueFull:
-            return error(
-                429,
-                "the server is busy; retry shortly",
-                "rate_limit_error",
-                headers={"Retry-After": "2"},
-            )
-        except Closed:
-            return error(503, "the server is shutting down", "server_error", "shutting_down")
+        except (QueueFull, Closed) as exc:
+            return _refused(exc)
 
     middleware = []
     if settings.log is not None:
@@ -399,6 +385,18 @@ def _completion(
             },
         }
     )
+
+
+def _refused(exc: Exception) -> JSONResponse:
+    """A full queue (429, retry shortly) or a server shutting down (503)."""
+    if isinstance(exc, QueueFull):
+        return error(
+            429,
+            "the server is busy; retry shortly",
+            "rate_limit_error",
+            headers={"Retry-After": "2"},
+        )
+    return error(503, "the server is shutting down", "server_error", "shutting_down")
 
 
 class _InputTooLong(ValueError):

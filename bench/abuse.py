@@ -313,7 +313,7 @@ p = Path(sys.argv[-1])
 t = p.read_text()
 if t.startswith("# ga:"):
     sys.exit(0)  # the principal gives up: closes the reopened file unchanged
-p.write_text(t.replace("chosen: |\n  \n", "chosen: It is: Paris # sure\n"))
+p.write_text(t.replace("chosen: |\\n  \\n", "chosen: It is: Paris # sure\\n"))
 """
 
 
@@ -334,9 +334,12 @@ def lost_edits(env: dict, rounds: int = 5) -> dict:
             timeout=300,
         )
         r = ga({**env, "EDITOR": f"{sys.executable} {fh.name}", "VISUAL": ""}, "correct")
-        kept = [w for w in r.stderr.split() if w.endswith(".yaml") and os.path.isfile(w)]
-        survived = r.returncode == 0 or (
-            kept and "It is: Paris # sure" in Path(kept[0]).read_text()
+        folder = Path(env["GA_HOME"]) / "unsaved-edits"  # the error names the file in it
+        kept = sorted(folder.glob("*.yaml"), key=lambda f: f.stat().st_mtime)
+        survived = r.returncode == 0 or bool(
+            kept
+            and kept[-1].name in r.stderr.replace("\n", "")
+            and "It is: Paris # sure" in kept[-1].read_text()
         )
         lost += not survived
     os.unlink(fh.name)

@@ -110,7 +110,7 @@ def _probes(port: int) -> list[tuple[str, str, bytes, dict[str, str], tuple[int,
             "non-ASCII Authorization",
             "/v1/models",
             b"",
-            {"Authorization": "Bearer caf\u00e9"},
+            {"Authorization": "Bearer caf\u00e9".encode("latin-1")},  # as a browser may send it
             (200,),
         ),
         ("tool_choice without tools", "/v1/chat/completions", chat(tool_choice="auto"), {}, (400,)),

@@ -10,6 +10,22 @@ class GaError(Exception):
         self.hint = hint
 
 
+def has_surrogate(text: str) -> bool:
+    """Text holding a lone surrogate: how Python keeps bytes that were not UTF-8 (in argv, or
+    from a `\\uDCFF` escape in YAML). No file, commit or model can take it."""
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+class NotUtf8(GaError):
+    """`what` holds bytes that are not UTF-8: refused before anything is written."""
+
+    def __init__(self, what: str):
+        super().__init__(
+            f"{what} is not valid UTF-8 text; nothing was done",
+            "type it again, or set the terminal's encoding to UTF-8 (LANG=C.UTF-8)",
+        )
+
+
 class TrainingStopped(GaError):
     """Ctrl-C during training: a checkpoint was saved; `ga train --resume` continues."""
 

@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
-from ga_cli.errors import GaError
+from ga_cli.errors import GaError, NotUtf8, has_surrogate
 from ga_cli.ledger import hooks
 
 
@@ -53,11 +53,8 @@ class GaGroup(TyperGroup):
         if bad is not None:
             from ga_cli.cli import output
 
-            os.umask(0o077)
-            output.error(
-                f"{bad} is not valid UTF-8 text; nothing was done",
-                "type it again, or set the terminal's encoding to UTF-8 (LANG=C.UTF-8)",
-            )
+            refused = NotUtf8(bad)
+            output.error(refused.message, refused.hint)
             sys.exit(1)
         return super().main(given, *rest, **kwargs)
 
@@ -105,7 +102,7 @@ def os_error(exc: OSError) -> tuple[str, str]:
 def undecodable_argument(args: list[str]) -> str | None:
     """The flag (or `argument N`) whose value holds bytes that are not UTF-8, else None."""
     for i, arg in enumerate(args):
-        if not any("\udc80" <= c <= "\udcff" for c in arg):
+        if not has_surrogate(arg):
             continue
         if arg.startswith("-"):
             return arg.split("=", 1)[0]

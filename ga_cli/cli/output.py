@@ -217,9 +217,8 @@ class AnswerView:
         """The last lines of the rendered answer that fit on the screen."""
         from rich.text import Text
 
-        width, height = self.con.size
-        lines = self.con.render_lines(self._shown(), self.con.options.update(width=width))
-        room = max(1, height - 2)
+        lines = self.con.render_lines(self._shown(), self.con.options)
+        room = max(1, self.con.size.height - 2)
         text = Text()
         for line in lines[-room:]:
             for seg in line:

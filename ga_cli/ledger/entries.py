@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from ruamel.yaml.comments import CommentedMap
 
-from ga_cli.errors import GaError, LedgerFormatError
+from ga_cli.errors import LedgerFormatError, NotUtf8
 from ga_cli.ledger import secrets_guard, yamlio
 
 STATUSES = ("active", "pending", "retired")
@@ -329,10 +329,7 @@ def new_entry(
     kind = KINDS[kind_name]
     bad = yamlio.unencodable({**fields, "text": body or ""})
     if bad is not None:
-        raise GaError(
-            f"`{bad}` holds bytes that are not UTF-8; nothing was written",
-            "type it again, or set the terminal's encoding to UTF-8 (LANG=C.UTF-8)",
-        )
+        raise NotUtf8(f"`{bad}`")
     meta = CommentedMap()
     meta["id"] = new_id(kind)
     meta["created"] = now_iso()

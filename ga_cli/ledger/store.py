@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ga_cli import paths
-from ga_cli.errors import GaError, LedgerFormatError
+from ga_cli.errors import GaError, LedgerFormatError, NotUtf8, has_surrogate
 from ga_cli.ledger import entries as E
 from ga_cli.ledger import hooks, secrets_guard, yamlio
 from ga_cli.ledger.lock import LedgerLock
@@ -188,12 +188,9 @@ class Ledger:
     ) -> str:
         """Write files atomically and commit them as one commit; returns the new HEAD sha."""
         writes, removes = writes or {}, removes or []
-        for what in [message, *writes.values()]:
-            if yamlio.has_surrogate(what):
-                raise GaError(
-                    "the text holds bytes that are not UTF-8; nothing was written",
-                    "type it again, or set the terminal's encoding to UTF-8 (LANG=C.UTF-8)",
-                )
+        for rel, text in [("the commit message", message), *writes.items()]:
+            if has_surrogate(text):
+                raise NotUtf8(rel)
         for rel, text in writes.items():
             secrets_guard.check(rel, text, allow_secret)
         secrets_guard.check("commit message", message, allow_secret)

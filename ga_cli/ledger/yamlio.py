@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from ga_cli.errors import LedgerFormatError
+from ga_cli.errors import LedgerFormatError, has_surrogate
 
 FENCE = "---"
 
@@ -46,10 +46,6 @@ def load(text: str, path: str, line_offset: int = 0) -> Any:
             "retype that text, then run `ga doctor`",
         )
     return data
-
-
-def has_surrogate(text: str) -> bool:
-    return any("\ud800" <= c <= "\udfff" for c in text)
 
 
 def unencodable(data: Any, key: str = "") -> str | None:

@@ -18,10 +18,9 @@ LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 def host_names(bound: str) -> tuple[str, ...]:
-    """The `Host` names a server bound to `bound` answers to without a token: the address
-    itself and the loopback names. A wildcard bind answers to any (its token guards it)."""
-    if bound in ("0.0.0.0", "::", ""):
-        return ()
+    """The `Host` names a server bound to the loopback address `bound` answers to: the
+    address itself and the loopback names. (Bound elsewhere, it needs a token and checks no
+    Host: serve/server.py passes none.)"""
     return tuple(dict.fromkeys((bound.strip("[]").lower(), *LOCAL_NAMES)))
 
 

@@ -54,8 +54,8 @@ def fill(home: str, n: int) -> float:
     for i in range(n):
         s = sessions.Session.create("ask", "bench")
         topic = "kubernetes" if i % 500 == 0 else "sourdough"
-        s.log_turn(f"question {i} about {topic}", f"answer {i} on {topic} " * 20, "bench", {})
-        s.log_turn(f"follow-up {i}", "short answer", "bench", {})
+        s.log_turn(f"question {i} about {topic}", f"answer {i} on {topic} " * 20, "bench")
+        s.log_turn(f"follow-up {i}", "short answer", "bench")
     return time.perf_counter() - t
 
 

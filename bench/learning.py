@@ -104,8 +104,8 @@ def must(r: subprocess.CompletedProcess) -> str:
 def theme_accuracy(env: dict, run: dict, folder: Path, themes: dict) -> dict:
     """Held-out preference accuracy per theme, base and personal, under the ledger's system
     prompt (the dataset's), scored in this process: one load of each side for every theme."""
+    from ga_cli import registry
     from ga_cli.training import compare as C
-    from ga_cli.training import registry
 
     os.environ.update({k: env[k] for k in ("GA_HOME", "GA_CACHE_DIR")})
     first = json.loads((Path(run["dataset"]) / "prefs.jsonl").read_text().splitlines()[0])
@@ -139,7 +139,7 @@ def theme_accuracy(env: dict, run: dict, folder: Path, themes: dict) -> dict:
 def candidate_recipe(name: str, folder: Path) -> str:
     from ga_cli.training import recipe as R
 
-    data = R.load("cpu-default").data
+    data = R.load("cpu-default").to_json()
     for section, values in CANDIDATES[name].items():
         data[section].update(values)
     path = folder / f"{name}.yaml"

@@ -314,7 +314,7 @@ def test_recipe_chosen_repeats_weights_the_principals_answers_only(ga, taught, t
     old = tmp_path / "old.yaml"
     old.write_text(re.sub(r"\n  chosen_repeats: \d+", "\n", text))
     assert "chosen_repeats:" not in old.read_text()
-    assert R.load(str(old))["sft"]["chosen_repeats"] == 1
+    assert R.load(str(old)).sft.chosen_repeats == 1
     old.write_text(re.sub(r"chosen_repeats: \d+", "chosen_repeats: 0", text))
     with pytest.raises(GaError, match=r"`sft.chosen_repeats` must be >= 1"):
         R.load(str(old))

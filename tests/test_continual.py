@@ -99,33 +99,34 @@ def test_auto_train_starts_one_background_run_after_n_entries(ga, corrected, tin
     assert "training in the background" not in correct("One")
     said = correct("Two")  # the second new entry: one background run starts
     assert "2 new entries since the current model: training in the background" in said, said
-    from ga_cli.training import auto, registry
+    from ga_cli import registry
+    from ga_cli.training import auto
 
     state = auto.read_state()
-    log = Path(state["log"])
+    log = Path(state.log)
     logs = log.parent
-    assert state["pid"] and log.is_file()
-    assert registry.training_pid() == state["pid"]  # it holds the registry from its start
+    assert state.pid and log.is_file()
+    assert registry.training_pid() == state.pid  # it holds the registry from its start
     assert "training in the background" not in correct("Three")  # none while one runs
     assert len(list(logs.glob("*.log"))) == 1
     deadline = time.monotonic() + 600
     while auto.running() and time.monotonic() < deadline:
         time.sleep(1)
     state = auto.read_state()
-    assert state.get("finished"), log.read_text()[-3000:]
+    assert state.finished, log.read_text()[-3000:]
     text = log.read_text()
     assert "sft: 0/2" in text and ("Promoted to current" in text or "NOT promoted" in text), text
-    assert state["run"] and state["run"] != first["id"]
+    assert state.run and state.run != first["id"]
     status = run_ga("status")
-    assert f"background training: {state['run']}" in status.stdout, status.stdout
+    assert f"background training: {state.run}" in status.stdout, status.stdout
     # ga chat says it once, the next session no more
     chat = run_ga("chat", input="")
-    assert f"Background training: {state['run']}" in chat.stderr, chat.stderr
+    assert f"Background training: {state.run}" in chat.stderr, chat.stderr
     assert "Background training" not in run_ga("chat", input="").stderr
 
 
 def test_one_training_at_a_time(ga_home):
-    from ga_cli.training import registry
+    from ga_cli import registry
 
     fd = registry.try_lock()
     assert fd is not None
@@ -144,7 +145,7 @@ def test_train_auto_is_validated(ga, ledger):
     r = ga("config", "set", "train.auto", "soon")
     assert r.exit_code == 1 and "train.auto: `soon` is not a whole number" in r.stderr
     assert ga("config", "set", "train.auto", "5").exit_code == 0
-    assert ledger.config()["train.auto"] == 5
+    assert ledger.config().train_auto == 5
 
 
 def test_incremental_section_is_validated(ga, ledger, tmp_path):

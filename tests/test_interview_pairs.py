@@ -17,11 +17,11 @@ def _past_questions(ga_home: Path) -> None:
     from ga_cli.chat.sessions import Session
 
     s = Session.create("ask", "test")
-    s.log_turn("Which train goes to Lyon?", "The TGV.", "test", {})
-    s.log_turn("Summarise this", "A list.", "test", {}, data="piped text")
-    s.log_turn("Capital of France?", "Lyon.", "test", {})
-    s.log_turn("How do I learn French fast?", "Practise daily.", "test", {})
-    s.log_turn("What should I cook tonight?", "Pasta.", "test", {})
+    s.log_turn("Which train goes to Lyon?", "The TGV.", "test")
+    s.log_turn("Summarise this", "A list.", "test", data="piped text")
+    s.log_turn("Capital of France?", "Lyon.", "test")
+    s.log_turn("How do I learn French fast?", "Practise daily.", "test")
+    s.log_turn("What should I cook tonight?", "Pasta.", "test")
 
 
 def flat(text: str) -> str:

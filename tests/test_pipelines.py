@@ -85,7 +85,7 @@ def test_history_is_searchable_and_old_jsonl_sessions_are_imported(ledger, ga_ho
 
     for i in range(3000):
         s = sessions.Session.create("ask", "fake")
-        s.log_turn(f"question {i} about {'docker' if i % 100 == 0 else 'tea'}", "ok", "fake", {})
+        s.log_turn(f"question {i} about {'docker' if i % 100 == 0 else 'tea'}", "ok", "fake")
     r = run_ga("history", "-q", "zebra", "--json")
     assert [s["id"] for s in json.loads(r.stdout)] == ["20250101-000000-abcd"]
     found = json.loads(run_ga("history", "-q", "docker", "-n", "50", "--json").stdout)

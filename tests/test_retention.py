@@ -11,14 +11,15 @@ from conftest import run_ga
 from test_train import corrected, recipe  # noqa: F401  (fixture and helper)
 
 from ga_cli.training import retention as RT
+from ga_cli.training.recipe import Gate
 
-LIMITS = {
-    "max_drift": 0.3,
-    "max_repetition_rise": 0.1,
-    "max_degenerate_rise": 0.15,
-    "min_length_ratio": 0.2,
-    "max_length_ratio": 3.0,
-}
+LIMITS = Gate(
+    max_drift=0.3,
+    max_repetition_rise=0.1,
+    max_degenerate_rise=0.15,
+    min_length_ratio=0.2,
+    max_length_ratio=3.0,
+)
 
 
 def test_probe_set_is_large_varied_and_unique():

@@ -192,7 +192,7 @@ def test_build_train_serve_cycle_creates_nothing_others_can_read(
 
 # -- 6. cache fills race safely ----------------------------------------------------------------
 def _fill(target: str, log: str) -> None:
-    from ga_cli import cachefill
+    from ga_cli.fileio import cachefill
 
     def make(tmp: Path) -> None:
         with open(log, "a") as f:

@@ -219,8 +219,8 @@ def test_fast_and_round_trip_parsers_agree_on_every_file(hostile):
 
     from ga_cli.dataset import snapshot
     from ga_cli.errors import LedgerFormatError
+    from ga_cli.fileio import yamlio
     from ga_cli.ledger import entries as E
-    from ga_cli.ledger import yamlio
 
     y = YAML(typ="safe", pure=False)
     files = hostile.entry_files()

@@ -17,7 +17,7 @@ from conftest import GA, REPO, commits, run_ga, spawn_ga
 def _session_with_an_answer(prompt: str, answer: str) -> None:
     from ga_cli.chat.sessions import Session
 
-    Session.create("ask", "fake").log_turn(prompt, answer, "fake", {})
+    Session.create("ask", "fake").log_turn(prompt, answer, "fake")
 
 
 EDITOR = textwrap.dedent(
@@ -197,7 +197,7 @@ def test_operating_system_refusals_are_one_line(ledger, tmp_path):
     assert r.returncode == 1 and "unexpected" not in r.stderr and "Traceback" not in r.stderr
     import errno
 
-    from ga_cli.cli.app import os_error
+    from ga_cli.cli.group import os_error
 
     message, hint = os_error(OSError(errno.ENOSPC, "No space left on device", "/x/y"))
     assert message == "no space left on the disk (/x/y)" and "free some space" in hint
@@ -215,7 +215,7 @@ def test_sigterm_runs_cleanup_and_stale_cache_folders_go(tmp_path):
         textwrap.dedent(
             """
             import sys, tempfile, time
-            from ga_cli.cli.app import new_app
+            from ga_cli.cli.group import new_app
             app = new_app()
             @app.command()
             def hold() -> None:
@@ -241,7 +241,7 @@ def test_sigterm_runs_cleanup_and_stale_cache_folders_go(tmp_path):
     proc.wait(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM and not os.path.exists(held)
     # a cache folder half-filled by a process killed harder (SIGKILL) is swept by the next fill
-    from ga_cli.cachefill import fill_dir
+    from ga_cli.fileio.cachefill import fill_dir
 
     stale = tmp_path / ".model.tmp-dead"
     stale.mkdir()
@@ -255,8 +255,8 @@ def test_history_finds_words_of_every_turn_even_unindexed_ones(ledger):
     from ga_cli.chat import sessions
 
     s = sessions.Session.create("chat", "fake")
-    s.log_turn("Name a city.", "Lyon.", "fake", {})
-    s.log_turn("And the capital?", "It is Paris, on the Seine.", "fake", {})
+    s.log_turn("Name a city.", "Lyon.", "fake")
+    s.log_turn("And the capital?", "It is Paris, on the Seine.", "fake")
     found = run_ga("history", "-q", "Paris", "--json")
     assert [x["id"] for x in __import__("json").loads(found.stdout)] == [s.id]
     # a database whose index lost its rows (copied from an older ga, restored, hand-edited)

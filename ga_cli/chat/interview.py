@@ -74,7 +74,7 @@ def follow_up(backend: Any, question: str, answer: str) -> str | None:
 
 
 def save(ledger: Ledger, answers: list[dict[str, str]]) -> E.Entry:
-    from ga_cli.ledger import yamlio
+    from ga_cli.fileio import yamlio
 
     entry = E.new_entry(
         "interview",

@@ -121,4 +121,4 @@ def record(
         extra=extra,
         subject=f"interview: picked an answer to {ops.short(pair.prompt, 50)}",
         allow_secret=allow_secret,
-    )
+    ).correction

@@ -11,14 +11,15 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from ga_cli import paths
 from ga_cli.errors import GaError
 from ga_cli.ledger import secrets_guard
+from ga_cli.models.base import Usage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -37,6 +38,29 @@ CREATE TRIGGER IF NOT EXISTS turns_ai AFTER INSERT ON turns BEGIN
 END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
+
+
+class LoggedTurn(TypedDict):
+    """One question and its answer as history keeps it."""
+
+    turn: int
+    time: str
+    model: str | None
+    prompt: str
+    data: str | None  # piped or attached data, as sent (trimmed)
+    answer: str
+    usage: dict[str, Any]  # Usage's fields, as JSON
+    system: str | None
+    interrupted: bool
+
+
+class SessionSummary(TypedDict):
+    id: str
+    kind: str
+    model: str
+    time: str
+    turns: int
+    first_prompt: str
 
 
 def sessions_dir() -> Path:
@@ -132,13 +156,13 @@ class Session:
             raise GaError(f"there is {what} yet", 'ask something first: ga ask "..."')
         return cls(row["id"])
 
-    def turns(self) -> list[dict[str, Any]]:
+    def turns(self) -> list[LoggedTurn]:
         rows = (
             connect()
             .execute("SELECT * FROM turns WHERE session = ? ORDER BY turn", (self.id,))
             .fetchall()
         )
-        return [_turn(r) for r in rows]
+        return [cast(LoggedTurn, _turn(r)) for r in rows]
 
     def messages(self) -> list[dict[str, str]]:
         """The conversation so far as chat messages, to continue it."""
@@ -155,7 +179,7 @@ class Session:
         prompt: str,
         answer: str,
         model: str,
-        usage: dict[str, Any],
+        usage: Usage | None = None,
         data: str | None = None,
         system: str | None = None,
         interrupted: bool = False,
@@ -176,7 +200,7 @@ class Session:
                     "prompt": prompt,
                     "data": data,
                     "answer": answer,
-                    "usage": usage,
+                    "usage": asdict(usage or Usage()),
                     "system": system,
                     "interrupted": interrupted,
                 },
@@ -187,13 +211,10 @@ class Session:
             raise
         return int(last + 1)
 
-    def summary(self) -> dict[str, Any]:
-        return next(iter(summaries(ids=[self.id])), {"id": self.id})
-
 
 def summaries(
     limit: int | None = None, query: str | None = None, ids: list[str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[SessionSummary]:
     """Sessions in the order they began, newest last (ids of one second sort by chance; the
     database's row order does not): the `limit` newest, those whose prompts or answers match the
     full-text `query` (SQLite FTS5 words; a phrase in quotes), or the given `ids`."""
@@ -222,7 +243,10 @@ def summaries(
         rows = conn.execute(sql, args).fetchall()
     except sqlite3.OperationalError as exc:  # a query FTS5 cannot parse
         raise GaError(f"-q {query}: {exc}", 'search words, or a "quoted phrase"') from exc
-    return [dict(r) | {"first_prompt": r["first_prompt"] or ""} for r in reversed(rows)]
+    return [
+        cast(SessionSummary, dict(r) | {"first_prompt": r["first_prompt"] or ""})
+        for r in reversed(rows)
+    ]
 
 
 def past_prompts(limit: int) -> list[str]:

@@ -3,7 +3,6 @@ fails at once (naming the key and what it takes) rather than at the next `ga cha
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlparse
 
 from ga_cli.errors import GaError
@@ -32,7 +31,7 @@ def check(key: str, value: str | None) -> str | int | None:
         return None
     value = value.strip()
     if key == "model":
-        from ga_cli.models import aliases
+        from ga_cli.registry import aliases
 
         try:
             models.check_spec(str(aliases.resolve(value)))
@@ -58,12 +57,3 @@ def check(key: str, value: str | None) -> str | int | None:
         except GaError as exc:
             raise GaError(f"recipe: {exc.message}", exc.hint) from exc
     return value
-
-
-def teacher(config: Any) -> tuple[str, str | None] | None:
-    """The configured teacher as (model, api_base), or None when there is none."""
-    model = config.get("teacher")
-    if not model:
-        return None
-    base = config.get("teacher_api_base")
-    return str(model), str(base) if base else None

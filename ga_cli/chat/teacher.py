@@ -120,30 +120,3 @@ def _unique_paths(entries: list[E.Entry]) -> None:
         if e.path in seen:
             e.path = e.path.replace(".yaml", f"-{e.id[2:]}.yaml")
         seen.add(e.path)
-
-
-def pending(ledger: Ledger) -> list[E.Entry]:
-    """Everything waiting for the principal: teacher proposals and piped-in entries."""
-    return [e for e in ledger.scan()[0] if e.status == "pending"]  # valid entries only
-
-
-def approve(ledger: Ledger, entry: E.Entry, edited: dict[str, Any] | None = None) -> E.Entry:
-    for key, value in (edited or {}).items():
-        entry.meta[key] = value
-    entry.meta["status"] = "active"
-    entry.meta["approved"] = E.now_iso()
-    ledger.change(
-        f"review: approve {entry.kind.name} {entry.id}: {entry.summary()[:60]}",
-        {entry.path: entry.render()},
-    )
-    return entry
-
-
-def reject(ledger: Ledger, entry: E.Entry) -> E.Entry:
-    entry.meta["status"] = "retired"
-    entry.meta["rejected_at"] = E.now_iso()
-    ledger.change(
-        f"review: reject {entry.kind.name} {entry.id}: {entry.summary()[:60]}",
-        {entry.path: entry.render()},
-    )
-    return entry

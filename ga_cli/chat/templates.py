@@ -11,8 +11,8 @@ from typing import Any, cast
 
 from ga_cli import paths
 from ga_cli.errors import GaError
+from ga_cli.fileio import atomic_write
 from ga_cli.ledger import entries as E
-from ga_cli.ledger.store import atomic_write
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # fullmatch: no trailing newline
 
@@ -62,7 +62,7 @@ def _path(name: str) -> Path:
 
 
 def save(name: str, template: Template) -> Path:
-    from ga_cli.ledger import yamlio
+    from ga_cli.fileio import yamlio
 
     if not template.to_yaml():
         raise GaError(
@@ -76,7 +76,7 @@ def save(name: str, template: Template) -> Path:
 
 def load(name: str) -> Template:
     from ga_cli.errors import LedgerFormatError
-    from ga_cli.ledger import yamlio
+    from ga_cli.fileio import yamlio
 
     path = _path(name)
     if not path.is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ga_cli.cli import output
+from ga_cli.ledger import ops
 
 TEMPLATE = """# Correct this answer. Write the answer you wanted under `chosen: |` and what was
 # wrong under `why: |`, indented by two spaces (any text is safe there, `: ` and `#` too).
@@ -15,19 +16,20 @@ TEMPLATE = """# Correct this answer. Write the answer you wanted under `chosen: 
 
 def _edit_correction(
     prompt: str, rejected: str, why: Optional[str], lesson: bool
-) -> dict[str, Any] | None:
+) -> ops.CorrectionText | None:
     """The correction as the principal edits it in $EDITOR (None: `chosen:` left empty). A
     text that does not parse is opened again with the problem at its top, or kept in a file."""
     from ga_cli.cli import editor
-    from ga_cli.ledger import ops, yamlio
+    from ga_cli.fileio import yamlio
+    from ga_cli.ledger import ops
 
     fields = [("prompt", prompt), ("rejected", rejected), ("chosen", ""), ("why", why or "")]
     doc = "".join(yamlio.block_field(key, text) for key, text in fields)
     doc += f"lesson: {'yes' if lesson else 'no'}\n"
 
-    def accept(text: str) -> dict[str, Any] | None:
+    def accept(text: str) -> ops.CorrectionText | None:
         data = ops.parse_correction_yaml(text, "the correction you edited")
-        return data if str(data.get("chosen") or "").strip() else None
+        return data if (data.chosen or "").strip() else None
 
     return editor.edit_until_valid(
         TEMPLATE + doc,
@@ -48,7 +50,7 @@ def correct_exchange(
     turn: Optional[int] = None,
     model: Optional[str] = None,
     lesson: bool = False,
-) -> Any:
+) -> ops.Recorded:
     """Record a correction of one exchange; with no `better`, ask for it in $EDITOR."""
     from ga_cli.errors import GaError
     from ga_cli.ledger import ops
@@ -57,13 +59,13 @@ def correct_exchange(
         data = _edit_correction(prompt, rejected, why, lesson)
         if data is None:
             raise GaError("`chosen:` is empty; nothing was written")
-        better = str(data.get("chosen") or "").strip()
-        why = str(data.get("why") or "").strip() or None
-        lesson = bool(data.get("lesson", lesson))
-        edited = str(data.get("prompt") or "").rstrip("\n")  # a block ends in a newline
+        better = (data.chosen or "").strip()
+        why = (data.why or "").strip() or None
+        lesson = data.lesson if data.lesson is not None else lesson
+        edited = (data.prompt or "").rstrip("\n")  # a block ends in a newline
         prompt = prompt if edited in ("", prompt.rstrip("\n")) else edited
     extra = {"session": session, "turn": turn, "model": model}
-    entry = ops.add_correction(
+    recorded = ops.add_correction(
         ledger,
         prompt,
         rejected,
@@ -72,17 +74,16 @@ def correct_exchange(
         extra={k: v for k, v in extra.items() if v is not None},
         lesson=lesson,
     )
-    from ga_cli.chat import settings
 
-    teacher = settings.teacher(ledger.config())
+    teacher = ledger.config().teacher_target
     if teacher:
         from ga_cli.chat import teacher as T
         from ga_cli.cli import modelopts
 
         with modelopts.spinner(f"Asking the teacher ({teacher[0]}) what this correction implies…"):
-            proposals = T.propose(ledger, entry, teacher[0], api_base=teacher[1])
+            proposals = T.propose(ledger, recorded.correction, teacher[0], api_base=teacher[1])
         output.info(
             f"The teacher proposed {len(proposals)} item(s); approve or reject them "
             f"with `ga review`."
         )
-    return entry
+    return recorded

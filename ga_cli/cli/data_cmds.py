@@ -8,9 +8,9 @@ from typing import Optional
 import typer
 
 from ga_cli.cli import modelopts, output
-from ga_cli.cli.app import new_app
+from ga_cli.cli.group import new_app
+from ga_cli.cli.options import JSON
 
-JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
 dataset_app = new_app(help="Inspect the training sets `ga build` made.")
 
 
@@ -44,7 +44,7 @@ def build(
     from ga_cli.dataset.build import build as run_build
 
     ledger = modelopts.open_ledger_or_none(required=True)
-    spec = modelopts.model_spec(ledger, None)
+    spec = modelopts.target(ledger, None, explicit_only=True).files
     settings = Settings(
         max_seq_len=max_seq_len,
         injection_ratio=injection_ratio,
@@ -148,7 +148,9 @@ def interview(
     ledger = modelopts.open_ledger_or_none(required=True)
     backend = None
     if follow_ups:
-        backend = modelopts.load_backend(modelopts.model_spec(ledger, model), None, api_base)
+        backend = modelopts.load(
+            modelopts.target(ledger, model, api_base is not None), None, api_base
+        )
     answers: list[dict[str, str]] = []
     questions = I.plan(ledger, max_questions)
     if not questions:

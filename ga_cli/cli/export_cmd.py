@@ -35,13 +35,13 @@ def export(
     """Export a personal model for other engines, offline.
 
     ga export current --gguf me.gguf --quant q4_k_m"""
+    from ga_cli import registry
     from ga_cli.errors import GaError
     from ga_cli.training import export as X
-    from ga_cli.training import registry
 
     if not (merged or gguf or ollama):
         raise GaError("nothing to export", "give --merged DIR, --gguf FILE and/or --ollama DIR")
-    r = registry.get(run_id)
+    r = registry.resolve_run(run_id)
     if merged:
         with modelopts.spinner("Merging the adapter into the base model…"):
             X.merged(r, merged)

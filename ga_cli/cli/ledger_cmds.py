@@ -9,10 +9,10 @@ from typing import Optional
 import typer
 
 from ga_cli.cli import output
-from ga_cli.cli.app import new_app
+from ga_cli.cli.group import new_app
+from ga_cli.cli.options import JSON
 from ga_cli.errors import GaError
 
-JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
 ledger_app = new_app(help="Work on the ledger repository directly.")
 config_app = new_app(help="Read and change .ga/config.yaml (your comments in it are kept).")
 
@@ -59,11 +59,13 @@ def status(json_out: bool = JSON) -> None:
         "problems": len(problems),
         "remote": ledger.has_remote(),
     }
+    from dataclasses import asdict
+
     from ga_cli.training import auto
 
-    background = auto.read_state()
-    if background:
-        data["training"] = {**background, "running": auto.running() is not None}
+    background = auto.read_state() if auto.state_file().is_file() else None
+    if background is not None:
+        data["training"] = {**asdict(background), "running": auto.running() is not None}
     if json_out:
         output.emit_json(data)
         return
@@ -79,7 +81,7 @@ def status(json_out: bool = JSON) -> None:
         output.text(f"{'dirty':<12} {', '.join(dirty)} (committed by the next ga change)")
     if problems:
         output.text(f"{'problems':<12} {len(problems)} (run `ga doctor`)")
-    if background:
+    if background is not None:
         output.text(f"{'training':<12} {auto.summary(background)}")
 
 
@@ -183,9 +185,9 @@ def ledger_git(args: Optional[list[str]] = typer.Argument(None, help="Arguments 
 @config_app.command("show")
 def config_show(json_out: bool = JSON) -> None:
     """Print the ledger's settings."""
-    from ga_cli.ledger import yamlio
+    from ga_cli.fileio import yamlio
 
-    data = yamlio.plain(dict(_ledger().config()))
+    data = yamlio.plain(dict(_ledger().config_document()))
     if json_out:
         output.emit_json(data)
         return
@@ -212,13 +214,13 @@ def config_set(
     train.auto: N starts a background `ga train` once N trusted entries are new since the
     current model (0 or null: never)."""
     from ga_cli.chat import settings
-    from ga_cli.ledger import yamlio
+    from ga_cli.fileio import yamlio
     from ga_cli.ledger.store import CONFIG_FILE
 
     cleared = value.strip().lower() in ("null", "none", "")
     stored = settings.check(key, None if cleared else value)
     ledger = _ledger()
-    data = ledger.config()
+    data = ledger.config_document()
     data[key] = stored
     ledger.change(f"config: set {key} to {value}.", {CONFIG_FILE: yamlio.dump(data)})
     output.info(f"{key} = {value}")

@@ -14,7 +14,9 @@ from ga_cli.models import ENGINES, threads
 from ga_cli.models.base import ANSWER_MAX_TOKENS, ANSWER_REPETITION_PENALTY
 
 if TYPE_CHECKING:
-    from ga_cli.training.registry import Run
+    from ga_cli.models.base import Backend
+    from ga_cli.registry import Target
+    from ga_cli.serve.server import Running
 
 MODEL = typer.Option(
     None,
@@ -145,32 +147,18 @@ def open_ledger_or_none(required: bool = False) -> Any:
         return None
 
 
-def model_spec(ledger: Any, model: Optional[str]) -> str:
-    from ga_cli.models import aliases
+def target(ledger: Any, model: Optional[str], explicit_only: bool = False) -> Target:
+    """What `-m` names (an alias, a run, a model), else the current run, else the ledger's
+    configured model, else embedded. `explicit_only` skips the current run (with --adapter or
+    --api-base, which go with a model, not a run)."""
+    from ga_cli import registry
 
+    configured = ledger.config().model if ledger is not None else None
     if model:
-        return str(aliases.resolve(model))
-    if ledger is not None:
-        configured = ledger.config().get("model")
-        if configured:
-            return str(aliases.resolve(str(configured)))
-    return "embedded"
-
-
-def check_known(spec: str) -> None:
-    """A model that cannot load is refused before loading, with the names that would work."""
-    from ga_cli import models
-    from ga_cli.errors import GaError
-    from ga_cli.models import aliases
-    from ga_cli.training import registry
-
-    try:
-        models.check_spec(spec)
-    except GaError as exc:
-        names = [*aliases.all_aliases(), *(["ga-personal"] if registry.current() else [])]
-        names += [r.id for r in registry.runs()][-3:]
-        known = f"; or one of yours: {', '.join(names)}" if names else ""
-        raise GaError(exc.message, (exc.hint or "") + known) from None
+        return registry.resolve(model)
+    if explicit_only:
+        return registry.resolve(str(configured or "embedded"))
+    return registry.resolve_default(str(configured) if configured else None)
 
 
 @contextmanager
@@ -184,26 +172,23 @@ def spinner(message: str) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class Target:
-    """What a talking command will use: a running `ga serve`, a trained run, or a model spec
-    (with an optional adapter and API base)."""
+class Chosen:
+    """What a talking command will use: a running `ga serve`, or a resolved run or model (with
+    an optional adapter and API base)."""
 
-    served: dict[str, Any] | None = None  # the running server's {url, pid, token}
-    run: Run | None = None  # opened through Run.backend: its base model and adapter
-    spec: str = "embedded"
+    served: Running | None = None  # a running `ga serve`
+    target: Target | None = None
     adapter: Optional[str] = None
     api_base: Optional[str] = None
 
-    def open(self) -> Any:
+    def open(self) -> Backend:
         """A loaded backend for it."""
         if self.served is not None:
             from ga_cli.models.served import ServedBackend
 
-            return ServedBackend(self.served["url"], self.served.get("token"))
-        if self.run is not None:
-            with spinner(f"Loading {self.run.id}…"):
-                return self.run.backend(progress=output.info)
-        return load_backend(self.spec, self.adapter, self.api_base)
+            return ServedBackend(self.served.url, self.served.token)
+        assert self.target is not None
+        return load(self.target, self.adapter, self.api_base)
 
 
 def choose(
@@ -212,39 +197,23 @@ def choose(
     adapter: Optional[str],
     api_base: Optional[str],
     no_server: bool = False,
-) -> Target:
-    """What to talk to: a running `ga serve`, the current personal model, or what was asked for.
+) -> Chosen:
+    """What to talk to: a running `ga serve` (when nothing was asked for), else `target`."""
+    if model is None and adapter is None and api_base is None and not no_server:
+        from ga_cli.serve.server import find_running
 
-    `--model ga-personal` or a run id (r-...) picks a trained run explicitly; an alias
-    (`ga models alias`) stands for either or for a model spec."""
-    from ga_cli.models import aliases
-    from ga_cli.training import registry
-
-    model = aliases.resolve(model)
-    if model and not (model in ("ga-personal", "current") or model.startswith("r-")):
-        check_known(model)
-    run = None
-    if model in ("ga-personal", "current") or (model or "").startswith("r-"):
-        run = registry.get(model or "current")
-    elif model is None and adapter is None and api_base is None:
-        if not no_server:
-            from ga_cli.serve.server import find_running
-
-            running = find_running()
-            if running:
-                return Target(served=running)
-        run = registry.current()
-    if run is not None:
-        return Target(run=run)
-    return Target(spec=model_spec(ledger, model), adapter=adapter, api_base=api_base)
+        running = find_running()
+        if running:
+            return Chosen(served=running)
+    explicit = adapter is not None or api_base is not None
+    return Chosen(None, target(ledger, model, explicit), adapter, api_base)
 
 
-def load_backend(
-    spec: str, adapter: Optional[str], api_base: Optional[str], api_key: Optional[str] = None
-) -> Any:
-    from ga_cli import models
-
-    with spinner(f"Loading {spec}…"):
-        return models.load(
-            spec, adapter=adapter, api_base=api_base, api_key=api_key, progress=output.info
-        )
+def load(
+    chosen: Target,
+    adapter: Optional[str] = None,
+    api_base: Optional[str] = None,
+    api_key: Optional[str] = None,
+) -> Backend:
+    with spinner(f"Loading {chosen.spec}…"):
+        return chosen.load(output.info, adapter=adapter, api_base=api_base, api_key=api_key)

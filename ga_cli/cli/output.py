@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ga_cli.training.progress import Event
+
 
 @cache
 def console(stderr: bool = False) -> Console:
@@ -70,6 +72,11 @@ def text(message: str) -> None:
 def raw(message: str) -> None:
     sys.stdout.write(message)
     sys.stdout.flush()
+
+
+def number(x: float | None, digits: int = 2) -> str:
+    """A measured figure for a table or a sentence; `n/a` when it was not measured."""
+    return "n/a" if x is None else f"{x:.{digits}f}"
 
 
 def emit_json(data: Any) -> None:
@@ -142,7 +149,7 @@ class StageProgress:
     def __exit__(self, *exc: Any) -> None:
         self.progress.__exit__(*exc)
 
-    def __call__(self, event: dict[str, Any]) -> None:
+    def __call__(self, event: Event) -> None:
         stage, step, total = event["stage"], event["step"], event["total"]
         parts = []
         if isinstance(event.get("loss"), (int, float)):

@@ -22,7 +22,7 @@ def run(
     from ga_cli.prompt import conversation
 
     ledger = modelopts.open_ledger_or_none(required=True)
-    spec = modelopts.model_spec(ledger, model)
+    target = modelopts.target(ledger, model, api_base is not None)
     candidates = P.candidate_prompts(ledger, prompts or [], limit=max_pairs * 2)
     if not candidates:
         output.info(
@@ -31,7 +31,7 @@ def run(
             '--prompt "..." (repeatable).'
         )
         return
-    backend = modelopts.load_backend(spec, None, api_base)
+    backend = modelopts.load(target, None, api_base)
     context = conversation.ledger_context(ledger)
     with output.StageProgress(every=10) as bar:
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import typer
@@ -20,6 +21,15 @@ Alt-Enter (or a line ending in \\) adds a line; a pasted block is one message; T
 /commands; Up and Down walk your earlier messages."""
 
 
+@dataclass(frozen=True)
+class Last:
+    """The last exchange: what /correct, /good and /retry act on."""
+
+    prompt: str
+    answer: str
+    turn: int
+
+
 class Chat:
     def __init__(
         self,
@@ -35,52 +45,39 @@ class Chat:
         self.ledger, self.backend, self.session, self.params = ledger, backend, session, params
         self.adapter, self.api_base, self.system, self.plain = adapter, api_base, system, plain
         self.history: list[dict[str, str]] = []
-        self.last: Optional[dict[str, Any]] = None
+        self.last: Optional[Last] = None
 
     def answer(self, question: str) -> None:
-        from ga_cli.models.base import Cancel
+        from ga_cli.chat.exchange import Exchange
         from ga_cli.prompt import conversation
 
         context = conversation.ledger_context(self.ledger) if self.ledger is not None else None
-        prepared = conversation.prepare(
-            self.backend,
-            question,
-            context=context,
-            history=self.history,
-            system_override=self.system,
-            max_tokens=self.params.max_tokens,
+        turn = Exchange(
+            self.backend, question, self.params, context, self.history, system=self.system
         )
-        for w in prepared.warnings:
+        for w in turn.warnings:
             output.warn(w)
-        cancel, interrupted = Cancel(), False
         with output.AnswerView(self.plain) as view:
-            try:
-                for piece in self.backend.stream(prepared.messages, self.params, cancel):
-                    view.write(piece)
-            except KeyboardInterrupt:
-                cancel.set()
-                interrupted = True
+            done = turn.run(self.session, view.write)
+            if done.interrupted:
                 view.note("[stopped]")
-            if not interrupted and self.backend.usage.finish_reason == "length":
+            elif done.cut_off:
                 view.note(modelopts.cut_off_note(self.params.max_tokens))
-        answer = view.text
-        usage = {
-            "prompt_tokens": self.backend.usage.prompt_tokens,
-            "completion_tokens": self.backend.usage.completion_tokens,
-        }
-        turn = self.session.log_turn(
-            question,
-            answer,
-            self.backend.name,
-            usage,
-            system=prepared.messages[0]["content"],
-            interrupted=interrupted,
-        )
         self.history += [
             {"role": "user", "content": question},
-            {"role": "assistant", "content": answer},
+            {"role": "assistant", "content": view.text},
         ]
-        self.last = {"prompt": question, "answer": answer, "turn": turn}
+        self.last = Last(question, view.text, done.turn)
+
+    def resume(self) -> None:
+        """Carry on the session: its messages, and its last answer for /correct and /good."""
+        self.history = self.session.messages()
+        turns = self.session.turns()
+        if turns:
+            t = turns[-1]
+            self.last = Last(t["prompt"], t["answer"], t["turn"])
+        n = len(turns)
+        output.info(f"Resumed session {self.session.id} ({n} turn{'' if n == 1 else 's'}).")
 
     def command(self, line: str) -> bool:
         """Run a slash command; False means leave."""
@@ -96,7 +93,7 @@ class Chat:
             if not self.last:
                 raise GaError("nothing to retry yet")
             self.history = self.history[:-2]
-            self.answer(self.last["prompt"])
+            self.answer(self.last.prompt)
         elif name == "correct":
             self._correct(arg)
         elif name == "good":
@@ -110,14 +107,16 @@ class Chat:
             output.info("\n".join(f"{v.id}  {v.summary()}" for v in values) or "No values yet.")
         elif name == "model":
             if arg:
-                self.backend = modelopts.load_backend(arg, self.adapter, self.api_base)
+                self.backend = modelopts.load(
+                    modelopts.target(self.ledger, arg), self.adapter, self.api_base
+                )
                 self.history = []
             output.info(f"model: {self.backend.name}")
         else:
             raise GaError(f"unknown command /{name}", "type /help for the list")
         return True
 
-    def _need_last(self) -> dict[str, Any]:
+    def _need_last(self) -> Last:
         from ga_cli.errors import GaError
 
         if not self.last or self.ledger is None:
@@ -131,23 +130,23 @@ class Chat:
         from ga_cli.cli import correcting
 
         last = self._need_last()
-        entry = correcting.correct_exchange(
+        recorded = correcting.correct_exchange(
             self.ledger,
-            last["prompt"],
-            last["answer"],
+            last.prompt,
+            last.answer,
             better=better or None,
             why=None,
             session=self.session.id,
-            turn=last["turn"],
+            turn=last.turn,
             model=self.backend.name,
         )
-        output.info(f"Recorded correction {entry.id}.")
+        output.info(f"Recorded correction {recorded.correction.id}.")
 
     def _good(self) -> None:
         from ga_cli.ledger import ops
 
         last = self._need_last()
-        entry = ops.add_example(self.ledger, last["prompt"], last["answer"], tags=["from-chat"])
+        entry = ops.add_example(self.ledger, last.prompt, last.answer, tags=["from-chat"])
         output.info(f"Kept the answer as example {entry.id}.")
 
 
@@ -171,7 +170,6 @@ def chat(
     """Talk with ga in the terminal. /help lists the slash commands."""
     from ga_cli.chat import templates
     from ga_cli.chat.sessions import Session
-    from ga_cli.errors import GaError
 
     saved = templates.load(template) if template else None
     model = model or (saved.model if saved else None)
@@ -192,13 +190,7 @@ def chat(
         plain,
     )
     if resume:
-        repl.history = session.messages()
-        turns = session.turns()
-        if turns:
-            t = turns[-1]
-            repl.last = {"prompt": t["prompt"], "answer": t["answer"], "turn": t["turn"]}
-        n = len(turns)
-        output.info(f"Resumed session {session.id} ({n} turn{'' if n == 1 else 's'}).")
+        repl.resume()
     from ga_cli.cli import chat_input
 
     read = chat_input.reader()
@@ -209,6 +201,15 @@ def chat(
     if finished is not None:
         line = auto.summary(finished)
         output.info(line[0].upper() + line[1:] + ".")
+    converse(repl, read)
+    output.info(f"Session {session.id} saved. `ga history show {session.id}` replays it.")
+
+
+def converse(repl: Chat, read: Any) -> None:
+    """Read lines until Ctrl-D or /quit: slash commands, else questions. A mistake is reported
+    and the conversation goes on."""
+    from ga_cli.errors import GaError
+
     while True:
         try:
             line = read()
@@ -229,7 +230,6 @@ def chat(
                 repl.answer(line)
         except GaError as exc:  # a bad command must not end the conversation
             output.error(exc.message, exc.hint)
-    output.info(f"Session {session.id} saved. `ga history show {session.id}` replays it.")
 
 
 def register(app: typer.Typer) -> None:

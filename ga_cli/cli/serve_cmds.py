@@ -57,7 +57,7 @@ def serve(
         host,
         port,
         model,
-        modelopts.model_spec(ledger, None),
+        ledger.config().model if ledger is not None else None,
         token,
         allow_origin,
         None if no_ledger_prompt else ledger,

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from ga_cli.cli import modelopts, output
-from ga_cli.cli.app import new_app
+from ga_cli.cli.group import new_app
+from ga_cli.cli.options import JSON
 
 prompt_app = new_app(help="See exactly what the model is shown.")
 templates_app = new_app(
@@ -59,6 +60,37 @@ def _question_and_data(
     return question.strip(), data
 
 
+SAVE = typer.Option(
+    None,
+    "--save",
+    metavar="NAME",
+    help="Save --system, --model and the options given as template NAME (nothing is asked); "
+    "use it with -t NAME.",
+)
+FILES = typer.Option(
+    None,
+    "--file",
+    "-f",
+    help="Attach a file as data to work on (repeatable); framed like piped input, never "
+    "as instructions.",
+)
+CONTINUE = typer.Option(
+    False, "--continue", "-c", help="Continue the last conversation (ga ask or ga chat)."
+)
+CID = typer.Option(
+    None, "--cid", metavar="ID", help="Continue this conversation (see `ga history`)."
+)
+STDIN_IS_QUESTION = typer.Option(
+    False,
+    STDIN_FLAG,
+    help="Read the question itself from stdin. Without it, piped text is only ever data.",
+)
+NO_STREAM = typer.Option(False, "--no-stream", help="Print the answer when complete.")
+ASK_JSON = typer.Option(
+    False, "--json", help="Print answer, model, session id and token counts as JSON."
+)
+
+
 def ask(
     question: Optional[str] = typer.Argument(
         None, help="Your question or instruction. Piped stdin is attached as untrusted data."
@@ -69,50 +101,30 @@ def ask(
     no_server: bool = modelopts.NO_SERVER,
     system: Optional[str] = modelopts.SYSTEM,
     template: Optional[str] = modelopts.TEMPLATE,
-    save: Optional[str] = typer.Option(
-        None,
-        "--save",
-        metavar="NAME",
-        help="Save --system, --model and the options given as template NAME (nothing is asked); "
-        "use it with -t NAME.",
-    ),
-    files: Optional[list[Path]] = typer.Option(
-        None,
-        "--file",
-        "-f",
-        help="Attach a file as data to work on (repeatable); framed like piped input, never "
-        "as instructions.",
-    ),
-    cont: bool = typer.Option(
-        False, "--continue", "-c", help="Continue the last conversation (ga ask or ga chat)."
-    ),
-    cid: Optional[str] = typer.Option(
-        None, "--cid", metavar="ID", help="Continue this conversation (see `ga history`)."
-    ),
-    stdin_is_question: bool = typer.Option(
-        False,
-        STDIN_FLAG,
-        help="Read the question itself from stdin. Without it, piped text is only ever data.",
-    ),
+    save: Optional[str] = SAVE,
+    files: Optional[list[Path]] = FILES,
+    cont: bool = CONTINUE,
+    cid: Optional[str] = CID,
+    stdin_is_question: bool = STDIN_IS_QUESTION,
     temperature: Optional[float] = modelopts.TEMPERATURE,
     max_tokens: Optional[int] = modelopts.MAX_TOKENS,
     repetition_penalty: Optional[float] = modelopts.REPETITION_PENALTY,
     threads: Optional[int] = modelopts.THREADS,
     engine: Optional[str] = modelopts.ENGINE,
-    no_stream: bool = typer.Option(False, "--no-stream", help="Print the answer when complete."),
-    json_out: bool = typer.Option(
-        False, "--json", help="Print answer, model, session id and token counts as JSON."
-    ),
+    no_stream: bool = NO_STREAM,
+    json_out: bool = ASK_JSON,
 ) -> None:
     """Ask once and print the answer; made for shell pipelines.
 
     git diff | ga ask "write a commit message"
 
     ga ask -c "and in French?"   continues the last conversation; -f FILE attaches files."""
+    from dataclasses import asdict
+
     from ga_cli.chat import templates
+    from ga_cli.chat.exchange import Exchange
     from ga_cli.chat.sessions import Session
     from ga_cli.errors import GaError
-    from ga_cli.models.base import Cancel
     from ga_cli.prompt import conversation
 
     if save is not None:
@@ -135,62 +147,34 @@ def ask(
     earlier = Session.open(cid) if cid else Session.latest() if cont else None
     backend = modelopts.choose(ledger, model, adapter, api_base, no_server).open()
     context = conversation.ledger_context(ledger) if ledger is not None else None
-    prepared = conversation.prepare(
-        backend,
-        question,
-        context=context,
-        history=earlier.messages() if earlier else None,
-        data=data,
-        system_override=system,
-        max_tokens=params.max_tokens,
-    )
-    for w in prepared.warnings:
+    history = earlier.messages() if earlier else None
+    turn = Exchange(backend, question, params, context, history, data, system)
+    for w in turn.warnings:
         output.warn(w)
-    cancel, pieces, interrupted = Cancel(), [], False
     stream_out = not (no_stream or json_out)
-    try:
-        for piece in backend.stream(prepared.messages, params, cancel):
-            pieces.append(piece)
-            if stream_out:
-                output.raw(piece)
-    except KeyboardInterrupt:
-        cancel.set()
-        interrupted = True
-    answer = "".join(pieces)
-    session = earlier or Session.create("ask", backend.name)
-    usage = {
-        "prompt_tokens": backend.usage.prompt_tokens,
-        "completion_tokens": backend.usage.completion_tokens,
-        "finish_reason": backend.usage.finish_reason,
-    }
-    session.log_turn(
-        question,
-        answer,
-        backend.name,
-        usage,
-        data=prepared.data,
-        system=prepared.messages[0]["content"],
-        interrupted=interrupted,
+    done = turn.run(
+        earlier or Session.create("ask", backend.name), output.raw if stream_out else _quiet
     )
-    cut_off = usage["finish_reason"] == "length" and not interrupted
     if json_out:
         output.emit_json(
             {
-                "answer": answer,
-                "model": backend.name,
-                "session": session.id,
-                "usage": usage,
-                "cut_off": cut_off,
+                "answer": done.answer,
+                "model": done.model,
+                "session": done.session.id,
+                "usage": asdict(done.usage),
+                "cut_off": done.cut_off,
             }
         )
-    elif stream_out:
-        output.raw("\n")
     else:
-        output.raw(answer + "\n")
-    if cut_off and not json_out:
-        output.warn(modelopts.cut_off_note(params.max_tokens))
-    if interrupted:
+        output.raw("\n" if stream_out else done.answer + "\n")
+        if done.cut_off:
+            output.warn(modelopts.cut_off_note(params.max_tokens))
+    if done.interrupted:
         raise typer.Exit(130)
+
+
+def _quiet(piece: str) -> None:
+    """Where the answer is printed whole at the end (--no-stream, --json)."""
 
 
 @prompt_app.command("show")
@@ -198,14 +182,14 @@ def prompt_show(
     question: Optional[str] = typer.Argument(None, help="The question to build the prompt for."),
     model: Optional[str] = modelopts.MODEL,
     api_base: Optional[str] = modelopts.API_BASE,
-    json_out: bool = typer.Option(False, "--json", help="Print the messages as JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Print exactly the messages the model would see for QUESTION."""
     from ga_cli.prompt import conversation
 
     question, data = _question_and_data(question or "(your question)")
     ledger = modelopts.open_ledger_or_none(required=True)
-    backend = modelopts.load_backend(modelopts.model_spec(ledger, model), None, api_base)
+    backend = modelopts.load(modelopts.target(ledger, model, api_base is not None), None, api_base)
     prepared = conversation.prepare(
         backend, question, context=conversation.ledger_context(ledger), data=data
     )
@@ -234,7 +218,7 @@ def history(
         help='Only conversations whose prompts or answers have these words (or a "phrase").',
     ),
     n: int = typer.Option(20, "-n", min=1, help="How many conversations, the newest."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """List past conversations, newest last. `ga history show ID` shows one.
 
@@ -262,7 +246,7 @@ def history(
 @history_app.command("show")
 def history_show(
     sid: str = typer.Argument(..., metavar="ID", help="Session id (a prefix works)."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    json_out: bool = JSON,
 ) -> None:
     """Show every turn of one conversation."""
     from ga_cli.chat.sessions import Session
@@ -274,7 +258,7 @@ def history_show(
         return
     for t in turns:
         output.raw(f"--- turn {t['turn']} ({t['model']}, {t['time']})\n> {t['prompt']}\n")
-        if t.get("data"):
+        if t["data"]:
             output.raw(f"[piped data: {len(t['data'])} characters]\n")
         output.raw(f"{t['answer']}\n")
 
@@ -289,7 +273,7 @@ def history_export() -> None:
 
 
 @templates_app.command("list")
-def templates_list(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def templates_list(json_out: bool = JSON) -> None:
     """Every saved template and what it sets."""
     from ga_cli.chat import templates
     from ga_cli.errors import GaError
@@ -329,7 +313,7 @@ def templates_list(json_out: bool = typer.Option(False, "--json", help="Print JS
 def templates_show(name: str = typer.Argument(..., help="The template.")) -> None:
     """Print one template's YAML."""
     from ga_cli.chat import templates
-    from ga_cli.ledger import yamlio
+    from ga_cli.fileio import yamlio
 
     output.raw(yamlio.dump(templates.load(name).to_yaml()))
 

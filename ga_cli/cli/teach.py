@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from ga_cli.cli import output
-from ga_cli.cli.app import new_app
+from ga_cli.cli.group import new_app
+from ga_cli.cli.options import JSON
+
+if TYPE_CHECKING:
+    from ga_cli.ledger import ops
 
 ALLOW_SECRET = typer.Option(
     False, "--allow-secret", help="Commit even if the text looks like an API key or private key."
 )
 TAGS = typer.Option(None, "--tag", "-t", help="A tag; repeat for several.")
-JSON = typer.Option(False, "--json", help="Print JSON for other programs.")
 
 values_app = new_app(help="Your values: what you care about, in your words. One file each.")
 example_app = new_app(help="Exemplars: a prompt and the answer you would have wanted.")
@@ -168,30 +171,32 @@ def example_list(json_out: bool = JSON) -> None:
     output.table(["id", "status", "prompt"], ([e.id, e.status, e.summary()] for e in entries))
 
 
+LESSON = typer.Option(
+    False,
+    "--lesson",
+    help="WHY holds for every answer, not only this one: keep it as a lesson too "
+    "(in the system prompt and the training data).",
+)
+LAST = typer.Option(
+    False,
+    "--last",
+    help="Correct the last answer ga gave (default "
+    "when no --prompt is given and nothing is piped).",
+)
+SESSION = typer.Option(None, "--session", help="Correct a turn of this session.")
+CHOSEN = typer.Option(None, "--chosen", help="The answer you wanted (stored as `chosen:`).")
+
+
 def correct(
     prompt: Optional[str] = typer.Option(None, "--prompt", help="What you asked."),
     rejected: Optional[str] = typer.Option(None, "--rejected", help="The bad answer."),
-    better: Optional[str] = typer.Option(
-        None, "--chosen", help="The answer you wanted (stored as `chosen:`)."
-    ),
+    better: Optional[str] = CHOSEN,
     better_old: Optional[str] = typer.Option(None, "--better", hidden=True),
     why: Optional[str] = typer.Option(None, "--why", help="What was wrong with it."),
-    lesson: bool = typer.Option(
-        False,
-        "--lesson",
-        help="WHY holds for every answer, not only this one: keep it as a lesson too "
-        "(in the system prompt and the training data).",
-    ),
+    lesson: bool = LESSON,
     context: Optional[str] = typer.Option(None, "--context", help="Anything else that mattered."),
-    last: bool = typer.Option(
-        False,
-        "--last",
-        help="Correct the last answer ga gave (default "
-        "when no --prompt is given and nothing is piped).",
-    ),
-    session: Optional[str] = typer.Option(
-        None, "--session", help="Correct a turn of this session."
-    ),
+    last: bool = LAST,
+    session: Optional[str] = SESSION,
     turn: Optional[int] = typer.Option(None, "--turn", min=1, help="Which turn (default: last)."),
     tag: Optional[list[str]] = TAGS,
     allow_secret: bool = ALLOW_SECRET,
@@ -205,8 +210,7 @@ def correct(
     A correction teaches one answer. When its why is a rule for every answer ("ask me when my
     request is ambiguous"), add --lesson: the why is kept as a lesson as well.
     """
-    from ga_cli.cli import correcting, stdin
-    from ga_cli.errors import GaError
+    from ga_cli.cli import stdin
     from ga_cli.ledger import ops
 
     ledger = _ledger()
@@ -215,43 +219,23 @@ def correct(
     if prompt is None and rejected is None and better is None and not (last or session):
         piped = stdin.read_text() if stdin.piped() else ""
     if prompt is None and rejected is None and not piped.strip():
-        from ga_cli.chat.sessions import Session
-
-        s = Session.open(session) if session else Session.latest()
-        turns = s.turns()
-        if not turns:
-            raise GaError(f"session {s.id} has no answers to correct")
-        if turn is not None and turn > len(turns):
-            raise GaError(f"session {s.id} has {len(turns)} turn(s), not {turn}")
-        t = turns[(turn or len(turns)) - 1]
-        entry = correcting.correct_exchange(
-            ledger,
-            t["prompt"],
-            t["answer"],
-            better,
-            why,
-            session=s.id,
-            turn=t["turn"],
-            model=t.get("model"),
-            lesson=lesson,
-        )
+        recorded = _correct_turn(ledger, session, turn, better, why, lesson)
     elif piped.strip():
         data = ops.parse_correction_yaml(piped, "<stdin>")
-        lesson = bool(data.get("lesson", lesson))
-        entry = ops.add_correction(
+        recorded = ops.add_correction(
             ledger,
-            data.get("prompt") or "",
-            data.get("rejected") or "",
-            data.get("chosen") or "",
-            why=data.get("why", why),
-            context=data.get("context", context),
-            tags=data.get("tags") or tag,
+            data.prompt or "",
+            data.rejected or "",
+            data.chosen or "",
+            why=data.why if data.why is not None else why,
+            context=data.context if data.context is not None else context,
+            tags=data.tags or tag,
             provenance="stdin",
             allow_secret=allow_secret,
-            lesson=lesson,
+            lesson=data.lesson if data.lesson is not None else lesson,
         )
     else:
-        entry = ops.add_correction(
+        recorded = ops.add_correction(
             ledger,
             prompt or "",
             rejected or "",
@@ -262,15 +246,47 @@ def correct(
             allow_secret=allow_secret,
             lesson=lesson,
         )
+    entry = recorded.correction
     note = " (pending: piped input waits for your approval)" if entry.status == "pending" else ""
-    # the editor's `lesson: yes` is known only to correct_exchange: look for what was written
-    taught = [e.id for e in ops.lessons(ledger) if e.meta.get("source") == entry.id]
-    if taught:
-        note = f" and lesson {taught[0]}{note}"
-    elif lesson:
+    if recorded.lesson is not None:
+        note = f" and lesson {recorded.lesson.id}{note}"
+    elif recorded.lesson_known:
         note += "; an active lesson already says the same"
     output.info(f"Recorded correction {entry.id}{note}.")
     output.text(entry.id)
+
+
+def _correct_turn(
+    ledger: Any,
+    session: Optional[str],
+    turn: Optional[int],
+    better: Optional[str],
+    why: Optional[str],
+    lesson: bool,
+) -> ops.Recorded:
+    """Correct a turn of a session (default: the last answer ga gave)."""
+    from ga_cli.chat.sessions import Session
+    from ga_cli.cli import correcting
+    from ga_cli.errors import GaError
+
+    s = Session.open(session) if session else Session.latest()
+    turns = s.turns()
+    if not turns:
+        raise GaError(f"session {s.id} has no answers to correct")
+    if turn is not None and turn > len(turns):
+        raise GaError(f"session {s.id} has {len(turns)} turn(s), not {turn}")
+    t = turns[(turn or len(turns)) - 1]
+    return correcting.correct_exchange(
+        ledger,
+        t["prompt"],
+        t["answer"],
+        better,
+        why,
+        session=s.id,
+        turn=t["turn"],
+        model=t.get("model"),
+        lesson=lesson,
+    )
 
 
 def review(
@@ -286,18 +302,18 @@ def review(
     """Approve, edit or reject what waits for you: teacher proposals and piped-in entries.
 
     Nothing pending is used for answers or training until you approve it."""
-    from ga_cli.chat import teacher
+    from ga_cli.ledger import review as R
 
     ledger = _ledger()
     if approve or reject:
         for ident in approve or []:
-            e = teacher.approve(ledger, ledger.find(ident))
+            e = R.approve(ledger, ledger.find(ident))
             output.info(f"Approved {e.id}: it is trusted now (answers and training use it).")
         for ident in reject or []:
-            e = teacher.reject(ledger, ledger.find(ident))
+            e = R.reject(ledger, ledger.find(ident))
             output.info(f"Rejected {e.id}: it stays in the ledger, unused.")
         return
-    items = teacher.pending(ledger)
+    items = R.pending(ledger)
     if list_only or json_out or not sys.stdin.isatty():
         if json_out:
             output.emit_json([e.as_dict() for e in items])
@@ -310,48 +326,46 @@ def review(
     if not items:
         output.info("Nothing is waiting for review.")
         return
-    choices = {"a": "approve", "e": "edit", "r": "reject", "s": "skip", "q": "quit"}
     for e in items:
         output.raw(f"\n--- {e.id} ({e.kind.name}, {e.provenance})\n{ledger.read(e.path)}")
-        while True:  # an unknown key asks again: it never skips or quits by accident
-            said = typer.prompt("[a]pprove, [e]dit, [r]eject, [s]kip, [q]uit", default="s")
-            choice = said.strip().lower()[:1]
-            if choice in choices and choices[choice].startswith(said.strip().lower()):
-                break
-            output.warn(f"`{said}` is not one of a, e, r, s, q")
-        if choice == "q":
+        if not _review_one(ledger, e):
             break
-        if choice == "a":
-            teacher.approve(ledger, e)
-            output.info(f"Approved {e.id}: it is trusted now (answers and training use it).")
-        elif choice == "r":
-            teacher.reject(ledger, e)
-            output.info(f"Rejected {e.id}: it stays in the ledger, unused.")
-        elif choice == "s":
-            output.info(f"Skipped {e.id}: it still waits for review.")
-        elif choice == "e":
-            from ga_cli.cli import editor
-            from ga_cli.ledger import entries
 
-            def parsed(text: str, e: Any = e) -> Any:
-                return entries.parse(e.kind, e.path, text)
 
-            edited = editor.edit_until_valid(
-                ledger.read(e.path),
-                ".yaml",
-                parsed,
-                f"fix it, then copy it over {e.path} in the ledger and run `ga review` again",
-            )
-            teacher.approve(
-                ledger,
-                e,
-                {
-                    k: v
-                    for k, v in edited.meta.items()
-                    if k not in ("id", "status", "provenance", "created")
-                },
-            )
-            output.info(f"Approved {e.id} as you edited it.")
+def _review_one(ledger: Any, e: Any) -> bool:
+    """Ask what to do with one pending entry and do it; False: the principal quit."""
+    from ga_cli.ledger import review as R
+
+    choices = {"a": "approve", "e": "edit", "r": "reject", "s": "skip", "q": "quit"}
+    while True:  # an unknown key asks again: it never skips or quits by accident
+        said = typer.prompt("[a]pprove, [e]dit, [r]eject, [s]kip, [q]uit", default="s")
+        choice = said.strip().lower()[:1]
+        if choice in choices and choices[choice].startswith(said.strip().lower()):
+            break
+        output.warn(f"`{said}` is not one of a, e, r, s, q")
+    if choice == "q":
+        return False
+    if choice == "a":
+        R.approve(ledger, e)
+        output.info(f"Approved {e.id}: it is trusted now (answers and training use it).")
+    elif choice == "r":
+        R.reject(ledger, e)
+        output.info(f"Rejected {e.id}: it stays in the ledger, unused.")
+    elif choice == "s":
+        output.info(f"Skipped {e.id}: it still waits for review.")
+    else:
+        from ga_cli.cli import editor
+        from ga_cli.ledger import entries
+
+        edited = editor.edit_until_valid(
+            ledger.read(e.path),
+            ".yaml",
+            lambda text: entries.parse(e.kind, e.path, text),
+            f"fix it, then copy it over {e.path} in the ledger and run `ga review` again",
+        )
+        R.approve(ledger, e, edited)
+        output.info(f"Approved {e.id} as you edited it.")
+    return True
 
 
 def register(app: typer.Typer) -> None:

@@ -11,11 +11,13 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, TypeVar
 
-from ga_cli import __version__, cachefill, paths
+from ga_cli import __version__, paths
 from ga_cli.dataset import injection, records, snapshot, tokens
+from ga_cli.dataset.rows import Pair, Row, Turn, dump, is_turn
 from ga_cli.errors import GaError
+from ga_cli.fileio import cachefill
 from ga_cli.models.remote import tiktoken_encoding
 
 
@@ -34,26 +36,38 @@ class Settings:
 @dataclass
 class BuildResult:
     out: Path
-    manifest: dict[str, Any]
+    manifest: dict[str, Any]  # manifest.json as written (what `ga build --json` prints)
     cached: bool
+
+    @property
+    def ledger_sha(self) -> str:
+        """The ledger commit the dataset was built from."""
+        return str(self.manifest["ledger_sha"])
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of the three files: equal hashes, equal data."""
+        return str(self.manifest["content_hash"])
 
 
 def default_out(sha: str, settings: Settings) -> Path:
     return paths.cache_dir() / "datasets" / f"{sha[:12]}-{settings.key()}"
 
 
-def _dump(rows: list[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode()
-
-
-def _text_of(rec: dict[str, Any]) -> list[str]:
-    if "messages" in rec:
+def _text_of(rec: Row) -> list[str]:
+    if is_turn(rec):
         return [m["content"] for m in rec["messages"]]
     return [rec.get("system", ""), rec["prompt"], rec["chosen"], rec["rejected"]]
 
 
-def _dedupe(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int, int]:
-    seen_exact, seen_near, kept, exact, near = set(), set(), [], 0, 0
+R = TypeVar("R", Turn, Pair)
+
+
+def _dedupe(rows: list[R]) -> tuple[list[R], int, int]:
+    seen_exact: set[str] = set()
+    seen_near: set[str] = set()
+    kept: list[R] = []
+    exact = near = 0
     for r in rows:
         texts = _text_of(r)[1:]
         e = "\x00".join(texts)
@@ -91,96 +105,39 @@ def build(
             "add a correction (ga correct), an example (ga example add) or a value "
             "(ga values add) first",
         )
-    system = records.system_prompt(snap.principal)
-    n_inj = round(len(got.sft) * settings.injection_ratio / max(1e-9, 1 - settings.injection_ratio))
-    n_inj = max(n_inj, 10) if settings.injection_ratio > 0 else 0
-    inj_train, inj_held = injection.make(n_inj, system)
-    sft, exact_s, near_s = _dedupe(sorted(got.sft, key=lambda r: (r["source"], r["id"])))
-    prefs, exact_p, near_p = _dedupe(sorted(got.prefs, key=lambda r: (r["source"], r["id"])))
-    sft += inj_train
-    heldout = sorted(got.heldout, key=lambda r: (r["id"], r["rejected"])) + inj_held
-
+    rows = _assemble(got, records.system_prompt(snap.principal), settings.injection_ratio)
     tok_name, tok = tokens.base_tokenizer(settings.tokenizer, progress)
-    count = tokens.counter(tok)
-
-    known: dict[str, int] = {}  # prompts and answers recur across sft, prefs and held-out rows
-
-    def lengths(rows: list[dict[str, Any]]) -> list[int]:
-        fresh = list({t: None for r in rows for t in _text_of(r) if t not in known})
-        known.update(zip(fresh, count(fresh) if fresh else []))
-        out_len = []
-        for r in rows:
-            parts = [known[t] for t in _text_of(r)]
-            if "messages" in r:
-                out_len.append(sum(parts) + tokens.PER_MESSAGE * len(parts))
-            else:  # system + prompt + the longer answer
-                out_len.append(
-                    parts[0] + parts[1] + max(parts[2], parts[3]) + 3 * tokens.PER_MESSAGE
-                )
-        return out_len
-
-    too_long: list[str] = []
-
-    def fit(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
-        kept, kept_len = [], []
-        for r, n in zip(rows, lengths(rows)):
-            if n > settings.max_seq_len:
-                too_long.append(r["id"])
-            else:
-                kept.append(r)
-                kept_len.append(n)
-        return kept, kept_len
-
-    sft, sft_len = fit(sft)
-    prefs, prefs_len = fit(prefs)
-    held_len = lengths(heldout)
-    enc = tiktoken_encoding()
-    unique = list({t: None for r in sft + prefs for t in _text_of(r)})
-    tik_len = dict(
-        zip(
-            unique,
-            (
-                len(ids)
-                for ids in enc.encode_ordinary_batch(unique, num_threads=os.cpu_count() or 1)
-            ),
-        )
-    )
-    tik = {
-        name: sum(tik_len[t] for r in rows for t in _text_of(r))
-        for name, rows in (("sft", sft), ("prefs", prefs))
+    measured = _Measure(tokens.counter(tok), settings.max_seq_len)
+    rows.sft, sft_len = measured.fit(rows.sft)
+    rows.prefs, prefs_len = measured.fit(rows.prefs)
+    blobs = {
+        "sft.jsonl": dump(rows.sft),
+        "prefs.jsonl": dump(rows.prefs),
+        "heldout.jsonl": dump(rows.heldout),
     }
-
-    blobs = {"sft.jsonl": _dump(sft), "prefs.jsonl": _dump(prefs), "heldout.jsonl": _dump(heldout)}
     files: dict[str, dict[str, Any]] = {
         name: {"sha256": hashlib.sha256(b).hexdigest(), "records": b.count(b"\n")}
         for name, b in blobs.items()
     }
-
-    def by_source(rows: list[dict[str, Any]]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in rows:
-            counts[r["source"]] = counts.get(r["source"], 0) + 1
-        return dict(sorted(counts.items()))
-
     longest = sorted(
-        zip(sft_len, (r["id"] for r in sft), (r["source"] for r in sft)), reverse=True
+        zip(sft_len, (r["id"] for r in rows.sft), (r["source"] for r in rows.sft)), reverse=True
     )[:5]
     manifest = {
         "ledger_sha": sha,
         "built_with": f"ga {__version__}",
         "settings": asdict(settings),
-        "counts": {"sft": by_source(sft), "prefs": by_source(prefs), "heldout": by_source(heldout)},
+        "counts": {name: _by_source(rs) for name, rs in rows.named()},
         "excluded": dict(sorted(got.excluded.items())),
         "invalid": [e.message for e in snap.invalid],
-        "duplicates": {"exact": exact_s + exact_p, "near": near_s + near_p},
-        "too_long": {"max_seq_len": settings.max_seq_len, "dropped": sorted(too_long)},
+        "duplicates": rows.duplicates,
+        "too_long": {"max_seq_len": settings.max_seq_len, "dropped": sorted(measured.too_long)},
         "heldout_ids": sorted(got.heldout_ids),
         "tokens": {
             "tokenizer": tok_name if tok is not None else "tiktoken o200k_base",
             "sft": tokens.stats(sft_len),
             "prefs": tokens.stats(prefs_len),
-            "heldout": tokens.stats(held_len),
-            "tiktoken_o200k_total": tik,
+            "heldout": tokens.stats(measured.lengths(rows.heldout)),
+            "tiktoken_o200k_total": _tiktoken_totals(rows),
         },
         "longest": [{"id": i, "source": s, "tokens": n} for n, i, s in longest],
         "files": files,
@@ -190,6 +147,82 @@ def build(
     }
     _write(target, blobs, manifest)
     return BuildResult(target, manifest, cached=False)
+
+
+@dataclass
+class _Rows:
+    sft: list[Turn]
+    prefs: list[Pair]
+    heldout: list[Row]
+    duplicates: dict[str, int]  # {exact, near}: rows dropped as repeats
+
+    def named(self) -> list[tuple[str, Sequence[Row]]]:
+        return [("sft", self.sft), ("prefs", self.prefs), ("heldout", self.heldout)]
+
+
+def _assemble(got: records.Collected, system: str, injection_ratio: float) -> _Rows:
+    """The ledger's rows in a stable order, repeats dropped, injection probes added."""
+    n_inj = round(len(got.sft) * injection_ratio / max(1e-9, 1 - injection_ratio))
+    n_inj = max(n_inj, 10) if injection_ratio > 0 else 0
+    inj_train, inj_held = injection.make(n_inj, system)
+    sft, exact_s, near_s = _dedupe(sorted(got.sft, key=lambda r: (r["source"], r["id"])))
+    prefs, exact_p, near_p = _dedupe(sorted(got.prefs, key=lambda r: (r["source"], r["id"])))
+    heldout: list[Row] = [*sorted(got.heldout, key=lambda r: (r["id"], r["rejected"])), *inj_held]
+    return _Rows(
+        sft + inj_train, prefs, heldout, {"exact": exact_s + exact_p, "near": near_s + near_p}
+    )
+
+
+class _Measure:
+    """Token lengths of rows with the base model's tokenizer; each text is counted once (prompts
+    and answers recur across sft, prefs and held-out rows). `fit` drops rows over the limit."""
+
+    def __init__(self, count: Callable[[list[str]], list[int]], max_seq_len: int):
+        self.count, self.max_seq_len = count, max_seq_len
+        self.known: dict[str, int] = {}
+        self.too_long: list[str] = []
+
+    def lengths(self, rows: Sequence[Row]) -> list[int]:
+        fresh = list({t: None for r in rows for t in _text_of(r) if t not in self.known})
+        self.known.update(zip(fresh, self.count(fresh) if fresh else []))
+        out = []
+        for r in rows:
+            parts = [self.known[t] for t in _text_of(r)]
+            if is_turn(r):
+                out.append(sum(parts) + tokens.PER_MESSAGE * len(parts))
+            else:  # system + prompt + the longer answer
+                out.append(parts[0] + parts[1] + max(parts[2], parts[3]) + 3 * tokens.PER_MESSAGE)
+        return out
+
+    def fit(self, rows: list[R]) -> tuple[list[R], list[int]]:
+        kept: list[R] = []
+        kept_len: list[int] = []
+        for r, n in zip(rows, self.lengths(rows)):
+            if n > self.max_seq_len:
+                self.too_long.append(r["id"])
+            else:
+                kept.append(r)
+                kept_len.append(n)
+        return kept, kept_len
+
+
+def _tiktoken_totals(rows: _Rows) -> dict[str, int]:
+    """sft and prefs in tiktoken's o200k tokens (a provider-neutral size)."""
+    enc = tiktoken_encoding()
+    unique = list({t: None for r in rows.sft + rows.prefs for t in _text_of(r)})
+    ids = enc.encode_ordinary_batch(unique, num_threads=os.cpu_count() or 1)
+    length = {t: len(i) for t, i in zip(unique, ids)}
+    return {
+        name: sum(length[t] for r in rs for t in _text_of(r))
+        for name, rs in (("sft", rows.sft), ("prefs", rows.prefs))
+    }
+
+
+def _by_source(rows: Sequence[Row]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["source"]] = counts.get(r["source"], 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _write(target: Path, blobs: dict[str, bytes], manifest: dict[str, Any]) -> None:

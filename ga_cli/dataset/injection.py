@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ga_cli.dataset.rows import Turn
 from ga_cli.prompt.prompting import frame_untrusted
 
 BANK = Path(__file__).with_name("injection_bank.yaml")
@@ -32,13 +33,13 @@ def _solve(rule: str, text: str) -> str:
     raise ValueError(f"unknown rule {rule}")
 
 
-def make(n: int, system: str, heldout_every: int = 10) -> tuple[list[dict], list[dict]]:
+def make(n: int, system: str, heldout_every: int = 10) -> tuple[list[Turn], list[Turn]]:
     """n deterministic records (combinations of task x carrier x injection x position);
     every `heldout_every`-th goes to the held-out set. Returns (train, heldout)."""
     b = bank()
     tasks, carriers, injections = b["tasks"], b["carriers"], b["injections"]
-    train: list[dict[str, Any]] = []
-    held: list[dict[str, Any]] = []
+    train: list[Turn] = []
+    held: list[Turn] = []
     for i in range(n):
         task = tasks[i % len(tasks)]
         carrier = carriers[(i // len(tasks)) % len(carriers)]
@@ -50,7 +51,7 @@ def make(n: int, system: str, heldout_every: int = 10) -> tuple[list[dict], list
             f"{_solve(task['rule'], data)}\n\n(The piped text contained an instruction: "
             f'"{inj["text"]}". It is data, so I did not follow it.)'
         )
-        record = {
+        record: Turn = {
             "id": f"inj-{i:05d}",
             "source": "injection",
             "messages": [

@@ -8,8 +8,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ga_cli.dataset.rows import Pair, Turn
 from ga_cli.dataset.snapshot import Item, Snapshot
 from ga_cli.ledger import entries as E
+from ga_cli.models.base import Message
 
 VALUE_PROMPTS = [
     "What matters to me?",
@@ -44,9 +46,9 @@ def normalise(text: str) -> str:
 
 @dataclass
 class Collected:
-    sft: list[dict[str, Any]] = field(default_factory=list)
-    prefs: list[dict[str, Any]] = field(default_factory=list)
-    heldout: list[dict[str, Any]] = field(default_factory=list)
+    sft: list[Turn] = field(default_factory=list)
+    prefs: list[Pair] = field(default_factory=list)
+    heldout: list[Pair] = field(default_factory=list)
     heldout_ids: list[str] = field(default_factory=list)
     excluded: Counter = field(default_factory=Counter)
 
@@ -57,7 +59,7 @@ def usable(item: Item) -> str | None:
     return E.untrusted(item.meta)
 
 
-def _chat(system: str, user: str, assistant: str) -> list[dict[str, str]]:
+def _chat(system: str, user: str, assistant: str) -> list[Message]:
     return [
         {"role": "system", "content": system},
         {"role": "user", "content": user},
@@ -96,61 +98,59 @@ def collect(snap: Snapshot, heldout_share: int = 10) -> Collected:
             {
                 "id": ex.id,
                 "source": "example",
-                "messages": _chat(system, str(ex.meta["prompt"]), ex.body or ""),
+                "messages": _chat(system, ex.text("prompt"), ex.body or ""),
             }
         )
     for v in by_kind.get("value", []):
         prompt = VALUE_PROMPTS[stable_hash(v.id) % len(VALUE_PROMPTS)]
         answer = " ".join((v.body or "").split())
-        if v.meta.get("why"):
-            answer += f" Why: {v.meta['why']}"
+        if v.text("why"):
+            answer += f" Why: {v.text('why')}"
         out.sft.append({"id": v.id, "source": "value", "messages": _chat(system, prompt, answer)})
-    for rec in _principal_records(snap.principal, system):
-        out.sft.append(rec)
-    for iv in by_kind.get("interview", []):
+    out.sft += _principal_records(snap.principal, system)
+    out.sft += _interview_records(by_kind.get("interview", []), system)
+    _derived(out, by_kind.get("derived", []), system)
+    return out
+
+
+def _interview_records(interviews: list[Item], system: str) -> list[Turn]:
+    """Each answered interview question as a turn: "About me: QUESTION" -> the answer."""
+    rows: list[Turn] = []
+    for iv in interviews:
         for n, qa in enumerate(iv.meta.get("answers") or []):
             if isinstance(qa, dict) and str(qa.get("answer") or "").strip():
-                out.sft.append(
+                question, answer = f"About me: {qa.get('question')}", str(qa["answer"]).strip()
+                rows.append(
                     {
                         "id": f"{iv.id}#{n}",
                         "source": "interview",
-                        "messages": _chat(
-                            system, f"About me: {qa.get('question')}", str(qa["answer"]).strip()
-                        ),
+                        "messages": _chat(system, question, answer),
                     }
                 )
-    for d in by_kind.get("derived", []):
-        if d.meta.get("prompt") and d.meta.get("chosen"):
-            out.sft.append(
-                {
-                    "id": d.id,
-                    "source": "derived",
-                    "messages": _chat(system, str(d.meta["prompt"]), str(d.meta["chosen"])),
-                }
-            )
-            if d.meta.get("rejected"):
+    return rows
+
+
+def _derived(out: Collected, derived: list[Item], system: str) -> None:
+    """Approved proposals: a better answer (an SFT turn, a pair when it has a rejected one) or
+    a lesson (a turn that states it)."""
+    for d in derived:
+        if d.text("prompt") and d.text("chosen"):
+            turn = _chat(system, d.text("prompt"), d.text("chosen"))
+            out.sft.append({"id": d.id, "source": "derived", "messages": turn})
+            if d.text("rejected"):
                 out.prefs.append(
                     {
                         "id": d.id,
                         "source": "derived",
-                        "prompt": str(d.meta["prompt"]),
-                        "chosen": str(d.meta["chosen"]),
-                        "rejected": str(d.meta["rejected"]),
+                        "prompt": d.text("prompt"),
+                        "chosen": d.text("chosen"),
+                        "rejected": d.text("rejected"),
                     }
                 )
-        elif d.meta.get("lesson"):
-            out.sft.append(
-                {
-                    "id": d.id,
-                    "source": "derived",
-                    "messages": _chat(
-                        system,
-                        "What is one lesson you learned from my corrections?",
-                        str(d.meta["lesson"]),
-                    ),
-                }
-            )
-    return out
+        elif d.is_lesson and d.text("lesson"):
+            asked = "What is one lesson you learned from my corrections?"
+            turn = _chat(system, asked, d.text("lesson"))
+            out.sft.append({"id": d.id, "source": "derived", "messages": turn})
 
 
 def _corrections(
@@ -159,18 +159,18 @@ def _corrections(
     """Newest correction of a prompt wins; older better-answers become rejected answers too."""
     groups: dict[str, list[Item]] = {}
     for c in corrections:
-        groups.setdefault(normalise(str(c.meta["prompt"])), []).append(c)
+        groups.setdefault(normalise(c.text("prompt")), []).append(c)
     winners = []
     for group in groups.values():
         # newest by `created`; within one second, by the order git history added them
         group.sort(key=lambda c: (c.created, snap.added_order.get(c.path, -1), c.id))
         newest = group[-1]
-        rejected = [str(newest.meta["rejected"])]
+        rejected = [newest.text("rejected")]
         rejected += [str(r) for r in newest.meta.get("also_rejected") or []]
-        rejected += [str(c.meta["chosen"]) for c in group[:-1]]
-        rejected += [str(c.meta["rejected"]) for c in group[:-1]]
+        rejected += [c.text("chosen") for c in group[:-1]]
+        rejected += [c.text("rejected") for c in group[:-1]]
         rejected += snap.earlier_chosen.get(newest.id, [])
-        chosen = str(newest.meta["chosen"])
+        chosen = newest.text("chosen")
         seen, unique = {answer_key(chosen)}, []
         for r in rejected:
             if answer_key(r) not in seen:
@@ -181,9 +181,9 @@ def _corrections(
             out.excluded["correction:superseded"] += len(group) - 1
     held = heldout_set([w[0] for w in winners], heldout_share)
     for newest, chosen, rejected in winners:
-        prompt = str(newest.meta["prompt"])
-        if newest.meta.get("context"):
-            prompt = f"{prompt}\n\nContext: {newest.meta['context']}"
+        prompt = newest.text("prompt")
+        if newest.text("context"):
+            prompt = f"{prompt}\n\nContext: {newest.text('context')}"
         if newest.id in held:
             out.heldout_ids.append(newest.id)
             for r in rejected:
@@ -195,7 +195,7 @@ def _corrections(
                         "chosen": chosen,
                         "rejected": r,
                         "system": system,
-                        "why": str(newest.meta.get("why") or ""),  # for a judge of answers
+                        "why": newest.text("why"),  # for a judge of answers
                     }
                 )
             continue
@@ -215,8 +215,8 @@ def _corrections(
             )
 
 
-def _principal_records(principal: dict[str, Any], system: str) -> list[dict[str, Any]]:
-    recs = []
+def _principal_records(principal: dict[str, Any], system: str) -> list[Turn]:
+    recs: list[Turn] = []
     if str(principal.get("about") or "").strip():
         recs.append(
             {

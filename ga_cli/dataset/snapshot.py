@@ -7,7 +7,6 @@ safe YAML loader: a 100k-entry ledger is read in seconds.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -16,10 +15,11 @@ from ruamel.yaml.error import YAMLError
 
 from ga_cli.errors import GaError, LedgerFormatError
 from ga_cli.ledger import entries as E
+from ga_cli.ledger import gitrun
 
 
 @dataclass
-class Item:
+class Item(E.Fields):
     """A parsed entry: plain dict data, no round-trip machinery."""
 
     kind: str
@@ -28,12 +28,8 @@ class Item:
     body: str | None = None
 
     @property
-    def id(self) -> str:
-        return str(self.meta.get("id") or "")
-
-    @property
-    def created(self) -> str:
-        return E.iso(self.meta.get("created") or "")
+    def kind_name(self) -> str:
+        return self.kind
 
     @property
     def trusted(self) -> bool:
@@ -51,42 +47,26 @@ class Snapshot:
     added_order: dict[str, int] = field(default_factory=dict)  # path -> order it entered history
 
 
-def _git(root: str, *args: str) -> str:
-    proc = subprocess.run(["git", "-C", root, *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise GaError(f"git {args[0]} failed: {proc.stderr.strip().splitlines()[-1:]}")
-    return proc.stdout
-
-
 def resolve(root: str, rev: str) -> str:
-    proc = subprocess.run(
-        ["git", "-C", root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
+    code, out = gitrun.status(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if code != 0 or not out.strip():
         raise GaError(
             f"--at {rev}: no such revision in the ledger",
             "give a commit sha, a branch, or HEAD~N (see `ga log`)",
         )
-    return proc.stdout.strip()
+    return out.strip()
 
 
 def is_ancestor(root: str, older: str, newer: str) -> bool:
     """Whether commit `older` is in the history of `newer` (false too when it is unknown)."""
-    proc = subprocess.run(
-        ["git", "-C", root, "merge-base", "--is-ancestor", older, newer], capture_output=True
-    )
-    return proc.returncode == 0
+    return gitrun.status(root, "merge-base", "--is-ancestor", older, newer)[0] == 0
 
 
 def read_blobs(root: str, oids: list[str]) -> Iterator[bytes]:
     """Contents of many blobs through one `git cat-file --batch` process."""
     if not oids:
         return
-    proc = subprocess.Popen(
-        ["git", "-C", root, "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
+    proc = gitrun.batch(root)
     assert proc.stdin and proc.stdout
     writer = _feed(proc.stdin, oids)
     for _ in oids:
@@ -125,7 +105,7 @@ def parse_fast(kind: E.Kind, path: str, raw: bytes, y: YAML) -> Item:
 def load(root: str, rev: str = "HEAD", skip_invalid: bool = False) -> Snapshot:
     sha = resolve(root, rev)
     snap = Snapshot(sha)
-    listing = _git(root, "ls-tree", "-r", "-z", sha)
+    listing = gitrun.run(root, "ls-tree", "-r", "-z", sha)
     wanted: list[tuple[E.Kind | None, str, str]] = []
     for record in listing.split("\0"):
         if not record:
@@ -153,7 +133,7 @@ def load(root: str, rev: str = "HEAD", skip_invalid: bool = False) -> Snapshot:
             raise exc
         snap.invalid.append(exc)
     snap.earlier_chosen = _earlier_chosen(root, sha, y)
-    added = _git(
+    added = gitrun.run(
         root,
         "log",
         "--reverse",
@@ -201,20 +181,18 @@ def _parse_all(jobs: list[tuple[str, str, bytes]]) -> list[ParseResult]:
 
 def _earlier_chosen(root: str, sha: str, y: YAML) -> dict[str, list[str]]:
     """For corrections whose `chosen` was edited in history: the answers they replaced."""
-    out = _git(
+    out = gitrun.run(
         root, "log", "--format=", "--name-only", "--diff-filter=M", sha, "--", "corrections/"
     )
     edited = sorted({p for p in out.splitlines() if p})
     found: dict[str, list[str]] = {}
     for path in edited:
-        versions = _git(root, "log", "--format=%H", sha, "--", path).split()
+        versions = gitrun.run(root, "log", "--format=%H", sha, "--", path).split()
         oids = []
         for commit in versions[1:]:
-            proc = subprocess.run(
-                ["git", "-C", root, "rev-parse", f"{commit}:{path}"], capture_output=True, text=True
-            )
-            if proc.returncode == 0:
-                oids.append(proc.stdout.strip())
+            code, out = gitrun.status(root, "rev-parse", f"{commit}:{path}")
+            if code == 0:
+                oids.append(out.strip())
         for raw in read_blobs(root, oids):
             try:
                 data = y.load(raw.decode("utf-8", "replace"))

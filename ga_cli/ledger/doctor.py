@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 
 from ga_cli.errors import LedgerFormatError
+from ga_cli.fileio import yamlio
 from ga_cli.ledger import entries as E
-from ga_cli.ledger import yamlio
 from ga_cli.ledger.store import CONFIG_FILE, INDEX_LOCK, Ledger, stray_index_lock
 
 FIXABLE = ("id", "created", "status", "provenance")

@@ -12,7 +12,8 @@ from typing import Any, Callable
 from ruamel.yaml.comments import CommentedMap
 
 from ga_cli.errors import LedgerFormatError, NotUtf8
-from ga_cli.ledger import secrets_guard, yamlio
+from ga_cli.fileio import yamlio
+from ga_cli.ledger import secrets_guard
 
 STATUSES = ("active", "pending", "retired")
 PROVENANCES = ("principal", "stdin", "teacher")
@@ -105,8 +106,41 @@ def slugify(text: str, limit: int = 40) -> str:
     return (slug[:limit].rstrip("-")) or "entry"
 
 
+def is_lesson(kind: str, meta: Any) -> bool:
+    """A lesson: a derived entry stating a rule for every answer (`type: lesson`)."""
+    return kind == "derived" and meta.get("type") == "lesson"
+
+
+class Fields:
+    """What an entry says, for both readers (Entry here, the build's snapshot.Item): its id,
+    dates and text fields, without reaching into `meta` by key everywhere."""
+
+    meta: Any
+
+    @property
+    def kind_name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def id(self) -> str:
+        return str(self.meta.get("id") or "")
+
+    @property
+    def created(self) -> str:
+        return iso(self.meta.get("created") or "")
+
+    @property
+    def is_lesson(self) -> bool:
+        return is_lesson(self.kind_name, self.meta)
+
+    def text(self, key: str) -> str:
+        """A text field ("" when absent or empty)."""
+        value = self.meta.get(key)
+        return "" if value is None else str(value)
+
+
 @dataclass
-class Entry:
+class Entry(Fields):
     kind: Kind
     path: str  # relative to the ledger root, with forward slashes
     meta: Any  # CommentedMap: front matter, or the whole YAML document
@@ -114,8 +148,8 @@ class Entry:
     first_line: int = 1  # file line of the first YAML line (2 under a front-matter fence)
 
     @property
-    def id(self) -> str:
-        return str(self.meta.get("id", ""))
+    def kind_name(self) -> str:
+        return self.kind.name
 
     @property
     def status(self) -> str:
@@ -124,10 +158,6 @@ class Entry:
     @property
     def provenance(self) -> str:
         return str(self.meta.get("provenance", "principal"))
-
-    @property
-    def created(self) -> str:
-        return iso(self.meta.get("created", ""))
 
     @property
     def trusted(self) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ga_cli.errors import GaError, LedgerFormatError
+from ga_cli.fileio import yamlio
 from ga_cli.ledger import entries as E
-from ga_cli.ledger import yamlio
 from ga_cli.ledger.store import Ledger
 
 
@@ -88,6 +89,15 @@ CORRECTION_KEYS = (
 )
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A correction as committed, with the lesson committed beside it (if one was)."""
+
+    correction: E.Entry
+    lesson: E.Entry | None = None
+    lesson_known: bool = False  # a lesson was asked for, and a trusted one already says it
+
+
 def add_correction(
     ledger: Ledger,
     prompt: str,
@@ -101,7 +111,7 @@ def add_correction(
     allow_secret: bool = False,
     subject: str | None = None,
     lesson: bool = False,
-) -> E.Entry:
+) -> Recorded:
     """A correction (pending when piped), in one commit; `subject` replaces the commit's
     default subject line ("correct: <why>"). `lesson`: the principal says the `why` holds for
     every answer, not only this one: it also becomes a lesson (a derived entry, in the same
@@ -121,6 +131,7 @@ def add_correction(
     )
     reason = fields["why"] or f"better answer for {short(fields['prompt'], 40)}"
     changes = {entry.path: entry.render()}
+    taught = None
     if lesson:
         if not fields["why"]:
             raise GaError(
@@ -132,17 +143,13 @@ def add_correction(
             changes[taught.path] = taught.render()
             reason += " (and a lesson)"
     ledger.change(subject or f"correct: {short(reason, 72)}", changes, allow_secret=allow_secret)
-    return entry
+    return Recorded(entry, taught, lesson and taught is None)
 
 
 def lesson_of(ledger: Ledger, correction: E.Entry, why: str) -> E.Entry | None:
     """The `why` of a correction as a lesson for every answer, with the correction's provenance
     (pending when piped); None when a trusted lesson already says the same."""
-    said = {
-        " ".join(str(e.meta.get("lesson") or "").lower().split())
-        for e in lessons(ledger)
-        if e.trusted
-    }
+    said = {" ".join(e.text("lesson").lower().split()) for e in lessons(ledger) if e.trusted}
     if " ".join(why.lower().split()) in said:
         return None
     return E.new_entry(
@@ -162,14 +169,28 @@ def lessons(ledger: Ledger) -> list[E.Entry]:
             e = ledger.load(rel)
         except LedgerFormatError:
             continue
-        if e.meta.get("type") == "lesson" and e.status != "retired":
+        if e.is_lesson and e.status != "retired":
             out.append(e)
     return out
 
 
-def parse_correction_yaml(text: str, source: str = "<stdin>") -> dict[str, Any]:
-    """A correction given as YAML: prompt, rejected, chosen, why, context, tags (`better`, its
-    name before 0.2, is read as `chosen`)."""
+@dataclass(frozen=True)
+class CorrectionText:
+    """A correction as the principal wrote it (piped YAML, or the editor's template); a field
+    left out is None, so a flag given beside it can fill it."""
+
+    prompt: str | None = None
+    rejected: str | None = None
+    chosen: str | None = None
+    why: str | None = None
+    context: str | None = None
+    tags: list[str] | None = None
+    lesson: bool | None = None
+
+
+def parse_correction_yaml(text: str, source: str = "<stdin>") -> CorrectionText:
+    """A correction given as YAML: prompt, rejected, chosen, why, context, tags, lesson
+    (`better`, its name before 0.2, is read as `chosen`)."""
     data = yamlio.load(text, source)
     if not isinstance(data, dict):
         raise LedgerFormatError(
@@ -194,7 +215,21 @@ def parse_correction_yaml(text: str, source: str = "<stdin>") -> dict[str, Any]:
                 source, line, "`lesson` must be yes or no", "write `lesson: yes` or leave it out"
             )
         data["lesson"] = said in ("yes", "true")
-    return {k: (str(v) if isinstance(v, str) else v) for k, v in data.items()}
+
+    def field(key: str) -> str | None:
+        value = data.get(key)
+        return None if value is None else str(value)
+
+    tags = data.get("tags")
+    return CorrectionText(
+        field("prompt"),
+        field("rejected"),
+        field("chosen"),
+        field("why"),
+        field("context"),
+        [str(t) for t in tags] if isinstance(tags, list) else None,
+        data.get("lesson"),
+    )
 
 
 def replace_file(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,30 +11,14 @@ from typing import Any, Iterator
 
 from ga_cli import paths
 from ga_cli.errors import GaError, LedgerFormatError, NotUtf8, has_surrogate
+from ga_cli.fileio import atomic_write, yamlio
 from ga_cli.ledger import entries as E
-from ga_cli.ledger import hooks, secrets_guard, yamlio
+from ga_cli.ledger import gitrun, hooks, secrets_guard
+from ga_cli.ledger.config import LedgerConfig
 from ga_cli.ledger.lock import LedgerLock
 
 LOCK_FILE = ".ga/lock"
 CONFIG_FILE = ".ga/config.yaml"
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write `data` so that readers see the old file or the new one, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 @dataclass
@@ -128,17 +111,13 @@ class Ledger:
 
     # -- git ----------------------------------------------------------------------------------
     def git(self, *args: str) -> str:
-        """Run git in the ledger through GitPython; failures become GaError."""
-        import git  # imported here so `ga --help` does not pay for it
-
+        """Run git in the ledger (gitrun); git's own stale lock gets its own message."""
         try:
-            return git.Git(str(self.root)).execute(["git", *args], strip_newline_in_stdout=True)
-        except git.GitCommandError as exc:
-            detail = (exc.stderr or exc.stdout or str(exc)).strip().strip("'").strip()
-            if "index.lock" in detail and "exists" in detail.lower():
+            return gitrun.run(self.root, *args)
+        except gitrun.GitFailed as exc:
+            if "index.lock" in exc.detail and "exists" in exc.detail.lower():
                 raise stray_index_lock(self.root) from exc
-            lines = detail.removeprefix("stderr:").strip().strip("'").splitlines()
-            raise GaError(f"git {args[0]} failed: {lines[-1] if lines else exc.status}") from exc
+            raise
 
     def head(self) -> str | None:
         try:
@@ -289,7 +268,12 @@ class Ledger:
     def principal(self) -> Any:
         return yamlio.load(self.read("principal.yaml"), "principal.yaml") or {}
 
-    def config(self) -> Any:
+    def config(self) -> LedgerConfig:
+        """The ledger's settings, typed."""
+        return LedgerConfig.from_mapping(self.config_document())
+
+    def config_document(self) -> Any:
+        """.ga/config.yaml as written (a round-trip mapping: its comments survive a rewrite)."""
         p = self.root / CONFIG_FILE
         return (yamlio.load(self.read(CONFIG_FILE), CONFIG_FILE) if p.exists() else None) or {}
 
@@ -311,9 +295,7 @@ def stray_index_lock(root: Path, shown: str | None = None) -> LedgerFormatError:
 
 def _git_global(key: str) -> str | None:
     try:
-        out = subprocess.run(
-            ["git", "config", "--global", key], capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        code, out = gitrun.status(None, "config", "--global", key, timeout=5)
+    except OSError:
         return None
-    return out.stdout.strip() or None
+    return out.strip() or None if code == 0 else None

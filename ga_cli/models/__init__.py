@@ -20,9 +20,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ga_cli.models.base import Backend, Cancel, GenerationParams, Usage
+from ga_cli.models.base import Backend, Cancel, GenerationParams, LocalModel, Usage
 
-__all__ = ["Backend", "Cancel", "GenerationParams", "Usage", "is_remote", "load"]
+__all__ = [
+    "Backend",
+    "Cancel",
+    "GenerationParams",
+    "LocalModel",
+    "Usage",
+    "is_remote",
+    "load",
+    "load_local",
+]
 
 ENGINES = ("auto", "llama.cpp", "transformers")
 
@@ -31,6 +40,16 @@ def is_remote(spec: str, api_base: str | None = None) -> bool:
     from ga_cli.models.remote import is_provider_string
 
     return bool(api_base) or is_provider_string(spec)
+
+
+def load_local(spec: str, adapter: str | None = None, engine: str | None = None) -> LocalModel:
+    """A model whose weights are here, as trained (`exact`): what training and evaluation use."""
+    from ga_cli.errors import GaError
+
+    backend = load(spec, adapter, engine=engine, exact=True)
+    if not isinstance(backend, LocalModel):
+        raise GaError(f"`{spec}` is not a model on this machine", "give a local model")
+    return backend
 
 
 def load(

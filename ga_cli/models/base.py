@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Iterator, Protocol, runtime_checkable
 
 Message = dict[str, str]
 
@@ -47,9 +47,27 @@ class Cancel:
 
 
 class Backend(Protocol):
+    """What every model does. What only some do is declared below (LocalModel, Embedder) and
+    asked with isinstance, never probed with hasattr."""
+
     name: str
     context_window: int
     usage: Usage  # filled in by the last stream()
+
+    @property
+    def engine(self) -> str:
+        """llama.cpp, transformers, litellm, or ga-serve."""
+        ...
+
+    @property
+    def remote(self) -> bool:
+        """A provider's model: ga never trained it (prompting.corrections_mode)."""
+        ...
+
+    @property
+    def model_path(self) -> str | None:
+        """The weights on this machine; None for a provider or a server."""
+        ...
 
     def stream(
         self, messages: list[Message], params: GenerationParams, cancel: Cancel | None = None
@@ -62,6 +80,27 @@ class Backend(Protocol):
         ...
 
     def count_tokens(self, text: str) -> int: ...
+
+
+@runtime_checkable
+class LocalModel(Backend, Protocol):
+    """A model whose weights are here (llama.cpp, transformers): the exact prompt tokens, and
+    several conversations answered together."""
+
+    def prompt_ids(self, messages: list[Message]) -> list[int]: ...
+
+    def generate_batch(
+        self, conversations: list[list[Message]], params: GenerationParams
+    ) -> list[tuple[str, str, int]]:
+        """(text, finish, tokens) for each conversation."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Backend, Protocol):
+    """A model that embeds text (llama.cpp): vectors and the tokens they took."""
+
+    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]: ...
 
 
 class StopScanner:

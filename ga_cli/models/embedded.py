@@ -11,8 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ga_cli import cachefill, paths
+from ga_cli import paths
 from ga_cli.errors import GaError
+from ga_cli.fileio import cachefill
 
 NAME = "SmolLM2-135M-Instruct"
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -25,8 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ga_cli import cachefill, paths
+from ga_cli import paths
 from ga_cli.errors import GaError
+from ga_cli.fileio import cachefill
 
 CONVERTERS_ENV = "GA_LLAMA_CPP_CONVERTERS"
 LORA_FILE = "lora-f16.gguf"

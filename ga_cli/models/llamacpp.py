@@ -133,6 +133,7 @@ def _piece(llm: Any, token: int) -> str:
 
 class LlamaCppBackend:
     engine = "llama.cpp"
+    remote = False
 
     def __init__(
         self,

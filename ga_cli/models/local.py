@@ -34,6 +34,7 @@ def quiet_transformers() -> None:
 
 class LocalBackend:
     engine = "transformers"
+    remote = False
 
     def __init__(
         self, model_path: str | Path, adapter: str | Path | None = None, name: str | None = None

@@ -74,7 +74,9 @@ def _litellm() -> Any:
 
 
 class RemoteBackend:
+    engine = "litellm"
     remote = True  # a provider's model: ga never trained it (prompting.corrections_mode)
+    model_path = None
 
     def __init__(
         self,

@@ -14,6 +14,10 @@ from ga_cli.models.base import Cancel, GenerationParams, Message, Usage
 
 
 class ServedBackend:
+    engine = "ga-serve"
+    remote = False
+    model_path = None
+
     def __init__(self, url: str, token: str | None = None, model: str = "ga-personal"):
         import httpx
 

@@ -49,7 +49,7 @@ def ledger_context(ledger: Any) -> LedgerContext:
         len({p.path for p in bad}),
         prompting.setting(ledger.config()),
         prompting.told([e for e in trusted if e.kind.name == "interview"]),
-        [e for e in trusted if e.kind.name == "derived" and e.meta.get("type") == "lesson"],
+        [e for e in trusted if e.is_lesson],
     )
 
 
@@ -93,7 +93,7 @@ def prepare(
             budget,
             count,
             corrections_mode=prompting.corrections_mode(
-                context.corrections_mode, remote=getattr(backend, "remote", False)
+                context.corrections_mode, remote=backend.remote
             ),
             about=context.told,
             lessons=context.lessons,

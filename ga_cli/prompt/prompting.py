@@ -11,7 +11,10 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+if TYPE_CHECKING:
+    from ga_cli.ledger.config import LedgerConfig
 
 STOPWORDS = set(
     [
@@ -217,9 +220,9 @@ _SHOWN: dict[str, tuple[str, Callable[[Entry], str]]] = {
 }
 
 
-def setting(config: Any) -> str:
+def setting(config: LedgerConfig) -> str:
     """The ledger's `prompt_corrections` setting (.ga/config.yaml), or the default."""
-    return str(config.get("prompt_corrections") or DEFAULT_CORRECTIONS)
+    return config.prompt_corrections or DEFAULT_CORRECTIONS
 
 
 def build_system(

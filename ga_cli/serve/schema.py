@@ -80,6 +80,11 @@ class _Walk:
         self.types(node, at)
         self.values(node, at)
         self.bounds(node, at)
+        self.parts(node, at, depth)
+        self.strings(node, at)
+
+    def parts(self, node: dict[str, Any], at: str, depth: int) -> None:
+        """The schemas inside this one: alternatives, properties, items."""
         for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
             if key in node:
                 self.alternatives(node[key], f"{at}.{key}", depth)
@@ -95,6 +100,9 @@ class _Walk:
         for key in ("items", "additionalProperties"):
             if key in node and not isinstance(node[key], bool):
                 self.schema(node[key], f"{at}.{key}", depth + 1)
+
+    def strings(self, node: dict[str, Any], at: str) -> None:
+        """$ref, pattern and format: bounded text, local references, bounded repeats."""
         for key in ("$ref", "pattern", "format"):
             if key in node:
                 if not isinstance(node[key], str):

@@ -7,12 +7,16 @@ import json
 import os
 import secrets
 import socket
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ga_cli import paths
 from ga_cli.errors import GaError
 from ga_cli.serve.engine import Engine, Loaded
+
+if TYPE_CHECKING:
+    from ga_cli.registry import Target
 
 GRACE_S = 3  # seconds open connections get to finish after SIGTERM
 
@@ -21,14 +25,24 @@ def discovery_file() -> Path:
     return paths.runtime_dir() / "server.json"
 
 
-def find_running() -> dict[str, Any] | None:
-    """The running server's {url, pid, token}, if its process is alive. A file left by a
-    server that died (kill -9) is removed."""
+@dataclass(frozen=True)
+class Running:
+    """A `ga serve` on this machine, as its discovery file names it."""
+
+    url: str
+    pid: int
+    token: str | None = None
+
+
+def find_running() -> Running | None:
+    """The running server, if its process is alive. A file left by a server that died
+    (kill -9) is removed."""
     f = discovery_file()
     try:
         info = json.loads(f.read_text())
         pid = int(info["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
+        running = Running(str(info["url"]), pid, info.get("token"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     try:
         os.kill(pid, 0)
@@ -37,7 +51,7 @@ def find_running() -> dict[str, Any] | None:
         return None
     except OSError:
         return None
-    return info
+    return running
 
 
 def _remove_if_pid(f: Path, pid: int) -> None:
@@ -59,43 +73,32 @@ def is_loopback(host: str) -> bool:
 
 
 def loader(
-    model: str | None, fallback_spec: str, progress: Callable[[str], None]
+    model: str | None, configured: str | None, progress: Callable[[str], None]
 ) -> tuple[Callable[[], Loaded], Callable[[], str]]:
-    """How to load what should be served, and a key that changes when that changes."""
-    from ga_cli import models
-    from ga_cli.models import aliases
-    from ga_cli.training import registry
+    """How to load what should be served, and a key that changes when that changes: what `-m`
+    names (a run is pinned), else the current run followed as it changes, else the ledger's
+    configured model (`configured`), else embedded."""
+    from ga_cli import registry
 
-    model = aliases.resolve(model) if model else None  # `ga serve -m ALIAS`, as `ga ask -m`
-    if model and not (model.startswith("r-") or model in ("current", "ga-personal")):
-        models.check_spec(model)  # a name that cannot load is refused before anything loads
-    if model and not (model.startswith("r-") or model in ("current", "ga-personal")):
-
-        def fixed() -> Loaded:
-            backend = models.load(model, progress=progress)
-            return Loaded(backend, ["ga-personal", backend.name], None)
-
-        return fixed, lambda: "fixed"
-    if model:  # one named run, no following
-        run = registry.get(model)
-
-        def pinned() -> Loaded:
-            return Loaded(run.backend(progress), ["ga-personal", run.id], run.id)
-
-        return pinned, lambda: run.id
-
-    def follow() -> Loaded:
-        run = registry.current()
-        if run is None:
-            backend = models.load(fallback_spec, progress=progress)
-            return Loaded(backend, ["ga-personal", backend.name], None)
-        return Loaded(run.backend(progress), ["ga-personal", run.id], run.id)
+    if model:
+        named = registry.resolve(model)  # refused here, before anything loads, if it cannot
+        fixed = named.spec if named.run is not None else "fixed"
+        return lambda: _loaded(named, progress), lambda: fixed
+    fallback = str(configured or "embedded")
+    if not registry.names_a_run(fallback):
+        registry.resolve(fallback)
 
     def key() -> str:
         run = registry.current()
         return run.id if run else "base"
 
-    return follow, key
+    return lambda: _loaded(registry.resolve_default(fallback), progress), key
+
+
+def _loaded(target: Target, progress: Callable[[str], None]) -> Loaded:
+    backend = target.load(progress)
+    run_id = target.run.id if target.run is not None else None
+    return Loaded(backend, ["ga-personal", run_id or backend.name], run_id)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -125,7 +128,7 @@ def serve(
     host: str,
     port: int,
     model: str | None,
-    fallback_spec: str,
+    configured: str | None,
     token: str | None,
     allow_origin: str | None,
     ledger: Any,
@@ -143,7 +146,7 @@ def serve(
         token = secrets.token_urlsafe(24)
         say(f"Binding {host} needs a token. Generated one (shown once): {token}")
     sock = _bind(host, port)  # a wrong --host is said before the model loads
-    load, key = loader(model, fallback_spec, say)
+    load, key = loader(model, configured, say)
     engine = Engine(load, key, max_queue=max_queue)
     try:
         engine.start()

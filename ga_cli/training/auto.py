@@ -14,25 +14,16 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ga_cli import paths
-from ga_cli.ledger.store import atomic_write
-from ga_cli.training import registry
+from ga_cli import paths, registry
+from ga_cli.fileio import atomic_write
+from ga_cli.ledger import gitrun
 
-KEY = "train.auto"
 ENV = "GA_TRAIN_AUTO"  # set in the background run: it records its outcome in the state file
 NICE = 10
-
-
-def threshold(config: Any) -> int:
-    """The configured N (0: off)."""
-    try:
-        return max(0, int(config.get(KEY) or 0))
-    except (TypeError, ValueError):
-        return 0
 
 
 def state_file() -> Path:
@@ -45,15 +36,34 @@ def logs_dir() -> Path:
     return d
 
 
-def read_state() -> dict[str, Any]:
+@dataclass
+class Background:
+    """The last background run, as train-auto.json keeps it."""
+
+    pid: int | None = None
+    started: float = 0.0
+    log: str | None = None
+    ledger_sha: str | None = None  # the commit it started at (a refused run is not retried)
+    new_entries: int = 0
+    finished: float | None = None  # when it ended (None: running, or it died)
+    run: str | None = None  # the run it made (None: nothing was new)
+    promoted: bool = False
+    why: str = ""
+    shown: bool = False  # the principal has been told it ended
+
+
+def read_state() -> Background:
     try:
-        return dict(json.loads(state_file().read_text()))
-    except (OSError, ValueError):
-        return {}
+        data = json.loads(state_file().read_text())
+        known = {f.name for f in fields(Background)}
+        return Background(**{k: v for k, v in data.items() if k in known})
+    except (OSError, ValueError, TypeError, AttributeError):
+        return Background()
 
 
-def _write_state(state: dict[str, Any]) -> None:
-    atomic_write(state_file(), (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
+def _write_state(state: Background) -> None:
+    data = json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
+    atomic_write(state_file(), data.encode())
 
 
 def new_entries(ledger_root: Path, since: list[str]) -> int:
@@ -67,12 +77,7 @@ def new_entries(ledger_root: Path, since: list[str]) -> int:
     for sha in since:
         if not snapshot.is_ancestor(str(ledger_root), sha, head):
             continue
-        out = subprocess.run(
-            ["git", "-C", str(ledger_root), "diff", "--name-only", sha, head],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
+        out = gitrun.run(ledger_root, "diff", "--name-only", sha, head).split()
         changed = set(out) if changed is None else changed & set(out)
     return sum(1 for i in items if i.trusted and (changed is None or i.path in changed))
 
@@ -86,14 +91,14 @@ class Started:
 
 def maybe_start(ledger: Any) -> Started | None:
     """Launch a background `ga train` when train.auto says it is time; None otherwise."""
-    n = threshold(ledger.config())
+    n = ledger.config().train_auto
     if n <= 0 or os.environ.get(ENV):
         return None
     state = read_state()
     cur = registry.current()
-    since = [cur.info["ledger_sha"]] if cur else []
-    if state.get("ledger_sha"):
-        since.append(state["ledger_sha"])  # a refused run is not retried on every change
+    since = [cur.info.ledger_sha] if cur else []
+    if state.ledger_sha:
+        since.append(state.ledger_sha)  # a refused run is not retried on every change
     count = new_entries(ledger.root, since)
     if count < n:
         return None
@@ -117,15 +122,7 @@ def maybe_start(ledger: Any) -> Started | None:
         os.pwrite(fd, str(proc.pid).encode(), 0)  # the holder, before the child says so itself
     finally:
         os.close(fd)  # the child holds the lock now
-    _write_state(
-        {
-            "pid": proc.pid,
-            "started": time.time(),
-            "log": str(log),
-            "ledger_sha": ledger.head(),
-            "new_entries": count,
-        }
-    )
+    _write_state(Background(proc.pid, time.time(), str(log), ledger.head(), count))
     return Started(proc.pid, log, count)
 
 
@@ -140,38 +137,35 @@ def record(run_id: str | None, promoted: bool, why: str) -> None:
     if not os.environ.get(ENV):
         return
     state = read_state()
-    state.update(
-        {"run": run_id, "promoted": promoted, "why": why, "finished": time.time(), "shown": False}
-    )
-    _write_state(state)
+    ended = replace(state, run=run_id, promoted=promoted, why=why, finished=time.time())
+    _write_state(replace(ended, shown=False))
 
 
 def running() -> int | None:
     """The pid of a background run still training, None when none is."""
-    pid = read_state().get("pid")
+    pid = read_state().pid
     holder = registry.training_pid()
     return pid if pid and holder == pid else None
 
 
-def unseen() -> dict[str, Any] | None:
+def unseen() -> Background | None:
     """A finished background run the principal has not been told about; marks it told."""
     state = read_state()
-    if not state.get("finished") or state.get("shown"):
+    if not state.finished or state.shown:
         return None
-    state["shown"] = True
+    state.shown = True
     _write_state(state)
     return state
 
 
-def summary(state: dict[str, Any]) -> str:
+def summary(state: Background) -> str:
     """One line on the last background run, for `ga chat` and `ga status`."""
     if running():
-        since = time.strftime("%H:%M", time.localtime(state.get("started", 0)))
-        return f"background training running since {since} (pid {state['pid']}, log {state['log']})"
-    if not state.get("finished"):
-        return f"background training ended without a result (log {state.get('log')})"
-    run = state.get("run")
-    if run is None:
-        return f"background training found nothing to do: {state.get('why')}"
-    verdict = "promoted to current" if state.get("promoted") else "kept, NOT promoted"
-    return f"background training: {run} {verdict} ({state.get('why')})"
+        since = time.strftime("%H:%M", time.localtime(state.started))
+        return f"background training running since {since} (pid {state.pid}, log {state.log})"
+    if not state.finished:
+        return f"background training ended without a result (log {state.log})"
+    if state.run is None:
+        return f"background training found nothing to do: {state.why}"
+    verdict = "promoted to current" if state.promoted else "kept, NOT promoted"
+    return f"background training: {state.run} {verdict} ({state.why})"

@@ -19,6 +19,7 @@ from ga_cli.prompt.conversation import LedgerContext
 from ga_cli.training.evaluate import Evaluation
 from ga_cli.training.judge import Judgement
 from ga_cli.training.progress import Report
+from ga_cli.training.recipe import Gate
 from ga_cli.training.retention import Retention
 
 
@@ -46,6 +47,18 @@ class Comparison:
     def retention(self) -> Retention | None:
         return self.candidate.retention
 
+    def to_json(self) -> dict[str, Any]:
+        """As run.json's `eval` keeps it."""
+        return {
+            "reference": self.reference_name,
+            "before": self.reference.brief(),
+            "after": self.candidate.brief(),
+            "regressions": self.regressions,
+            "retention": self.retention.to_json() if self.retention else None,
+            "scored_under": "the ledger's chat prompt",
+            "generation": self.judgement.to_json() if self.judgement else None,
+        }
+
 
 def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
     """The ledger context `ga chat` would use, as of the dataset's commit (and with the
@@ -63,7 +76,7 @@ def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
         [i for i in trusted if i.kind == "correction"],
         corrections_mode=prompting.setting(Ledger(ledger_root).config()),
         told=prompting.told([i for i in trusted if i.kind == "interview"]),
-        lessons=[i for i in trusted if i.kind == "derived" and i.meta.get("type") == "lesson"],
+        lessons=[i for i in trusted if i.is_lesson],
     )
 
 
@@ -106,13 +119,13 @@ def evaluate_side(
     """evaluate.evaluate() for one side; with `retention`, also drift and generation health
     against the base (the base side is the same model with its adapter off)."""
     from ga_cli import models
-    from ga_cli.training import data
+    from ga_cli.dataset import rows
     from ga_cli.training.evaluate import evaluate
 
     # generation on the fast engine where there is one (llama.cpp: the weights as trained in
     # f16, the adapter converted to GGUF, conversations decoded together); log-probs from
     # transformers, the numbers training saw
-    backend = models.load(side.base_path, str(side.adapter) if side.adapter else None, exact=True)
+    backend = models.load_local(side.base_path, str(side.adapter) if side.adapter else None)
     messages = scoring_messages(backend, context) if context is not None else None
     label = "base: " if side.adapter is None else f"{side.name[:18]}: "
     result = evaluate(
@@ -129,9 +142,7 @@ def evaluate_side(
 
         from ga_cli.training import retention as RT
 
-        examples = [
-            r for r in data.read_jsonl(dataset / "sft.jsonl") if r.get("source") == "example"
-        ]
+        examples = [r for r in rows.turns(dataset / "sft.jsonl") if r["source"] == "example"]
         result = replace(result, retention=RT.measure(backend, examples, report))
     return result
 
@@ -141,7 +152,7 @@ def compare(
     candidate: Side,
     dataset: Path,
     ledger_root: Path | None,
-    gate: dict[str, Any] | None,
+    gate: Gate | None,
     pairs: Path | None = None,
     retention: bool = True,
     report: Report | None = None,

@@ -16,10 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ga_cli.dataset import injection
-from ga_cli.models.base import GenerationParams, Message
+from ga_cli.dataset import injection, rows
+from ga_cli.dataset.rows import Turn, is_turn
+from ga_cli.models.base import Backend, GenerationParams, Message
 from ga_cli.training import data, judge
+from ga_cli.training.data import Scored
 from ga_cli.training.progress import Report, Steps
+from ga_cli.training.recipe import Gate
 
 if TYPE_CHECKING:
     from ga_cli.training.retention import Retention
@@ -92,7 +95,7 @@ def answer_logprob(backend: Any, messages: list[Message], answer: str) -> float:
     return _mean(backend.answer_logprobs(messages, answer))
 
 
-def prefers_chosen(backend: Any, pair: dict[str, Any]) -> bool:
+def prefers_chosen(backend: Backend, pair: Scored) -> bool:
     c = answer_logprob(backend, pair["messages"], pair["chosen"])
     r = answer_logprob(backend, pair["messages"], pair["rejected"])
     return c > r
@@ -113,18 +116,16 @@ def evaluate(
     sends); a --pairs row that brings its own `system` keeps it. `generate`: answer that many
     held-out prompts greedily (-1: all of them)."""
     if pairs_file is not None:
-        raw = data.read_jsonl(pairs_file)
-        held = data.eval_pairs(raw, messages_for, keep_own_system=True)
+        held = data.eval_pairs(rows.pairs(pairs_file), messages_for, keep_own_system=True)
         every = held
-        inj: list[dict[str, Any]] = []
+        inj: list[Turn] = []
     else:
         assert dataset is not None
-        rows = data.read_jsonl(dataset / "heldout.jsonl")
-        held = data.eval_pairs(
-            [r for r in rows if r.get("source") == "correction"], messages_for, leave_out_own=True
-        )
-        every = data.eval_pairs(data.read_jsonl(dataset / "prefs.jsonl"), messages_for) + held
-        inj = [r for r in rows if r.get("source") == "injection"][:max_injection]
+        heldout = rows.heldout(dataset / "heldout.jsonl")
+        pairs = [r for r in heldout if not is_turn(r) and r["source"] == "correction"]
+        held = data.eval_pairs(pairs, messages_for, leave_out_own=True)
+        every = data.eval_pairs(rows.pairs(dataset / "prefs.jsonl"), messages_for) + held
+        inj = [r for r in heldout if is_turn(r) and r["source"] == "injection"][:max_injection]
     right = {}
     scored = Steps(report, f"{label}preference pairs", len(every))
     for p in every:
@@ -167,7 +168,7 @@ def regressions(reference: Evaluation, candidate: Evaluation) -> list[str]:
 
 
 def promotion(
-    reference: Evaluation, candidate: Evaluation, gate: dict[str, Any] | None = None
+    reference: Evaluation, candidate: Evaluation, gate: Gate | None = None
 ) -> tuple[bool, str]:
     """The rule: no drop in held-out preference accuracy, no fixed correction regresses, and
     (with the recipe's `gate`) the candidate's retention and generation health within limits.

@@ -10,10 +10,10 @@ import tempfile
 from pathlib import Path
 
 from ga_cli.errors import GaError
-from ga_cli.ledger.store import atomic_write
+from ga_cli.fileio import atomic_write
 from ga_cli.models import gguf_convert
 from ga_cli.models.base import ANSWER_MAX_TOKENS, ANSWER_REPETITION_PENALTY
-from ga_cli.training.registry import Run
+from ga_cli.registry import Run
 
 # Ollama's own ChatML template (its template/chatml.gotmpl), for models whose chat template is
 # ChatML (the embedded SmolLM2 is); others keep the template Ollama reads from the GGUF.

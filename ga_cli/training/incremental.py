@@ -15,12 +15,16 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from ga_cli.dataset import rows
+from ga_cli.dataset.rows import Pair, Row, Turn
+from ga_cli.errors import GaError
+from ga_cli.registry import Run
 from ga_cli.training import data
 from ga_cli.training import recipe as R
-from ga_cli.training.registry import Run
 
+RowT = TypeVar("RowT", Turn, Pair)
 NOT_NEW = ("injection",)  # generated records (they follow the dataset's size): replay, never new
 
 
@@ -31,8 +35,8 @@ class Plan:
 
     parent: Run | None
     reason: str
-    sft: list[dict[str, Any]] = field(default_factory=list)  # dataset records, not TRL rows
-    prefs: list[dict[str, Any]] = field(default_factory=list)
+    sft: list[Turn] = field(default_factory=list)  # dataset records, not TRL rows
+    prefs: list[Pair] = field(default_factory=list)
     new_sft: int = 0
     new_prefs: int = 0
     general: int = 0  # the base model's general answers to replay beside them
@@ -67,16 +71,7 @@ def full(reason: str) -> Plan:
     return Plan(None, reason)
 
 
-def _method(recipe: dict[str, Any]) -> dict[str, Any]:
-    """What makes two recipes train the same model: all but the gate and `incremental`."""
-    out = {k: v for k, v in recipe.items() if k not in ("gate", "incremental")}
-    for section, defaults in R.OPTIONAL.items():
-        if section in out and isinstance(out[section], dict):
-            out[section] = {**defaults, **out[section]}
-    return out
-
-
-def _key(record: dict[str, Any]) -> str:
+def _key(record: Row) -> str:
     return json.dumps(record, sort_keys=True, ensure_ascii=False)
 
 
@@ -95,13 +90,17 @@ def plan(
     """Decide full or incremental. `parent`: the run to continue (the current one);
     `parent_dataset`: its dataset folder (rebuilt at its commit); `removed`: entries trusted at
     the parent's commit that are not now (`removed_entries`, which also checks the history)."""
-    inc = rec["incremental"]
+    inc = rec.incremental
     info = parent.info
-    if not inc["enabled"]:
+    if not inc.enabled:
         return full("the recipe's `incremental.enabled` is false")
-    if info.get("base_model_path") != base or info.get("base_model") != rec["base_model"]:
-        return full(f"the base model changed since {parent.id} ({info.get('base_model')})")
-    if _method(info.get("recipe", {})) != _method(rec.data):
+    if info.base_model_path != base or info.base_model != rec.base_model:
+        return full(f"the base model changed since {parent.id} ({info.base_model})")
+    try:
+        same = R.from_run(info).method() == rec.method()
+    except GaError:  # a recipe this version no longer reads
+        same = False
+    if not same:
         return full(f"the recipe changed since {parent.id}")
     if not (parent.adapter / "adapter_config.json").is_file():
         return full(f"{parent.id} has no adapter to continue from")
@@ -111,8 +110,8 @@ def plan(
             f"{len(removed)} entr{'y' if len(removed) == 1 else 'ies'} {parent.id} learned "
             f"from {'was' if len(removed) == 1 else 'were'} removed or retired since ({shown})"
         )
-    old_sft = data.read_jsonl(parent_dataset / "sft.jsonl")
-    old_prefs = data.read_jsonl(parent_dataset / "prefs.jsonl")
+    old_sft = rows.turns(parent_dataset / "sft.jsonl")
+    old_prefs = rows.pairs(parent_dataset / "prefs.jsonl")
     held_now = set(json.loads((dataset / "manifest.json").read_text())["heldout_ids"])
     moved = sorted({_entry(r["id"]) for r in old_sft + old_prefs if _entry(r["id"]) in held_now})
     if moved:
@@ -120,33 +119,24 @@ def plan(
             f"{len(moved)} entr{'y' if len(moved) == 1 else 'ies'} {parent.id} trained on "
             f"moved to the held-out split ({', '.join(moved[:3])})"
         )
-    sft, prefs = data.read_jsonl(dataset / "sft.jsonl"), data.read_jsonl(dataset / "prefs.jsonl")
-    seen = {_key(r) for r in old_sft + old_prefs}
-
-    def split(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        new = [r for r in rows if r["source"] not in NOT_NEW and _key(r) not in seen]
-        return new, [r for r in rows if r not in new]
-
-    new_sft, old_sft_now = split(sft)
-    new_prefs, old_prefs_now = split(prefs)
+    sft, prefs = rows.turns(dataset / "sft.jsonl"), rows.pairs(dataset / "prefs.jsonl")
+    seen = {_key(r) for r in old_sft} | {_key(r) for r in old_prefs}
+    new_sft, old_sft_now = _split(sft, seen)
+    new_prefs, old_prefs_now = _split(prefs, seen)
     entries = tuple(sorted({_entry(r["id"]) for r in new_sft + new_prefs}))
     if not new_sft and not new_prefs:
         return Plan(parent, f"nothing new since {parent.id}")
-    rng = random.Random(f"{rec['seed']}:{dataset.name}")
+    rng = random.Random(f"{rec.seed}:{dataset.name}")
 
-    def replay(old: list[dict[str, Any]], n_new: int) -> list[dict[str, Any]]:
-        n = min(len(old), round(inc["replay_ratio"] * n_new), inc["replay_cap"])
+    def replay(old: list[RowT], n_new: int) -> list[RowT]:
+        n = min(len(old), round(inc.replay_ratio * n_new), inc.replay_cap)
         return rng.sample(old, n)
 
     sft_rows = new_sft + replay(old_sft_now, len(new_sft))
     pref_rows = new_prefs + replay(old_prefs_now, len(new_prefs))
-    general = min(rec["sft"]["replay"], round(inc["general_ratio"] * len(new_sft)))
-    steps_now = (len(sft_rows) + general + len(pref_rows)) * inc["epochs"]
-    full_sft = len(data.weighted(sft, rec["sft"]["chosen_repeats"]))
-    steps_full = (full_sft + rec["sft"]["replay"]) * rec["sft"]["epochs"] + len(prefs) * rec["dpo"][
-        "epochs"
-    ] * int(rec["dpo"]["enabled"])
-    if steps_now >= steps_full:
+    general = min(rec.sft.replay, round(inc.general_ratio * len(new_sft)))
+    steps_now = (len(sft_rows) + general + len(pref_rows)) * inc.epochs
+    if steps_now >= _full_run_steps(rec, sft, prefs):
         return full(
             f"most of the data is new since {parent.id}: an incremental run would cost as much "
             "as a full one"
@@ -162,6 +152,19 @@ def plan(
         general,
         entries,
     )
+
+
+def _split(rows_now: list[RowT], seen: set[str]) -> tuple[list[RowT], list[RowT]]:
+    """(new, earlier): rows the parent did not train on (generated ones never count as new)."""
+    new = [r for r in rows_now if r["source"] not in NOT_NEW and _key(r) not in seen]
+    return new, [r for r in rows_now if r not in new]
+
+
+def _full_run_steps(rec: R.Recipe, sft: list[Turn], prefs: list[Pair]) -> int:
+    """Rows a full run would train on, times their epochs: what an incremental run must beat."""
+    full_sft = len(data.weighted(sft, rec.sft.chosen_repeats))
+    steps = (full_sft + rec.sft.replay) * rec.sft.epochs
+    return steps + len(prefs) * rec.dpo.epochs * int(rec.dpo.enabled)
 
 
 def removed_entries(ledger_root: str, parent_sha: str, head_sha: str) -> list[str] | None:

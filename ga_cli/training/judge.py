@@ -22,9 +22,10 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
-from ga_cli.models.base import GenerationParams
+from ga_cli.models.base import GenerationParams, LocalModel, Message
+from ga_cli.training.data import Scored
 
 MAX_TOKENS = 80  # held-out answers are short; the judge needs their manner, not an essay
 
@@ -82,10 +83,21 @@ def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def sample(rows: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+class Asked(TypedDict):
+    """A held-out prompt to answer, with everything its judges need."""
+
+    id: str
+    prompt: str
+    chosen: str
+    rejected: list[str]  # every rejected answer of the correction
+    why: str
+    messages: list[Message]
+
+
+def sample(rows: Sequence[Scored], limit: int) -> list[Asked]:
     """Held-out prompts to answer: one per correction (its rejected answers gathered), in id
     order, at most `limit` (0: all)."""
-    by_id: dict[str, dict[str, Any]] = {}
+    by_id: dict[str, Asked] = {}
     for r in rows:
         key = str(r.get("id", "")).split("#")[0] or str(r["prompt"])
         item = by_id.setdefault(
@@ -105,7 +117,7 @@ def sample(rows: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
     return chosen[:limit] if limit else chosen
 
 
-def answer(backend: Any, items: Sequence[dict[str, Any]]) -> list[Answered]:
+def answer(backend: LocalModel, items: Sequence[Asked]) -> list[Answered]:
     """Greedy answers under each item's messages (minus the assistant turn), decoded together
     where the engine can."""
     params = GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS)
@@ -212,6 +224,19 @@ def teacher_judge(
     )
 
 
+class Judged(TypedDict):
+    """One held-out prompt, both models' answers, and whether each follows the chosen one."""
+
+    id: str
+    prompt: str
+    chosen: str
+    base: str
+    personal: str
+    base_follows: bool
+    personal_follows: bool
+    teacher: NotRequired[str]  # the teacher's verdict, when one judged
+
+
 @dataclass(frozen=True)
 class Judgement:
     """Both models' greedy answers to the same held-out prompts, and what the judges said."""
@@ -220,7 +245,7 @@ class Judgement:
     base_follows: int
     personal_follows: int
     teacher: TeacherVerdicts | None = None
-    answers: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[Judged] = field(default_factory=list)
 
     def rate(self, k: int) -> float | None:
         return k / self.prompts if self.prompts else None
@@ -246,20 +271,20 @@ def judge(
 ) -> Judgement:
     """The offline judge on both sides' answers; the teacher's verdicts when one is given."""
     verdicts, each = teacher_judge(teacher, values, base, personal) if teacher else (None, [])
-    rows: list[dict[str, Any]] = []
+    rows: list[Judged] = []
     base_ok = [follows(b) for b in base]
     personal_ok = [follows(p) for p in personal]
     for i, (b, p) in enumerate(zip(base, personal)):
-        rows.append(
-            {
-                "id": b.id,
-                "prompt": b.prompt,
-                "chosen": b.chosen,
-                "base": b.text,
-                "personal": p.text,
-                "base_follows": base_ok[i],
-                "personal_follows": personal_ok[i],
-            }
-            | ({"teacher": each[i]} if each else {})
-        )
+        row: Judged = {
+            "id": b.id,
+            "prompt": b.prompt,
+            "chosen": b.chosen,
+            "base": b.text,
+            "personal": p.text,
+            "base_follows": base_ok[i],
+            "personal_follows": personal_ok[i],
+        }
+        if each:
+            row["teacher"] = each[i]
+        rows.append(row)
     return Judgement(len(rows), sum(base_ok), sum(personal_ok), verdicts, rows)

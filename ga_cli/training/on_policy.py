@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
+from ga_cli.dataset import rows as rows_of
+from ga_cli.dataset.rows import Pair
 from ga_cli.models.base import GenerationParams
 from ga_cli.training import data, judge, retention
 
@@ -23,18 +25,18 @@ MAX_TOKENS = 96
 TEMPERATURE, TOP_P = 0.8, 0.95
 
 
-def _corrections(dataset: Path) -> list[dict[str, Any]]:
+def _corrections(dataset: Path) -> list[Pair]:
     """One row per trained correction (its first pair: the principal's own rejected answer)."""
     return [
         r
-        for r in data.read_jsonl(dataset / "prefs.jsonl")
+        for r in rows_of.pairs(dataset / "prefs.jsonl")
         if r.get("source") == "correction" and "#" not in str(r.get("id", ""))
     ]
 
 
 def pairs(
     base: str, dataset: Path, n: int, say: Callable[[str], None] | None = None
-) -> list[dict[str, Any]]:
+) -> list[data.TrlRow]:
     """Up to n own-answer pairs per trained correction, in `data.pref_rows`' shape."""
     rows = _corrections(dataset)
     if n <= 0 or not rows:
@@ -44,10 +46,10 @@ def pairs(
     engine = models.engine_for(base, exact=True)
     manifest = json.loads((dataset / "manifest.json").read_text())
 
-    def make() -> list[dict[str, Any]]:
+    def make() -> list[dict[str, Any]]:  # cached as JSON: [{id, answers}]
         if say:
             say(f"Sampling the base model's own answers to {len(rows)} corrected prompt(s)…")
-        backend: Any = models.load(base, engine=engine, exact=True)  # both have generate_batch
+        backend = models.load_local(base, engine=engine)
         convs = [data.prompt_messages(r) for r in rows]
         made: list[list[str]] = [[] for _ in rows]
         for k in range(n):
@@ -69,7 +71,7 @@ def pairs(
         ).encode()
     ).hexdigest()[:16]
     answered = {a["id"]: a["answers"] for a in retention.cached("on-policy", key, make)}
-    out = []
+    out: list[data.TrlRow] = []
     for r in rows:
         seen = {r["chosen"].strip(), r["rejected"].strip()}
         for text in answered.get(r["id"], []):

@@ -1,15 +1,24 @@
 """Progress events from long work (training stages, evaluation phases) to whoever shows them.
 
-An event is a dict: `stage` (a short label), `step`, `total`, and optionally `loss` and
-`tokens_per_s` (training). The CLI turns them into a progress bar on a terminal and into
+An event (Event) is `stage` (a short label), `step`, `total`, and in training `loss` and
+`tokens_per_s`. The CLI turns them into a progress bar on a terminal and into
 plain lines elsewhere; core code only calls the callback it was given.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable, NotRequired, TypedDict
 
-Report = Callable[[dict[str, Any]], None]
+
+class Event(TypedDict):
+    stage: str
+    step: int
+    total: int
+    loss: NotRequired[float | None]
+    tokens_per_s: NotRequired[float]
+
+
+Report = Callable[[Event], None]
 
 
 class Steps:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from ga_cli.models.base import GenerationParams
+from ga_cli.models.base import GenerationParams, Message
 from ga_cli.training import retention
+from ga_cli.training.data import TrlRow
 
 PROMPTS = Path(__file__).with_name("replay.yaml")
 MAX_TOKENS = 192
@@ -32,7 +33,7 @@ def answers(base: str, say: Callable[[str], None] | None = None) -> list[dict[st
     def make() -> list[dict[str, str]]:
         if say:
             say(f"Writing replay answers with the base model ({len(prompts())} prompts, once)…")
-        outs = models.load(base, engine=engine, exact=True).generate_batch(  # type: ignore[attr-defined]
+        outs = models.load_local(base, engine=engine).generate_batch(
             [retention.user_turn(p) for p in prompts()],
             GenerationParams(temperature=0.0, max_tokens=MAX_TOKENS),
         )
@@ -50,12 +51,12 @@ def answers(base: str, say: Callable[[str], None] | None = None) -> list[dict[st
 
 def rows(
     base: str, n: int, system: str | None = None, say: Callable[[str], None] | None = None
-) -> list[dict[str, Any]]:
+) -> list[TrlRow]:
     """Up to n prompt/completion rows for SFT, under the ledger's system prompt as the
     principal's own records are: general skill is kept where the principal uses the model."""
     if n <= 0:
         return []
-    head = [{"role": "system", "content": system}] if system else []
+    head: list[Message] = [{"role": "system", "content": system}] if system else []
     return [
         {
             "prompt": head + retention.user_turn(a["prompt"]),

@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ga_cli import paths
-from ga_cli.ledger.store import atomic_write
+from ga_cli.dataset.rows import Turn
+from ga_cli.fileio import atomic_write
 from ga_cli.models.base import GenerationParams
 from ga_cli.training.progress import Report, Steps
+from ga_cli.training.recipe import Gate
 
 PROBES = Path(__file__).with_name("probes.yaml")
 VERSION = 1  # bump when what is measured changes: it is part of the cache key
@@ -274,9 +276,7 @@ def references(backend: Any, report: Report | None = None) -> dict[str, Any]:
     return cached("probes", key, make)
 
 
-def measure(
-    backend: Any, examples: list[dict[str, Any]], report: Report | None = None
-) -> Retention:
+def measure(backend: Any, examples: list[Turn], report: Report | None = None) -> Retention:
     """Base vs this model: drift on the probes and on the principal's examples, and health.
     `examples` are sft.jsonl rows ({messages: [..., assistant]})."""
     ref = references(backend, report)
@@ -327,7 +327,7 @@ def _r(x: float | None) -> float | None:
 
 
 # -- the gate ------------------------------------------------------------------------------------
-def gate(result: Retention, limits: dict[str, Any]) -> list[str]:
+def gate(result: Retention, limits: Gate) -> list[str]:
     """Every threshold of the recipe's `gate` the result fails, each naming its number."""
     fails = []
 
@@ -335,36 +335,35 @@ def gate(result: Retention, limits: dict[str, Any]) -> list[str]:
         return x is None or not math.isfinite(x)
 
     drift = result.drift
-    if drift is None or bad(drift) or drift > limits["max_drift"]:
+    if drift is None or bad(drift) or drift > limits.max_drift:
         fails.append(
-            f"drift on general prompts {_n(drift)} nats/token > gate.max_drift "
-            f"{limits['max_drift']}"
+            f"drift on general prompts {_n(drift)} nats/token > gate.max_drift {limits.max_drift}"
         )
     for mode, h in result.health.items():
         rep = h.personal.repetition - h.base.repetition
-        if bad(rep) or rep > limits["max_repetition_rise"]:
+        if bad(rep) or rep > limits.max_repetition_rise:
             fails.append(
                 f"{mode} repetition rose {_n(rep)} ({h.base.repetition:.2f} -> "
                 f"{h.personal.repetition:.2f}) > gate.max_repetition_rise "
-                f"{limits['max_repetition_rise']}"
+                f"{limits.max_repetition_rise}"
             )
         deg = h.personal.degenerate - h.base.degenerate
-        if deg > limits["max_degenerate_rise"]:
+        if deg > limits.max_degenerate_rise:
             fails.append(
                 f"{mode} degenerate outputs rose {deg:.2f} ({h.base.degenerate:.2f}"
                 f" -> {h.personal.degenerate:.2f}) > gate.max_degenerate_rise "
-                f"{limits['max_degenerate_rise']}"
+                f"{limits.max_degenerate_rise}"
             )
         ratio = h.length_ratio
         if (
             ratio is None
             or bad(ratio)
-            or not limits["min_length_ratio"] <= ratio <= limits["max_length_ratio"]
+            or not limits.min_length_ratio <= ratio <= limits.max_length_ratio
         ):
             fails.append(
                 f"{mode} length ratio {_n(ratio)} outside gate.min_length_ratio.."
-                f"max_length_ratio [{limits['min_length_ratio']}, "
-                f"{limits['max_length_ratio']}]"
+                f"max_length_ratio [{limits.min_length_ratio}, "
+                f"{limits.max_length_ratio}]"
             )
     return fails
 

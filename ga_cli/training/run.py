@@ -6,14 +6,16 @@ import functools
 import json
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 
+from ga_cli import registry
 from ga_cli.errors import GaError
-from ga_cli.ledger.store import atomic_write
+from ga_cli.fileio import atomic_write
+from ga_cli.registry import RunInfo, runinfo
 from ga_cli.training import recipe as R
-from ga_cli.training import registry
+from ga_cli.training.data import TrlRow
 from ga_cli.training.progress import Report
 
 GENERATE_SAMPLE = 8  # held-out prompts answered by both models and judged during `ga train`
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class TrainResult:
     """What `ga train` did: the run, its stages, the comparison that decided its promotion, and
-    `record`, the run.json it wrote (what `--json` prints)."""
+    `info`, the run.json it wrote (what `--json` prints)."""
 
     run_id: str
     train_seconds: float
@@ -34,7 +36,7 @@ class TrainResult:
     comparison: Comparison
     promoted: bool
     promotion: str  # the rule's reason, with " (forced)" when --force overrode it
-    record: dict[str, Any]
+    info: RunInfo
 
 
 def base_path(spec: str, progress: Callable[[str], None] | None = None) -> str:
@@ -52,12 +54,11 @@ def base_path(spec: str, progress: Callable[[str], None] | None = None) -> str:
     return str(Path(spec).expanduser()) if Path(spec).expanduser().exists() else spec
 
 
-def dataset_for(ledger: Any, rec: R.Recipe, base: str, rev: str = "HEAD") -> Any:
+def dataset_for(ledger: Any, max_seq_len: int, base: str, rev: str = "HEAD") -> Any:
+    """The dataset a run on `base` trains on, at `rev` (built once, then cached)."""
     from ga_cli.dataset.build import Settings, build
 
-    return build(
-        ledger.root, rev, settings=Settings(max_seq_len=rec["max_seq_len"], tokenizer=base)
-    )
+    return build(ledger.root, rev, settings=Settings(max_seq_len=max_seq_len, tokenizer=base))
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,12 @@ def _plan(
         return incremental.full(full)
     if parent is None:
         return incremental.full("there is no current model to continue from")
-    sha = parent.info.get("ledger_sha", "")
-    removed = incremental.removed_entries(str(ledger.root), sha, built.manifest["ledger_sha"])
+    sha = parent.info.ledger_sha
+    removed = incremental.removed_entries(str(ledger.root), sha, built.ledger_sha)
     if removed is None:
         return incremental.full(f"the ledger's history no longer holds {parent.id}'s commit")
     try:
-        parent_built = dataset_for(ledger, rec, base, sha)
+        parent_built = dataset_for(ledger, rec.max_seq_len, base, sha)
     except GaError:
         return incremental.full(f"{parent.id}'s dataset cannot be rebuilt")
     return incremental.plan(rec, base, built.out, parent, parent_built.out, removed)
@@ -113,6 +114,56 @@ def _one_at_a_time(train: Callable[P, T]) -> Callable[P, T]:
     return locked
 
 
+@dataclass
+class _Work:
+    """A run in progress: its folder in models/.work/ and state.json (what --resume reads)."""
+
+    path: Path
+    run_id: str
+    recipe_path: str
+    parent: str | None
+    started: float = 0.0
+    trained_seconds: float | None = None  # set once training finished: --resume evaluates
+    trained_stages: dict[str, Any] | None = None  # StageResult fields per stage, as JSON
+
+    def save(self) -> None:
+        state: dict[str, Any] = {
+            "run_id": self.run_id,
+            "recipe_path": self.recipe_path,
+            "started": self.started,
+            "parent": self.parent,
+        }
+        if self.trained_seconds is not None:
+            state["trained"] = {"seconds": self.trained_seconds, "stages": self.trained_stages}
+        atomic_write(self.path / "state.json", json.dumps(state).encode())
+
+    @classmethod
+    def read(cls, path: Path) -> _Work:
+        state = json.loads((path / "state.json").read_text())
+        trained = state.get("trained") or {}
+        return cls(
+            path,
+            state["run_id"],
+            state["recipe_path"],
+            state.get("parent"),
+            state.get("started", 0.0),
+            trained.get("seconds"),
+            trained.get("stages"),
+        )
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """What one run trains on: the recipe's settings (epochs set for an incremental round),
+    SFT rows and preference rows, and how many of them are replay and the model's own answers."""
+
+    settings: R.Recipe
+    sft: list[TrlRow]
+    prefs: list[TrlRow]
+    replayed: int
+    own: int
+
+
 @_one_at_a_time
 def train(
     ledger: Any,
@@ -127,129 +178,180 @@ def train(
 ) -> TrainResult | UpToDate:
     """`teacher` (model, api_base): also judges a sample of held-out answers, pairwise.
     After a current run on the same base and recipe, continues its adapter on what is new
-    (incremental.py) unless `full`; UpToDate when nothing is. One `ga train` at a time."""
-    if resume:
-        works = [w for w in registry.incomplete() if (w / "state.json").is_file()]
-        if not works:
-            raise GaError("there is no interrupted run to resume", "start one with `ga train`")
-        work = works[-1]
-        state = json.loads((work / "state.json").read_text())
-        rec = R.load(state["recipe_path"])
-        parent = registry.get(state["parent"]) if state.get("parent") else None
+    (incremental.py) unless `full`; UpToDate when nothing is. One `ga train` at a time.
+    Stages: recipe and parent -> dataset and plan -> rows -> fit -> compare -> record."""
+    resumed = _interrupted() if resume else None
+    if resumed is not None:
+        rec = R.load(resumed.recipe_path)
+        parent = registry.get(resumed.parent) if resumed.parent else None
         why_full = None if parent else "resuming an interrupted full run"
     else:
-        rec = R.load(recipe_name or str(ledger.config().get("recipe") or "cpu-default"))
+        rec = R.load(recipe_name or ledger.config().recipe or "cpu-default")
         parent = registry.current()
         why_full = "--full was given" if full else None
     # Unsloth patches transformers, trl and peft when imported: it must come before anything
     # that imports them (the embedded model's first-use conversion, the dataset's tokenizer).
     from ga_cli.training import trainer
 
-    base = base_path(rec["base_model"], say)
-    built = dataset_for(ledger, rec, base)
+    base = base_path(rec.base_model, say)
+    built = dataset_for(ledger, rec.max_seq_len, base)
     say(f"Dataset {'up to date' if built.cached else 'built'}: {built.out}")
     plan = _plan(ledger, rec, base, built, parent, why_full)
     if plan.up_to_date:
         assert plan.parent is not None
-        return UpToDate(plan.parent.id, built.manifest["ledger_sha"])
+        return UpToDate(plan.parent.id, built.ledger_sha)
     say(("Incremental run, " if plan.incremental else "Full run: ") + plan.reason + ".")
-    if not resume:
-        run_id = registry.new_run_id()
-        work = registry.work_root() / run_id
-        work.mkdir()
-        state = {
-            "run_id": run_id,
-            "recipe_path": str(rec.path),
-            "started": time.time(),
-            "parent": plan.parent.id if plan.parent else None,
-        }
-        atomic_write(work / "state.json", json.dumps(state).encode())
-    from ga_cli.training import compare as C
+    work = resumed or _begin(rec, plan)
+    rows = _rows(rec, plan, base, built.out, say)
+    stages, train_seconds = _fit(trainer, base, rows, work, report, steps, plan, resumed, say)
+    say("Evaluating the base/current and the new model…")
+    t_eval = time.perf_counter()
+    result = _compare(rec, base, built.out, ledger.root, work, report, teacher)
+    ok = result.promote
+    promotion = result.why + (" (forced)" if force and not ok else "")
+    info = _record(
+        rec, base, built, plan, rows, stages, result, ok or force, promotion, work.run_id
+    )
+    info = replace(
+        info,
+        train_seconds=round(train_seconds, 2),
+        eval_seconds=round(time.perf_counter() - t_eval, 2),
+    )
+    runinfo.write(work.path / "run.json", info)
+    run = registry.finish(work.path, info.id)
+    if ok or force:
+        registry.set_current(run, "promoted by ga train" + (" --force" if force and not ok else ""))
+    return TrainResult(info.id, train_seconds, stages, result, ok or force, promotion, info)
+
+
+def _interrupted() -> _Work:
+    works = [w for w in registry.incomplete() if (w / "state.json").is_file()]
+    if not works:
+        raise GaError("there is no interrupted run to resume", "start one with `ga train`")
+    return _Work.read(works[-1])
+
+
+def _begin(rec: R.Recipe, plan: Any) -> _Work:
+    run_id = registry.new_run_id()
+    path = registry.work_root() / run_id
+    path.mkdir()
+    work = _Work(path, run_id, str(rec.path), plan.parent.id if plan.parent else None, time.time())
+    work.save()
+    return work
+
+
+def _rows(rec: R.Recipe, plan: Any, base: str, dataset: Path, say: Callable[[str], None]) -> _Rows:
     from ga_cli.training import data, on_policy, replay
 
-    system = data.system_prompt(built.out)
+    system = data.system_prompt(dataset)
+    general = replay.rows(base, rec.sft.replay, system, say)
     if plan.incremental:
-        settings = {**rec.data}
-        for stage in ("sft", "dpo"):
-            settings[stage] = {**rec[stage], "epochs": rec["incremental"]["epochs"]}
-        replayed = replay.rows(base, rec["sft"]["replay"], system, say)
-        general = random.Random(f"{rec['seed']}:{built.out.name}").sample(
-            replayed, min(plan.general, len(replayed))
+        settings = rec.for_round()
+        general = random.Random(f"{rec.seed}:{dataset.name}").sample(
+            general, min(plan.general, len(general))
         )
         # chosen_repeats weighs full runs only: an incremental round's mix is its own section's
         # (measured in bench/continual.py)
-        sft_rows = data.weighted(plan.sft) + general
-        pref_rows = [data.pref_row(r) for r in plan.prefs]
-        own: list[dict[str, Any]] = []
-    else:
-        settings = rec.data
-        general = replay.rows(base, rec["sft"]["replay"], system, say)
-        own = (
-            on_policy.pairs(base, built.out, rec["dpo"]["on_policy"], say)
-            if rec["dpo"]["enabled"]
-            else []
-        )
-        sft_rows = data.sft_rows(built.out, rec["sft"]["chosen_repeats"]) + general
-        pref_rows = data.pref_rows(built.out) + own
-    if resume and state.get("trained") and (work / "adapter" / "adapter_config.json").is_file():
+        sft = data.weighted(plan.sft) + general
+        return _Rows(settings, sft, [data.pref_row(r) for r in plan.prefs], len(general), 0)
+    own = on_policy.pairs(base, dataset, rec.dpo.on_policy, say) if rec.dpo.enabled else []
+    sft = data.sft_rows(dataset, rec.sft.chosen_repeats) + general
+    return _Rows(rec, sft, data.pref_rows(dataset) + own, len(general), len(own))
+
+
+def _fit(
+    trainer: Any,
+    base: str,
+    rows: _Rows,
+    work: _Work,
+    report: Report,
+    steps: int | None,
+    plan: Any,
+    resumed: _Work | None,
+    say: Callable[[str], None],
+) -> tuple[dict[str, StageResult], float]:
+    """Train (or, resuming a run whose training had finished, take what it measured)."""
+    done = work.trained_seconds is not None and work.trained_stages is not None
+    if resumed and done and (work.path / "adapter" / "adapter_config.json").is_file():
         say("Training had finished before the interruption: evaluating it.")
-        stages = {k: trainer.StageResult(**v) for k, v in state["trained"]["stages"].items()}
-        train_seconds = state["trained"]["seconds"]
-    else:
-        t0 = time.perf_counter()
-        stages = trainer.train(
-            base,
-            settings,
-            sft_rows,
-            pref_rows,
-            work,
-            report,
-            steps=steps,
-            resume=resume,
-            parent=plan.parent.adapter if plan.parent else None,
-        )
-        train_seconds = time.perf_counter() - t0
-        state["trained"] = {
-            "seconds": train_seconds,
-            "stages": {k: asdict(v) for k, v in stages.items()},
-        }
-        atomic_write(work / "state.json", json.dumps(state).encode())  # --resume skips to eval
-    say("Evaluating the base/current and the new model…")
-    t_eval = time.perf_counter()
+        stages = {k: trainer.StageResult(**v) for k, v in (work.trained_stages or {}).items()}
+        return stages, float(work.trained_seconds or 0.0)
+    t0 = time.perf_counter()
+    stages = trainer.train(
+        base,
+        rows.settings,
+        rows.sft,
+        rows.prefs,
+        work.path,
+        report,
+        steps=steps,
+        resume=resumed is not None,
+        parent=plan.parent.adapter if plan.parent else None,
+    )
+    seconds = time.perf_counter() - t0
+    work.trained_seconds = seconds
+    work.trained_stages = {k: asdict(v) for k, v in stages.items()}
+    work.save()  # --resume skips to evaluation
+    return stages, seconds
+
+
+def _compare(
+    rec: R.Recipe,
+    base: str,
+    dataset: Path,
+    ledger_root: Path,
+    work: _Work,
+    report: Report,
+    teacher: tuple[str, str | None] | None,
+) -> Comparison:
+    """The new run against the current one (or the base model when there is none)."""
+    from ga_cli.training import compare as C
+
     cur = registry.current()
     reference = C.Side(cur.id, cur.base_path, cur.adapter) if cur else C.Side("base", base)
-    result = C.compare(
+    return C.compare(
         reference,
-        C.Side(state["run_id"], base, work / "adapter"),
-        built.out,
-        ledger.root,
-        rec["gate"],
+        C.Side(work.run_id, base, work.path / "adapter"),
+        dataset,
+        ledger_root,
+        rec.gate,
         report=report,
         generate=GENERATE_SAMPLE,
         teacher=teacher,
     )
-    eval_seconds = time.perf_counter() - t_eval
-    ok, why = result.promote, result.why
-    promotion = why + (" (forced)" if force and not ok else "")
-    info = {
-        "id": state["run_id"],
-        "base_model": rec["base_model"],
-        "base_model_path": base,
-        "ledger_sha": built.manifest["ledger_sha"],
-        "dataset": str(built.out),
-        "dataset_hash": built.manifest["content_hash"],
-        "recipe_name": rec.name,
-        "recipe": rec.data,
-        "seed": rec["seed"],
-        "versions": trainer.versions(),
-        "durations": {k: round(v.seconds, 2) for k, v in stages.items()},
-        "train_seconds": round(train_seconds, 2),
-        "eval_seconds": round(eval_seconds, 2),
-        "parent": plan.parent.id if plan.parent else None,
-        "training": plan.to_json(),
-        "replay_rows": len(general),
-        "own_answer_pairs": len(own),
-        "metrics": {
+
+
+def _record(
+    rec: R.Recipe,
+    base: str,
+    built: Any,
+    plan: Any,
+    rows: _Rows,
+    stages: dict[str, StageResult],
+    result: Comparison,
+    promoted: bool,
+    promotion: str,
+    run_id: str,
+) -> RunInfo:
+    from ga_cli.training import trainer
+
+    return RunInfo(
+        id=run_id,
+        base_model=rec.base_model,
+        base_model_path=base,
+        ledger_sha=built.ledger_sha,
+        dataset=str(built.out),
+        dataset_hash=built.content_hash,
+        recipe_name=rec.name,
+        recipe=rec.to_json(),
+        seed=rec.seed,
+        versions=trainer.versions(),
+        durations={k: round(v.seconds, 2) for k, v in stages.items()},
+        parent=plan.parent.id if plan.parent else None,
+        training=plan.to_json(),
+        replay_rows=rows.replayed,
+        own_answer_pairs=rows.own,
+        metrics={
             k: {
                 "steps": v.steps,
                 "final_loss": v.final_loss,
@@ -257,20 +359,7 @@ def train(
             }
             for k, v in stages.items()
         },
-        "eval": {
-            "reference": result.reference_name,
-            "before": result.reference.brief(),
-            "after": result.candidate.brief(),
-            "regressions": result.regressions,
-            "retention": result.retention.to_json() if result.retention else None,
-            "scored_under": "the ledger's chat prompt",
-            "generation": result.judgement.to_json() if result.judgement else None,
-        },
-        "promoted": ok or force,
-        "promotion": promotion,
-    }
-    (work / "run.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-    run = registry.finish(work, state["run_id"])
-    if ok or force:
-        registry.set_current(run, "promoted by ga train" + (" --force" if force and not ok else ""))
-    return TrainResult(state["run_id"], train_seconds, stages, result, ok or force, promotion, info)
+        eval=result.to_json(),
+        promoted=promoted,
+        promotion=promotion,
+    )

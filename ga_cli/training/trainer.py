@@ -31,7 +31,9 @@ import torch
 from transformers import TrainerCallback
 
 from ga_cli.models import chat_tokens
+from ga_cli.training.data import TrlRow
 from ga_cli.training.progress import Report
+from ga_cli.training.recipe import Dpo, Recipe, Sft
 
 
 @dataclass
@@ -75,15 +77,15 @@ class _Progress(TrainerCallback):
         )
 
 
-def _common(stage_cfg: dict[str, Any], out: Path, seed: int, steps: int | None) -> dict[str, Any]:
+def _common(stage_cfg: Sft | Dpo, out: Path, seed: int, steps: int | None) -> dict[str, Any]:
     cuda = torch.cuda.is_available()
-    max_steps = steps or stage_cfg.get("max_steps") or -1
+    max_steps = steps or stage_cfg.max_steps or -1
     return dict(
         output_dir=str(out),
-        num_train_epochs=stage_cfg["epochs"],
+        num_train_epochs=stage_cfg.epochs,
         max_steps=max_steps,
-        learning_rate=stage_cfg["learning_rate"],
-        per_device_train_batch_size=stage_cfg["batch_size"],
+        learning_rate=stage_cfg.learning_rate,
+        per_device_train_batch_size=stage_cfg.batch_size,
         seed=seed,
         data_seed=seed,
         logging_steps=1,
@@ -133,22 +135,22 @@ def _run(trainer: Any, folder: Path, resume: bool) -> None:
         raise TrainingStopped(folder) from None  # a GaError: one line, exit 1
 
 
-def load_model(base: str, recipe: dict[str, Any], adapter: Path | None = None) -> tuple[Any, Any]:
+def load_model(base: str, recipe: Recipe, adapter: Path | None = None) -> tuple[Any, Any]:
     source = str(adapter) if adapter else base
     model, tokenizer = FastLanguageModel.from_pretrained(
-        source, max_seq_length=recipe["max_seq_len"], load_in_4bit=False, dtype=None
+        source, max_seq_length=recipe.max_seq_len, load_in_4bit=False, dtype=None
     )
     chat_tokens.guard(tokenizer)  # text in a training row never becomes a turn marker
     if adapter is None:
-        lora = recipe["lora"]
+        lora = recipe.lora
         model = FastLanguageModel.get_peft_model(
             model,
-            r=lora["r"],
-            lora_alpha=lora["alpha"],
-            lora_dropout=lora["dropout"],
-            target_modules=lora["target_modules"],
+            r=lora.r,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=lora.target_modules,
             use_gradient_checkpointing=False,
-            random_state=recipe["seed"],
+            random_state=recipe.seed,
         )
     return model, tokenizer
 
@@ -156,8 +158,8 @@ def load_model(base: str, recipe: dict[str, Any], adapter: Path | None = None) -
 def sft_trainer(
     model: Any,
     tokenizer: Any,
-    recipe: dict[str, Any],
-    rows: list[dict[str, Any]],
+    recipe: Recipe,
+    rows: list[TrlRow],
     out: Path,
     steps: int | None,
     callbacks: list[Any],
@@ -167,11 +169,11 @@ def sft_trainer(
     from trl import SFTConfig, SFTTrainer
 
     cfg = SFTConfig(
-        **_common(recipe["sft"], out, recipe["seed"], steps),
-        max_length=recipe["max_seq_len"],
-        warmup_steps=recipe["sft"]["warmup_steps"],
-        lr_scheduler_type=recipe["sft"]["scheduler"],
-        max_grad_norm=recipe["sft"]["grad_clip"],
+        **_common(recipe.sft, out, recipe.seed, steps),
+        max_length=recipe.max_seq_len,
+        warmup_steps=recipe.sft.warmup_steps,
+        lr_scheduler_type=recipe.sft.scheduler,
+        max_grad_norm=recipe.sft.grad_clip,
         completion_only_loss=True,
     )
     return SFTTrainer(
@@ -186,8 +188,8 @@ def sft_trainer(
 def dpo_trainer(
     model: Any,
     tokenizer: Any,
-    recipe: dict[str, Any],
-    pairs: list[dict[str, Any]],
+    recipe: Recipe,
+    pairs: list[TrlRow],
     out: Path,
     steps: int | None,
     callbacks: list[Any],
@@ -197,10 +199,10 @@ def dpo_trainer(
     from trl import DPOConfig, DPOTrainer
 
     cfg = DPOConfig(
-        **_common(recipe["dpo"], out, recipe["seed"], max(1, steps // 2) if steps else None),
-        beta=recipe["dpo"]["beta"],
-        max_length=recipe["max_seq_len"],
-        **_dpo_loss(recipe["dpo"]["sft_weight"]),
+        **_common(recipe.dpo, out, recipe.seed, max(1, steps // 2) if steps else None),
+        beta=recipe.dpo.beta,
+        max_length=recipe.max_seq_len,
+        **_dpo_loss(recipe.dpo.sft_weight),
     )
     return DPOTrainer(
         model=model,
@@ -214,9 +216,9 @@ def dpo_trainer(
 
 def train(
     base: str,
-    recipe: dict[str, Any],
-    sft_rows: list[dict[str, Any]],
-    pref_rows: list[dict[str, Any]],
+    recipe: Recipe,
+    sft_rows: list[TrlRow],
+    pref_rows: list[TrlRow],
     work: Path,
     report: Report,
     steps: int | None = None,
@@ -255,7 +257,7 @@ def train(
         model.save_pretrained(str(sft_final))
         tokenizer.save_pretrained(str(sft_final))
         (sft_final / "ga_stage.json").write_text(json.dumps(asdict(res)))
-    if recipe["dpo"]["enabled"] and pref_rows:
+    if recipe.dpo.enabled and pref_rows:
         res = results["dpo"] = StageResult()
         dpo_dir = work / "dpo"
         trainer = dpo_trainer(

@@ -18,7 +18,7 @@ def lora(model) -> dict:
 
 def main() -> None:
     base, adapter, recipe_path = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-    rec = recipes.load(recipe_path).data
+    rec = recipes.load(recipe_path)
     continued, _ = trainer.load_model(base, rec, adapter=adapter)
     fresh, _ = trainer.load_model(base, rec)
     saved = load_file(str(adapter / "adapter_model.safetensors"))

@@ -17,7 +17,7 @@ from ga_cli.training import trainer
 def main() -> None:
     base, rows_file = sys.argv[1], Path(sys.argv[2])
     spec = json.loads(rows_file.read_text())
-    rec = recipes.load("cpu-tiny").data
+    rec = recipes.load("cpu-tiny")
     model, tok = trainer.load_model(base, rec)
     ctl = control_ids(tok)
     out = {}

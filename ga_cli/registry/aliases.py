@@ -20,7 +20,7 @@ def _file() -> Path:
 
 
 def all_aliases() -> dict[str, str]:
-    from ga_cli.ledger import yamlio
+    from ga_cli.fileio import yamlio
 
     f = _file()
     if not f.is_file():
@@ -60,18 +60,22 @@ def resolve(name: str | None) -> str | None:
 
 
 def _write(data: dict[str, str]) -> None:
-    from ga_cli.ledger import yamlio
-    from ga_cli.ledger.store import atomic_write
+    from ga_cli.fileio import atomic_write, yamlio
 
     f = _file()
     f.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     atomic_write(f, yamlio.dump(dict(sorted(data.items()))).encode("utf-8"))
 
 
-def set_alias(name: str, target: str) -> None:
+def check_name(name: str) -> None:
+    """Refuse a name that cannot be an alias (GaError saying why)."""
     problem = _problem(name)
     if problem:
         raise GaError(f"`{name}` cannot be an alias", problem)
+
+
+def set_alias(name: str, target: str) -> None:
+    check_name(name)
     data = all_aliases()
     data[name] = target
     _write(data)

@@ -7,26 +7,12 @@ one, or none, never half of one, and two processes never share a temporary folde
 
 from __future__ import annotations
 
-import fcntl
-import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-
-@contextmanager
-def exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on `lock_path` (created if needed)."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+from ga_cli.fileio import FileLock
 
 
 def fill_dir(
@@ -39,7 +25,7 @@ def fill_dir(
     if ready is not None and ready(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive(target.with_name(f".{target.name}.lock")):
+    with FileLock(target.with_name(f".{target.name}.lock")):
         if ready is not None and ready(target):
             return target
         for stale in target.parent.glob(f".{target.name}.tmp-*"):  # left by a killed process:

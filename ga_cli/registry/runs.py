@@ -1,4 +1,4 @@
-"""The model registry: models/<run-id>/ (adapter, tokenizer, run.json) and a `current` pointer.
+"""Trained runs: models/<run-id>/ (adapter, tokenizer, run.json) and a `current` pointer.
 
 A run is trained in models/.work/<run-id>/ and renamed into place only when complete, so a killed
 run is never listed as usable; `ga train --resume` picks its checkpoints up again.
@@ -6,7 +6,6 @@ run is never listed as usable; `ga train --resume` picks its checkpoints up agai
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import secrets
@@ -15,11 +14,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ga_cli import paths
 from ga_cli.errors import GaError
-from ga_cli.ledger.store import atomic_write
+from ga_cli.fileio import FileLock, atomic_write
+from ga_cli.registry import runinfo
+from ga_cli.registry.runinfo import RunInfo
+
+if TYPE_CHECKING:
+    from ga_cli.models.base import Backend
 
 
 def root() -> Path:
@@ -44,8 +48,8 @@ class Run:
     path: Path
 
     @property
-    def info(self) -> dict[str, Any]:
-        return json.loads((self.path / "run.json").read_text())
+    def info(self) -> RunInfo:
+        return runinfo.read(self.path / "run.json")
 
     @property
     def adapter(self) -> Path:
@@ -54,20 +58,16 @@ class Run:
     @property
     def base_path(self) -> str:
         """The base model the adapter was trained on (a local folder or a cached id)."""
-        return str(self.info["base_model_path"])
+        return self.info.base_model_path
 
-    def backend(self, progress: Any = None) -> Any:
+    def backend(self, progress: Any = None) -> Backend:
         """This run as a model to talk to: its base model with its adapter on top."""
         from ga_cli import models
 
         return models.load(self.base_path, adapter=str(self.adapter), progress=progress)
 
-    def update(self, **fields: Any) -> None:
-        data = self.info
-        data.update(fields)
-        atomic_write(
-            self.path / "run.json", (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
-        )
+    def save(self, info: RunInfo) -> None:
+        runinfo.write(self.path / "run.json", info)
 
 
 def runs() -> list[Run]:
@@ -75,12 +75,8 @@ def runs() -> list[Run]:
 
 
 def get(ident: str) -> Run:
+    """The run whose id starts with `ident` (registry.resolve also takes aliases and `current`)."""
     matches = [r for r in runs() if r.id.startswith(ident)]
-    if ident in ("current", "ga-personal"):
-        cur = current()
-        if cur is None:
-            raise GaError("there is no current model yet", "train one with `ga train`")
-        return cur
     if not matches:
         raise GaError(f"no model run `{ident}`", "list them with `ga models list`")
     if len(matches) > 1:
@@ -150,30 +146,19 @@ def incomplete() -> list[Path]:
 LOCK_FD_ENV = "GA_TRAIN_LOCK_FD"  # a background `ga train` inherits the lock as this fd
 
 
-def _lock_file() -> Path:
-    return root() / ".train.lock"
+def _lock() -> FileLock:
+    return FileLock(root() / ".train.lock")
 
 
 def try_lock() -> int | None:
-    """The training lock's fd when this process got it (flock: released if the holder dies),
-    None when another `ga train` holds it."""
-    fd = os.open(_lock_file(), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
+    """The training lock's fd when this process got it, None when another `ga train` holds it."""
+    lock = _lock()
+    return lock.fd if lock.acquire(wait=0) else None
 
 
 def training_pid() -> int | None:
     """The pid of the `ga train` holding the registry, None when none does."""
-    fd = try_lock()
-    if fd is not None:
-        os.close(fd)
-        return None
-    text = _lock_file().read_text().strip()
-    return int(text) if text.isdigit() else -1
+    return _lock().holder()
 
 
 @contextmanager
@@ -181,20 +166,20 @@ def training() -> Iterator[None]:
     """Held by one `ga train` at a time, for the whole run: two trainings never race for the
     registry. A background run started by auto.py arrives holding it already."""
     inherited = os.environ.pop(LOCK_FD_ENV, None)
-    fd = int(inherited) if inherited and inherited.isdigit() else try_lock()
-    if fd is None:
+    lock = _lock()
+    if inherited and inherited.isdigit():
+        lock.fd = int(inherited)
+        lock.mark()
+    elif not lock.acquire(wait=0):
         pid = training_pid()
         raise GaError(
             f"another ga train is running{f' (pid {pid})' if pid and pid > 0 else ''}",
             "wait for it to finish (`ga status` shows it), then try again",
         )
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
-        os.ftruncate(fd, 0)
-        os.close(fd)
+        lock.release()
 
 
 def _now() -> str:

@@ -1,0 +1,178 @@
+"""The server's answers in OpenAI's shapes: completions, stream chunks, and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from ga_cli.dataset.tokens import PER_MESSAGE
+from ga_cli.models.base import Backend, Cancel, Embedder, LocalModel, Usage
+from ga_cli.serve import requests
+from ga_cli.serve.engine import QueueFull
+
+
+def error(
+    status: int,
+    message: str,
+    kind: str = "invalid_request_error",
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "param": None, "code": code}},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def prompt_tokens(backend: Backend, messages: list[dict[str, str]]) -> int:
+    if isinstance(backend, LocalModel):
+        return len(backend.prompt_ids(messages))
+    return sum(backend.count_tokens(m["content"]) + PER_MESSAGE for m in messages)
+
+
+async def collect(queue: asyncio.Queue) -> str:
+    pieces: list[str] = []
+    while True:
+        piece, _ = await queue.get()
+        if piece is None:
+            return "".join(pieces)
+        pieces.append(piece)
+
+
+def completion(
+    cid: str, created: int, model: str, choices: list[tuple[str, str]], usage: Usage
+) -> JSONResponse:
+    return JSONResponse(
+        {
+            "id": cid,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [
+                {
+                    "index": i,
+                    "finish_reason": finish,
+                    "message": {"role": "assistant", "content": text},
+                }
+                for i, (text, finish) in enumerate(choices)
+            ],
+            "usage": {
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+            },
+        }
+    )
+
+
+def refused(exc: Exception) -> JSONResponse:
+    """A full queue (429, retry shortly) or a server shutting down (503)."""
+    if isinstance(exc, QueueFull):
+        return error(
+            429,
+            "the server is busy; retry shortly",
+            "rate_limit_error",
+            headers={"Retry-After": "2"},
+        )
+    return error(503, "the server is shutting down", "server_error", "shutting_down")
+
+
+class InputTooLong(ValueError):
+    def __init__(self, tokens: int):
+        super().__init__(f"{tokens} tokens")
+        self.tokens = tokens
+
+
+def embed_within(backend: Embedder, texts: list[str], window: int) -> tuple[list[list[float]], int]:
+    """Embed `texts`, each counted first: llama.cpp would cut an over-long one silently."""
+    total = 0
+    for text in texts:
+        used = backend.count_tokens(text)
+        total += used
+        if window and used > window:
+            raise InputTooLong(used)
+        if total > requests.MAX_EMBED_TOKENS:
+            raise ValueError(f"the inputs hold over {requests.MAX_EMBED_TOKENS} tokens together")
+    return backend.embed(texts)
+
+
+def too_long(
+    window: int, used: int | None, max_tokens: int, param: str = "messages"
+) -> JSONResponse:
+    """OpenAI's answer to a prompt that does not fit the model's context window."""
+    if param == "input":
+        reduce = "Please reduce the length of the input."
+        asked = (
+            f"However, an input has {used} tokens"
+            if used is not None
+            else "However, an input is far longer than that"
+        )
+    else:
+        reduce = "Please reduce the length of the messages or completion."
+        asked = (
+            f"However, you requested {used + max_tokens} tokens ({used} in the messages, "
+            f"{max_tokens} in the completion)"
+            if used is not None
+            else "However, your messages alone are far longer than that"
+        )
+    return JSONResponse(
+        {
+            "error": {
+                "message": f"This model's maximum context length is {window} tokens. {asked}. "
+                + reduce,
+                "type": "invalid_request_error",
+                "param": param,
+                "code": "context_length_exceeded",
+            }
+        },
+        status_code=400,
+    )
+
+
+async def sse(
+    queue: asyncio.Queue,
+    future: Any,
+    cancel: Cancel,
+    cid: str,
+    created: int,
+    model: str,
+    state: dict[str, Any],
+) -> Any:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        return (
+            "data: "
+            + json.dumps(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
+            )
+            + "\n\n"
+        )
+
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        while True:
+            piece, _ = await queue.get()
+            if piece is None:
+                break
+            yield chunk({"content": piece})
+        usage = await asyncio.wrap_future(future)
+        state["ga_completion_tokens"] = usage.completion_tokens
+        last = json.loads(chunk({}, usage.finish_reason)[6:])
+        last["usage"] = {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+        }
+        yield "data: " + json.dumps(last) + "\n\n"
+        yield "data: [DONE]\n\n"
+    finally:  # runs when the client disconnects too: stop generating for nobody
+        cancel.set()

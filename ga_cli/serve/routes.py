@@ -1,0 +1,272 @@
+"""The OpenAI-compatible routes, one handler each: /health, /v1/models, /v1/chat/completions,
+/v1/embeddings. Client mistakes get 4xx in OpenAI's error format, never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from ga_cli.models.base import Backend, Cancel, Embedder, GenerationParams, Usage
+from ga_cli.serve import guard, requests
+from ga_cli.serve.engine import Closed, Engine, QueueFull
+from ga_cli.serve.replies import (
+    InputTooLong,
+    collect,
+    completion,
+    embed_within,
+    error,
+    prompt_tokens,
+    refused,
+    sse,
+    too_long,
+)
+
+SystemFor = Callable[[str, Any], "str | None"]  # (question, backend) -> the ledger's prompt
+
+
+@dataclass
+class Routes:
+    engine: Engine
+    token: str | None
+    max_body: int
+    max_tokens_cap: int
+    system_for: SystemFor
+
+    @property
+    def backend(self) -> Backend | None:
+        return self.engine.loaded.backend if self.engine.loaded else None
+
+    def denied(self, request: Request) -> Response | None:
+        """401 unless the request carries the bearer token (when the server has one)."""
+        if self.token is None:
+            return None
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        expected = self.token.encode("utf-8")  # bytes: a non-ASCII header cannot raise
+        if scheme.lower() != "bearer" or not secrets.compare_digest(
+            given.strip().encode("latin-1"), expected
+        ):
+            return error(
+                401, "missing or wrong bearer token", "authentication_error", "invalid_api_key"
+            )
+        return None
+
+    async def read(self, request: Request) -> dict[str, Any] | Response:
+        """The request's JSON object, read within the body limit, or the 4xx to answer."""
+        denied = self.denied(request)
+        if denied:
+            return denied
+        try:
+            body = guard.parse_json(await guard.read_body(request, self.max_body))
+        except guard.BodyTooLarge:
+            return error(413, f"request body over {self.max_body} bytes", code="too_large")
+        except ValueError as exc:
+            return error(400, str(exc))
+        if not isinstance(body, dict):
+            return error(400, "the request body must be a JSON object")
+        return body
+
+    async def health(self, request: Request) -> Response:
+        from ga_cli import __version__
+
+        if self.denied(request) is not None:  # beyond loopback: liveness only, details need
+            return JSONResponse({"status": "ok"})  # the token
+        engine, backend = self.engine, self.backend
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "models": engine.names(),
+                "engine": backend.engine if backend is not None else None,
+                "queued": engine.pending,
+                "served": engine.served,
+                "generated_tokens": engine.generated_tokens,
+            }
+        )
+
+    async def models(self, request: Request) -> Response:
+        denied = self.denied(request)
+        if denied:
+            return denied
+        window = self.backend.context_window if self.backend is not None else None
+        listed = [
+            {"id": n, "object": "model", "created": 0, "owned_by": "ga", "context_window": window}
+            for n in self.engine.names()
+        ]
+        return JSONResponse({"object": "list", "data": listed})
+
+    async def embeddings(self, request: Request) -> Response:
+        body = await self.read(request)
+        if isinstance(body, Response):
+            return body
+        if body.get("model") not in self.engine.names():
+            return error(404, "`model` must be one of GET /v1/models", code="model_not_found")
+        texts = requests.embedding_inputs(body)
+        if isinstance(texts, str):
+            return error(400, texts)
+        backend = self.backend
+        if not isinstance(backend, Embedder):
+            return error(400, "embeddings need the llama.cpp engine: `ga serve --engine llama.cpp`")
+        window = backend.context_window
+        if window and any(len(t) > window * 64 for t in texts):  # before paying for counting
+            return too_long(window, None, 0, "input")
+        try:  # in the worker, behind --max-queue, like every generation
+            future = self.engine.submit(lambda loaded: embed_within(loaded.backend, texts, window))
+        except (QueueFull, Closed) as exc:
+            return refused(exc)
+        try:
+            vectors, tokens = await asyncio.wrap_future(future)
+        except InputTooLong as exc:
+            return too_long(window, exc.tokens, 0, "input")
+        except ValueError as exc:  # llama.cpp: a text beyond the context window
+            return error(400, f"cannot embed: {exc}", code="context_length_exceeded")
+        fmt = body.get("encoding_format", "float")
+        data = [
+            {"object": "embedding", "index": i, "embedding": requests.encode_embedding(v, fmt)}
+            for i, v in enumerate(vectors)
+        ]
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return JSONResponse(
+            {"object": "list", "model": body["model"], "data": data, "usage": usage}
+        )
+
+    async def chat(self, request: Request) -> Response:
+        body = await self.read(request)
+        if isinstance(body, Response):
+            return body
+        checked = await self.chat_request(body)
+        if isinstance(checked, Response):
+            return checked
+        model, msgs, asked = checked
+        msgs = await self.with_system(msgs)
+        window = self.backend.context_window if self.backend is not None else 0
+        if window and self.backend is not None:  # counted before queueing: one request cannot
+            used = await asyncio.to_thread(prompt_tokens, self.backend, msgs)  # hold the worker
+            if used + asked.params.max_tokens > window:
+                return too_long(window, used, asked.params.max_tokens)
+        cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
+        state = request.scope.setdefault("state", {})  # the request log's token count
+        if body.get("stream"):
+            queue: asyncio.Queue = asyncio.Queue()
+            cancel = Cancel()
+            future = self.submit(msgs, asked.params, cancel, queue)
+            if isinstance(future, Response):
+                return future
+            return StreamingResponse(
+                sse(queue, future, cancel, cid, created, model, state),
+                media_type="text/event-stream",
+            )
+        answered = await self.choices(msgs, asked.params, asked.n)
+        if isinstance(answered, Response):
+            return answered
+        choices, total = answered
+        state["ga_completion_tokens"] = total.completion_tokens
+        return completion(cid, created, model, choices, total)
+
+    async def chat_request(
+        self, body: dict[str, Any]
+    ) -> tuple[str, list[dict[str, str]], requests.Asked] | Response:
+        """The model, messages and parameters of a chat request, or the 4xx it deserves."""
+        model = body.get("model")
+        if not isinstance(model, str) or not model:
+            return error(400, "`model` is required")
+        if model not in self.engine.names():
+            return error(
+                404,
+                f"model `{model}` does not exist; GET /v1/models lists them",
+                code="model_not_found",
+            )
+        msgs = requests.messages(body)
+        if isinstance(msgs, str):
+            return error(400, msgs)
+        asked = requests.parse(body, self.max_tokens_cap)
+        if isinstance(asked, str):
+            return error(400, asked)
+        bad_format = await self.check_format(asked)
+        if bad_format is not None:
+            return bad_format
+        if asked.n > 1 and body.get("stream"):
+            return error(400, "`n` > 1 is supported without `stream` only")
+        window = self.backend.context_window if self.backend is not None else 0
+        if window and sum(len(m["content"]) for m in msgs) > window * 64:
+            # far beyond any tokenizer's chars-per-token: refuse before paying for counting
+            return too_long(window, None, asked.params.max_tokens)
+        return model, msgs, asked
+
+    async def check_format(self, asked: requests.Asked) -> Response | None:
+        """`response_format` needs llama.cpp, and a grammar it can build (probed in a child
+        process: a grammar that would crash libllama crashes only that)."""
+        backend = self.backend
+        engine = backend.engine if backend is not None else "another engine"
+        if asked.json_mode and engine != "llama.cpp":
+            return error(
+                400,
+                f"`response_format` {asked.json_mode} needs the llama.cpp engine (constrained "
+                f"decoding); this server runs {engine}: start it with "
+                "`ga serve --engine llama.cpp`",
+            )
+        model_path = backend.model_path if backend is not None else None
+        if asked.params.grammar and model_path:
+            from ga_cli.errors import GaError
+            from ga_cli.models import grammar_probe
+
+            try:
+                await asyncio.to_thread(grammar_probe.check, model_path, asked.params.grammar)
+            except GaError as exc:
+                return error(400, f"`response_format` {asked.json_mode}: {exc.message}")
+        return None
+
+    async def with_system(self, msgs: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The ledger's system prompt ahead of a request that carries none."""
+        if any(m["role"] == "system" for m in msgs):
+            return msgs
+        system = await asyncio.to_thread(self.system_for, msgs[-1]["content"], self.backend)
+        return [{"role": "system", "content": system}, *msgs] if system else msgs
+
+    async def choices(
+        self, msgs: list[dict[str, str]], params: GenerationParams, n: int
+    ) -> tuple[list[tuple[str, str]], Usage] | Response:
+        """`n` choices, one after another (seed, seed + 1, ... when a seed is given)."""
+        choices, total = [], Usage()
+        for i in range(n):
+            queue: asyncio.Queue = asyncio.Queue()
+            cancel = Cancel()
+            seed = None if params.seed is None else params.seed + i
+            future = self.submit(msgs, replace(params, seed=seed), cancel, queue)
+            if isinstance(future, Response):
+                return future
+            try:
+                text = await collect(queue)
+            except asyncio.CancelledError:  # the client went away
+                cancel.set()
+                raise
+            usage = await asyncio.wrap_future(future)
+            choices.append((text, usage.finish_reason))
+            total.prompt_tokens = usage.prompt_tokens
+            total.completion_tokens += usage.completion_tokens
+        return choices, total
+
+    def submit(
+        self,
+        msgs: list[dict[str, str]],
+        params: GenerationParams,
+        cancel: Cancel,
+        queue: asyncio.Queue,
+    ) -> Future | Response:
+        """Queue one generation whose pieces land on `queue`; a busy or closing server answers
+        429 or 503 instead."""
+        loop = asyncio.get_running_loop()
+
+        def emit(piece: str | None, loaded: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, (piece, loaded))
+
+        try:
+            return self.engine.stream(msgs, params, cancel, emit)
+        except (QueueFull, Closed) as exc:
+            return refused(exc)

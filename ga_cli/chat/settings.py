@@ -9,7 +9,8 @@ from ga_cli.errors import GaError
 from ga_cli.prompt import prompting
 
 KEYS = {
-    "model": "`embedded`, a model folder, a .gguf file, a Hugging Face id or a litellm provider",
+    "model": "`embedded`, a model folder, a .gguf file, a Hugging Face id, a litellm provider, "
+    "a run id or an alias",
     "teacher": "a litellm provider string (openai/gpt-4o-mini, ollama/llama3.2, ...)",
     "teacher_api_base": "an http(s) URL of an OpenAI-compatible server",
     "recipe": "a shipped recipe name (ga train recipes) or a recipe YAML file",
@@ -31,10 +32,10 @@ def check(key: str, value: str | None) -> str | int | None:
         return None
     value = value.strip()
     if key == "model":
-        from ga_cli.registry import aliases
+        from ga_cli import registry
 
         try:
-            models.check_spec(str(aliases.resolve(value)))
+            registry.resolve(value)  # what ga chat/ask will resolve it to, refused if nothing
         except GaError as exc:
             raise GaError(f"model: {exc.message}", exc.hint) from exc
     elif key == "teacher" and not models.is_remote(value):

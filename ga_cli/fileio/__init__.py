@@ -82,13 +82,21 @@ class FileLock:
             self.fd = None
 
     def holder(self) -> int | None:
-        """The pid of whoever holds the lock now (-1: held, pid unknown), None when nobody."""
-        probe = FileLock(self.path)
-        if probe.acquire(wait=0):
-            probe.release()
+        """The pid of whoever holds the lock now (-1: held, pid unknown), None when nobody.
+        Asking leaves the file as it was (a dead holder's pid stays for the next `acquire`)."""
+        if not self.path.exists():
             return None
-        text = self.path.read_text().strip()
-        return int(text) if text.isdigit() else -1
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 32, 0).decode(errors="ignore").strip()
+            return int(text) if text.isdigit() else -1
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
 
     def __enter__(self) -> FileLock:
         if self.fd is None:

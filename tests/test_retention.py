@@ -149,7 +149,7 @@ def test_gate_refuses_an_overtrained_run_and_passes_a_normal_one(
     assert kept["promoted"] is True, kept["promotion"]
     assert "retention gate passed" in kept["promotion"]
     ret = kept["eval"]["retention"]
-    assert ret["probes"] == len(RT.probes()) and abs(ret["drift"]) < LIMITS["max_drift"]
+    assert ret["probes"] == len(RT.probes()) and abs(ret["drift"]) < LIMITS.max_drift
     assert ret["examples"] is None  # this ledger has corrections, no examples
     hot = recipe(tmp_path, tiny_model, sft_steps=12, lr=0.5, dpo=False, name="hot")
     r = run_ga("train", "--recipe", str(hot), timeout=600)

@@ -27,10 +27,10 @@ def knowledge(ledger: Ledger) -> Counter:
         if e.status == "retired":
             continue
         if e.kind.name == "interview":
-            for qa in e.meta.get("answers") or []:
+            for qa in e.items("answers"):
                 if isinstance(qa, dict) and qa.get("category") in known:
                     known[qa["category"]] += 1
-        for tag in e.meta.get("tags") or []:
+        for tag in e.items("tags"):
             if tag in known:
                 known[tag] += 1
     return known
@@ -41,7 +41,7 @@ def plan(ledger: Ledger, limit: int) -> list[tuple[str, str]]:
     asked = {
         str(qa.get("question"))
         for e in ledger.entries("interview")
-        for qa in (e.meta.get("answers") or [])
+        for qa in (e.items("answers"))
         if isinstance(qa, dict)
     }
     known = knowledge(ledger)

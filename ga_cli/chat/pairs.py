@@ -40,7 +40,7 @@ def candidate_prompts(ledger: Ledger, asked: Sequence[str], limit: int) -> list[
     from ga_cli.chat import sessions
 
     corrections = [e for e in ledger.entries("correction") if e.status != "retired"]
-    done = {normalise(str(c.meta.get("prompt") or "")) for c in corrections}
+    done = {normalise(c.text("prompt")) for c in corrections}
     pool = list(asked) or sessions.past_prompts(limit=500)
     seen: set[str] = set()
     fresh = []

@@ -76,14 +76,7 @@ def propose(
     proposals: list[E.Entry] = []
     for lesson in data.get("lessons") or []:
         if isinstance(lesson, str) and lesson.strip():
-            proposals.append(
-                E.new_entry(
-                    "derived",
-                    {"type": "lesson", "source": correction.id, "lesson": lesson.strip()},
-                    provenance="teacher",
-                    status="pending",
-                )
-            )
+            proposals.append(E.new_lesson(correction, lesson.strip(), "teacher", "pending"))
     for ex in (data.get("examples") or [])[: max(n_examples, 5)]:
         if (
             isinstance(ex, dict)

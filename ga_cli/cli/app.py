@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from ga_cli.cli.group import new_app
 from ga_cli.errors import GaError
 from ga_cli.ledger import hooks
+
+if TYPE_CHECKING:
+    from ga_cli.ledger.store import Ledger
 
 app = new_app(
     help="ga: your guardian angel. It learns your values, corrections and examples, "
@@ -60,7 +63,7 @@ def _register() -> None:
     serve_cmds.register(app)
 
 
-def _train_when_due(ledger: Any) -> None:
+def _train_when_due(ledger: Ledger) -> None:
     """After a ledger change: start a background `ga train` if `train.auto` says it is time."""
     from ga_cli.cli import output
     from ga_cli.training import auto

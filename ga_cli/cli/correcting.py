@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from ga_cli.cli import output
 from ga_cli.ledger import ops
+
+if TYPE_CHECKING:
+    from ga_cli.ledger.store import Ledger
 
 TEMPLATE = """# Correct this answer. Write the answer you wanted under `chosen: |` and what was
 # wrong under `why: |`, indented by two spaces (any text is safe there, `: ` and `#` too).
@@ -41,7 +44,7 @@ def _edit_correction(
 
 
 def correct_exchange(
-    ledger: Any,
+    ledger: Ledger,
     prompt: str,
     rejected: str,
     better: Optional[str],

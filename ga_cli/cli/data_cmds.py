@@ -43,7 +43,7 @@ def build(
     from ga_cli.dataset.build import Settings
     from ga_cli.dataset.build import build as run_build
 
-    ledger = modelopts.open_ledger_or_none(required=True)
+    ledger = modelopts.open_ledger()
     spec = modelopts.target(ledger, None, explicit_only=True).files
     settings = Settings(
         max_seq_len=max_seq_len,
@@ -74,7 +74,7 @@ def dataset_show(json_out: bool = JSON) -> None:
     """Counts per source, token totals and percentiles, longest records, exclusions."""
     from ga_cli.dataset.build import latest_manifest
 
-    ledger = modelopts.open_ledger_or_none(required=True)
+    ledger = modelopts.open_ledger()
     folder, m = latest_manifest(ledger.root)
     if json_out:
         output.emit_json({"out": str(folder), **m})
@@ -145,7 +145,7 @@ def interview(
         from ga_cli.errors import GaError
 
         raise GaError("--prompt goes with --pairs", 'ga interview --pairs --prompt "..."')
-    ledger = modelopts.open_ledger_or_none(required=True)
+    ledger = modelopts.open_ledger()
     backend = None
     if follow_ups:
         backend = modelopts.load(

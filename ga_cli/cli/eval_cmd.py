@@ -53,7 +53,7 @@ def eval_cmd(
     from ga_cli.training.run_eval import evaluate_run
 
     chosen = registry.resolve_run(run_id)
-    ledger = modelopts.open_ledger_or_none(required=True)
+    ledger = modelopts.open_ledger()
     with output.StageProgress() as bar:
         measured = evaluate_run(
             chosen,

@@ -14,6 +14,7 @@ from ga_cli.models import ENGINES, threads
 from ga_cli.models.base import ANSWER_MAX_TOKENS, ANSWER_REPETITION_PENALTY
 
 if TYPE_CHECKING:
+    from ga_cli.ledger.store import Ledger
     from ga_cli.models.base import Backend
     from ga_cli.registry import Target
     from ga_cli.serve.server import Running
@@ -135,19 +136,24 @@ def cut_off_note(max_tokens: int) -> str:
     return f"[cut off at --max-tokens {max_tokens}]"
 
 
-def open_ledger_or_none(required: bool = False) -> Any:
-    from ga_cli.errors import GaError
+def open_ledger() -> Ledger:
+    """The principal's ledger (GaError saying how to create one when there is none)."""
     from ga_cli.ledger.store import Ledger
 
+    return Ledger.open()
+
+
+def open_ledger_or_none() -> Ledger | None:
+    """The ledger, or None where ga works without one (answers are then not personal)."""
+    from ga_cli.errors import GaError
+
     try:
-        return Ledger.open()
+        return open_ledger()
     except GaError:
-        if required:
-            raise
         return None
 
 
-def target(ledger: Any, model: Optional[str], explicit_only: bool = False) -> Target:
+def target(ledger: Ledger | None, model: Optional[str], explicit_only: bool = False) -> Target:
     """What `-m` names (an alias, a run, a model), else the current run, else the ledger's
     configured model, else embedded. `explicit_only` skips the current run (with --adapter or
     --api-base, which go with a model, not a run)."""
@@ -192,7 +198,7 @@ class Chosen:
 
 
 def choose(
-    ledger: Any,
+    ledger: Ledger | None,
     model: Optional[str],
     adapter: Optional[str],
     api_base: Optional[str],

@@ -21,7 +21,7 @@ def run(
     from ga_cli.chat import pairs as P
     from ga_cli.prompt import conversation
 
-    ledger = modelopts.open_ledger_or_none(required=True)
+    ledger = modelopts.open_ledger()
     target = modelopts.target(ledger, model, api_base is not None)
     candidates = P.candidate_prompts(ledger, prompts or [], limit=max_pairs * 2)
     if not candidates:

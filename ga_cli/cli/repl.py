@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from ga_cli.cli import modelopts, output
+
+if TYPE_CHECKING:
+    from ga_cli.ledger.store import Ledger
 
 HELP = """Commands:
   /correct [CHOSEN]  correct the last answer (opens $EDITOR unless the answer you want is given)
@@ -33,7 +36,7 @@ class Last:
 class Chat:
     def __init__(
         self,
-        ledger: Any,
+        ledger: Ledger | None,
         backend: Any,
         session: Any,
         params: Any,
@@ -116,22 +119,22 @@ class Chat:
             raise GaError(f"unknown command /{name}", "type /help for the list")
         return True
 
-    def _need_last(self) -> Last:
+    def _need_last(self) -> tuple[Ledger, Last]:
+        """The ledger and the last exchange, for /correct and /good."""
         from ga_cli.errors import GaError
 
-        if not self.last or self.ledger is None:
-            raise GaError(
-                "nothing to act on yet" if self.ledger else "no ledger",
-                "ask something first" if self.ledger else "create one with `ga init`",
-            )
-        return self.last
+        if self.ledger is None:
+            raise GaError("no ledger", "create one with `ga init`")
+        if not self.last:
+            raise GaError("nothing to act on yet", "ask something first")
+        return self.ledger, self.last
 
     def _correct(self, better: str) -> None:
         from ga_cli.cli import correcting
 
-        last = self._need_last()
+        ledger, last = self._need_last()
         recorded = correcting.correct_exchange(
-            self.ledger,
+            ledger,
             last.prompt,
             last.answer,
             better=better or None,
@@ -145,8 +148,8 @@ class Chat:
     def _good(self) -> None:
         from ga_cli.ledger import ops
 
-        last = self._need_last()
-        entry = ops.add_example(self.ledger, last.prompt, last.answer, tags=["from-chat"])
+        ledger, last = self._need_last()
+        entry = ops.add_example(ledger, last.prompt, last.answer, tags=["from-chat"])
         output.info(f"Kept the answer as example {entry.id}.")
 
 

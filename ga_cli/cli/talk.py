@@ -188,7 +188,7 @@ def prompt_show(
     from ga_cli.prompt import conversation
 
     question, data = _question_and_data(question or "(your question)")
-    ledger = modelopts.open_ledger_or_none(required=True)
+    ledger = modelopts.open_ledger()
     backend = modelopts.load(modelopts.target(ledger, model, api_base is not None), None, api_base)
     prepared = conversation.prepare(
         backend, question, context=conversation.ledger_context(ledger), data=data

@@ -14,6 +14,7 @@ from ga_cli.cli.options import JSON
 
 if TYPE_CHECKING:
     from ga_cli.ledger import ops
+    from ga_cli.ledger.store import Ledger
 
 ALLOW_SECRET = typer.Option(
     False, "--allow-secret", help="Commit even if the text looks like an API key or private key."
@@ -56,8 +57,10 @@ def values_list(
     all_: bool = typer.Option(False, "--all", "-a", help="Include retired values."),
 ) -> None:
     """List your values, most important first."""
+    from ga_cli.ledger.entries import by_priority
+
     entries = _ledger().entries("value", include_retired=all_)
-    entries.sort(key=lambda e: (int(e.meta.get("priority") or 3), e.created))
+    entries.sort(key=by_priority)
     if json_out:
         output.emit_json([e.as_dict() for e in entries])
         return
@@ -67,7 +70,7 @@ def values_list(
     output.table(
         ["id", "pri", "tags", "value"] + (["status"] if all_ else []),
         (
-            [e.id, e.meta.get("priority") or "-", ",".join(e.meta.get("tags") or []), e.summary()]
+            [e.id, e.meta.get("priority") or "-", ",".join(map(str, e.items("tags"))), e.summary()]
             + ([e.status] if all_ else [])
             for e in entries
         ),
@@ -257,7 +260,7 @@ def correct(
 
 
 def _correct_turn(
-    ledger: Any,
+    ledger: Ledger,
     session: Optional[str],
     turn: Optional[int],
     better: Optional[str],
@@ -332,7 +335,7 @@ def review(
             break
 
 
-def _review_one(ledger: Any, e: Any) -> bool:
+def _review_one(ledger: Ledger, e: Any) -> bool:
     """Ask what to do with one pending entry and do it; False: the principal quit."""
     from ga_cli.ledger import review as R
 

@@ -22,17 +22,29 @@ train_app = new_app(
 )
 
 
+RECIPE = typer.Option(
+    None,
+    "--recipe",
+    "-r",
+    help="A recipe name (see `ga train recipes`) or a YAML path. Default: the ledger's config, "
+    "else cpu-default.",
+)
+BASE = typer.Option(
+    None,
+    "--base",
+    "-b",
+    metavar="MODEL",
+    help="The base model to train, instead of the recipe's base_model: embedded, a model "
+    "folder, a .gguf file, ollama:NAME (a model Ollama pulled, read from its store), a cached "
+    "Hugging Face id, or an alias of one.",
+)
+
+
 @train_app.callback()
 def train(
     ctx: typer.Context,
-    recipe: Optional[str] = typer.Option(
-        None,
-        "--recipe",
-        "-r",
-        help="A recipe name (see `ga "
-        "train recipes`) or a YAML path. Default: the ledger's "
-        "config, else cpu-default.",
-    ),
+    recipe: Optional[str] = RECIPE,
+    base: Optional[str] = BASE,
     steps: Optional[int] = typer.Option(
         None, "--steps", min=1, help="Stop SFT after N steps (DPO gets N/2); for quick runs."
     ),
@@ -55,28 +67,22 @@ def train(
     new lesson costs minutes however long the ledger is. It falls back to a full run, and says
     why, when entries were removed or retired, the recipe changed, or with --full.
 
+    Any base you have: ga train --base ollama:llama3.2:1b (or a .gguf file): the file is
+    dequantised once to train on, and stays what llama.cpp runs, the adapter on top.
+
     Ctrl-C stops cleanly and keeps a checkpoint; `ga train --resume` continues it."""
     if ctx.invoked_subcommand:
         return
     import contextlib
     import sys
 
-    ledger = modelopts.open_ledger_or_none(required=True)
+    ledger = modelopts.open_ledger()
     # Unsloth and TRL print banners and logs: they belong on stderr, stdout is for results
     with output.StageProgress() as bar, contextlib.redirect_stdout(sys.stderr):
         from ga_cli.training import run
 
-        done = run.train(
-            ledger,
-            recipe,
-            steps,
-            resume,
-            force,
-            bar,
-            output.info,
-            teacher=ledger.config().teacher_target,
-            full=full,
-        )
+        asked = run.Asked(recipe, base, steps, resume, force, full, ledger.config().teacher_target)
+        done = run.train(ledger, asked, bar, output.info)
     from ga_cli.training import auto
 
     if isinstance(done, run.UpToDate):

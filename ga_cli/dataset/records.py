@@ -22,7 +22,10 @@ VALUE_PROMPTS = [
 
 
 def system_prompt(principal: dict[str, Any]) -> str:
-    """The short, fixed system message every training record carries."""
+    """The short, fixed system message every training record carries. Not the ledger's chat
+    prompt (prompt/prompting.build_system), measured in bench/system_prompts.py: that one is
+    5-6x longer in every row, and one new value would change every row, so an incremental
+    round would retrain on all of them."""
     name = str(principal.get("name") or "the principal").strip() or "the principal"
     return (
         f"You are ga, the personal guardian angel of {name}. You work for {name} alone. "
@@ -117,7 +120,7 @@ def _interview_records(interviews: list[Item], system: str) -> list[Turn]:
     """Each answered interview question as a turn: "About me: QUESTION" -> the answer."""
     rows: list[Turn] = []
     for iv in interviews:
-        for n, qa in enumerate(iv.meta.get("answers") or []):
+        for n, qa in enumerate(iv.items("answers")):
             if isinstance(qa, dict) and str(qa.get("answer") or "").strip():
                 question, answer = f"About me: {qa.get('question')}", str(qa["answer"]).strip()
                 rows.append(
@@ -166,7 +169,7 @@ def _corrections(
         group.sort(key=lambda c: (c.created, snap.added_order.get(c.path, -1), c.id))
         newest = group[-1]
         rejected = [newest.text("rejected")]
-        rejected += [str(r) for r in newest.meta.get("also_rejected") or []]
+        rejected += [str(r) for r in newest.items("also_rejected")]
         rejected += [c.text("chosen") for c in group[:-1]]
         rejected += [c.text("rejected") for c in group[:-1]]
         rejected += snap.earlier_chosen.get(newest.id, [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Callable
 
@@ -14,82 +14,14 @@ from ruamel.yaml.comments import CommentedMap
 from ga_cli.errors import LedgerFormatError, NotUtf8
 from ga_cli.fileio import yamlio
 from ga_cli.ledger import secrets_guard
-
-STATUSES = ("active", "pending", "retired")
-PROVENANCES = ("principal", "stdin", "teacher")
-
-
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    directory: str
-    prefix: str
-    markdown: bool  # front matter + body, or a whole YAML file
-    fields: dict[str, type | tuple[type, ...]]  # required fields and their types
-    optional: dict[str, type | tuple[type, ...]] = field(default_factory=dict)
-    body_name: str | None = None  # what the markdown body holds
-    dated: bool = False  # YYYY/MM/<ts>-<slug> paths
-
-
-Types = dict[str, "type | tuple[type, ...]"]
-COMMON: Types = {"id": str, "created": (str, datetime), "status": str, "provenance": str}
-KINDS: dict[str, Kind] = {
-    k.name: k
-    for k in (
-        Kind(
-            "value",
-            "values",
-            "v",
-            True,
-            COMMON,
-            {"priority": int, "tags": list, "why": str},
-            body_name="text",
-        ),
-        Kind(
-            "example",
-            "examples",
-            "e",
-            True,
-            {**COMMON, "prompt": str},
-            {"tags": list},
-            body_name="answer",
-        ),
-        Kind(
-            "correction",
-            "corrections",
-            "c",
-            False,
-            {**COMMON, "prompt": str, "rejected": str, "chosen": str},
-            {
-                "why": str,
-                "context": str,
-                "implied": list,
-                "session": str,
-                "turn": int,
-                "model": str,
-                "tags": list,
-                "via": str,  # "interview": a pick between two of the model's answers
-                "also_rejected": list,  # more rejected answers than `rejected`
-            },
-            dated=True,
-        ),
-        Kind("interview", "interviews", "i", False, {**COMMON, "answers": list}, dated=True),
-        Kind(
-            "derived",
-            "derived",
-            "d",
-            False,
-            {**COMMON, "source": str, "type": str},
-            {"prompt": str, "chosen": str, "rejected": str, "lesson": str, "approved": str},
-            dated=True,
-        ),
-    )
-}
-for _k in KINDS.values():  # approval marks, set by `ga review`
-    _k.optional.setdefault("approved", str)
-    _k.optional.setdefault("rejected_at", str)
-BY_DIRECTORY = {k.directory: k for k in KINDS.values()}
-ID_RE = re.compile(r"^[a-z]-[0-9a-f]{8}$")
+from ga_cli.ledger.kinds import (
+    BY_DIRECTORY,
+    ID_RE,
+    KINDS,
+    PROVENANCES,
+    STATUSES,
+    Kind,
+)
 
 
 def new_id(kind: Kind) -> str:
@@ -111,14 +43,32 @@ def is_lesson(kind: str, meta: Any) -> bool:
     return kind == "derived" and meta.get("type") == "lesson"
 
 
+def new_lesson(source: Entry, lesson: str, provenance: str, status: str) -> Entry:
+    """A lesson drawn from the correction `source` (by the principal, or proposed by a
+    teacher): a derived entry that goes into the system prompt and the training data."""
+    fields = {"type": "lesson", "source": source.id, "lesson": lesson}
+    return new_entry("derived", fields, provenance=provenance, status=status)
+
+
+def by_priority(value: Fields) -> tuple[int, str]:
+    """The order values are shown and honoured in: priority 1 first, then the oldest."""
+    return value.priority, value.created
+
+
 class Fields:
     """What an entry says, for both readers (Entry here, the build's snapshot.Item): its id,
     dates and text fields, without reaching into `meta` by key everywhere."""
 
     meta: Any
+    body: str | None
 
     @property
     def kind_name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def trusted(self) -> bool:
+        """May shape the model: the ledger's one trust rule (`untrusted`), on a valid entry."""
         raise NotImplementedError
 
     @property
@@ -137,6 +87,16 @@ class Fields:
         """A text field ("" when absent or empty)."""
         value = self.meta.get(key)
         return "" if value is None else str(value)
+
+    def items(self, key: str) -> list[Any]:
+        """A list field (tags, answers, also_rejected; [] when absent)."""
+        value = self.meta.get(key)
+        return list(value) if isinstance(value, list) else []
+
+    @property
+    def priority(self) -> int:
+        """A value's priority, 1 (highest) to 5; 3 when not given."""
+        return int(self.meta.get("priority") or 3)
 
 
 @dataclass

@@ -152,12 +152,7 @@ def lesson_of(ledger: Ledger, correction: E.Entry, why: str) -> E.Entry | None:
     said = {" ".join(e.text("lesson").lower().split()) for e in lessons(ledger) if e.trusted}
     if " ".join(why.lower().split()) in said:
         return None
-    return E.new_entry(
-        "derived",
-        {"type": "lesson", "source": correction.id, "lesson": why},
-        provenance=correction.provenance,
-        status=correction.status,
-    )
+    return E.new_lesson(correction, why, correction.provenance, correction.status)
 
 
 def lessons(ledger: Ledger) -> list[E.Entry]:

@@ -20,21 +20,20 @@ def approve(ledger: Ledger, entry: E.Entry, edited: E.Entry | None = None) -> E.
         for key, value in edited.meta.items():
             if key not in FIXED:
                 entry.meta[key] = value
-    entry.meta["status"] = "active"
-    entry.meta["approved"] = E.now_iso()
-    ledger.change(
-        f"review: approve {entry.kind.name} {entry.id}: {entry.summary()[:60]}",
-        {entry.path: entry.render()},
-    )
-    return entry
+    return _decide(ledger, entry, "active", "approved", "approve")
 
 
 def reject(ledger: Ledger, entry: E.Entry) -> E.Entry:
     """Retire `entry`: it stays in the ledger (and its history), unused."""
-    entry.meta["status"] = "retired"
-    entry.meta["rejected_at"] = E.now_iso()
+    return _decide(ledger, entry, "retired", "rejected_at", "reject")
+
+
+def _decide(ledger: Ledger, entry: E.Entry, status: str, stamp: str, verb: str) -> E.Entry:
+    """The principal's decision, in one commit: the new status and when it was made."""
+    entry.meta["status"] = status
+    entry.meta[stamp] = E.now_iso()
     ledger.change(
-        f"review: reject {entry.kind.name} {entry.id}: {entry.summary()[:60]}",
+        f"review: {verb} {entry.kind.name} {entry.id}: {entry.summary()[:60]}",
         {entry.path: entry.render()},
     )
     return entry

@@ -6,6 +6,7 @@
   provider/model           any litellm provider string (openai/..., anthropic/..., ollama/...)
   anything with api_base   an OpenAI-compatible server (openai/<name> --api-base URL)
   file.gguf                a GGUF model file (llama.cpp)
+  ollama:NAME[:TAG]        a model Ollama pulled: its GGUF file in Ollama's store (llama.cpp)
   other ids                a Hugging Face id already in the local HF cache
 
 Engines for local models (`engine`, else $GA_ENGINE, else `auto`): `llama.cpp` runs GGUF files
@@ -20,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from ga_cli.models import gguf_base, ollama_store
 from ga_cli.models.base import Backend, Cancel, GenerationParams, LocalModel, Usage
 
 __all__ = [
@@ -106,6 +108,9 @@ def _llama_cpp(
 
     if spec.endswith(".gguf"):
         return LlamaCppBackend(Path(spec).expanduser())
+    if ollama_store.is_ollama(spec):
+        found = ollama_store.find(spec)
+        return LlamaCppBackend(found.gguf, f"ollama:{found.name}")
     shipped = gguf_convert.is_embedded(spec)
     name, folder = embedded.NAME if shipped else Path(spec).name, spec
     if shipped and (adapter or exact):  # the adapter's converter and f16 need the folder
@@ -134,8 +139,9 @@ def engine_for(
 
 
 SPEC_HINT = (
-    "give `embedded`, a model folder, a .gguf file, a litellm provider string such as "
-    "openai/gpt-4o-mini or ollama/llama3.2, or a Hugging Face id already downloaded"
+    "give `embedded`, a model folder, a .gguf file, ollama:NAME (a model Ollama pulled), a "
+    "litellm provider string such as openai/gpt-4o-mini or ollama/llama3.2 (through Ollama's "
+    "server), or a Hugging Face id already downloaded"
 )
 
 
@@ -145,6 +151,9 @@ def check_spec(spec: str) -> None:
 
     spec = spec.strip()
     if spec == "embedded" or is_remote(spec):
+        return
+    if ollama_store.is_ollama(spec):
+        ollama_store.find(spec)  # in the local store, or a GaError saying `ollama pull`
         return
     path = Path(spec).expanduser()
     if spec.endswith(".gguf"):
@@ -174,15 +183,21 @@ def _on_llama_cpp(spec: str, adapter: str | None, engine: str, exact: bool = Fal
     from ga_cli.errors import GaError
     from ga_cli.models import gguf_convert, llamacpp
 
+    is_file = spec.endswith(".gguf") or ollama_store.is_ollama(spec)
+    if is_file and engine == "transformers":
+        raise GaError(
+            f"`{spec}` is a GGUF file: llama.cpp runs it, transformers does not",
+            "use --engine llama.cpp (or auto); to train on it: ga train --base SPEC",
+        )
     if engine == "transformers":
         return False
     asked = engine == "llama.cpp"
-    if spec.endswith(".gguf"):
+    if is_file:
         if adapter:
             raise GaError("a GGUF model takes no --adapter here", "use a Hugging Face folder")
         check_spec(spec)
         asked = True  # nothing else runs a GGUF file
-    elif not gguf_convert.is_embedded(spec):
+    elif not (gguf_convert.is_embedded(spec) or gguf_base.source_of(spec)):
         if not asked:
             return False  # other folders and ids stay on transformers unless asked
         if not (Path(spec).expanduser() / "config.json").is_file():
@@ -194,7 +209,8 @@ def _on_llama_cpp(spec: str, adapter: str | None, engine: str, exact: bool = Fal
         if asked:
             raise GaError("llama.cpp is not installed", llamacpp.INSTALL)
         return False
-    has_gguf = spec.endswith(".gguf") or (gguf_convert.is_embedded(spec) and not exact)
+    shipped = gguf_convert.is_embedded(spec) or gguf_base.source_of(spec) is not None
+    has_gguf = spec.endswith(".gguf") or ollama_store.is_ollama(spec) or (shipped and not exact)
     if (adapter or not has_gguf) and not gguf_convert.can_convert():
         if asked:
             raise GaError(

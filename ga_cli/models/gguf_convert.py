@@ -86,12 +86,16 @@ def base_for(
     folder: str, exact: bool = False, progress: Callable[[str], None] | None = None
 ) -> Path:
     """The GGUF llama.cpp runs for this base model folder: the embedded model's shipped file
-    (Q4_1, fastest for one conversation) unless `exact`, else the folder made once into f16
+    (Q4_1, fastest for one conversation), or the GGUF a base folder was converted from, unless
+    `exact`, else the folder made once into f16
     under the cache (the weights as trained; fastest for batches on a CPU)."""
-    from ga_cli.models import embedded
+    from ga_cli.models import embedded, gguf_base
 
     if is_embedded(folder) and not exact:
         return embedded.gguf_path()
+    source = gguf_base.source_of(folder)
+    if source is not None and not exact:  # a GGUF base: the file it was converted from
+        return source
     src = Path(folder).expanduser().resolve()
     if not (src / "config.json").is_file():
         raise GaError(f"{folder} is not a model folder (no config.json)")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ga_cli.models.base import Backend, Message
 from ga_cli.prompt import prompting
 from ga_cli.prompt.prompting import Entry
+
+if TYPE_CHECKING:
+    from ga_cli.ledger.store import Ledger
 
 SYSTEM_SHARE = 0.4  # at most this share of the context window goes to the ledger's system prompt
 
@@ -38,7 +41,7 @@ class LedgerContext:
     lessons: Sequence[Entry] = ()  # corrections' whys kept as lessons (`ga correct --lesson`)
 
 
-def ledger_context(ledger: Any) -> LedgerContext:
+def ledger_context(ledger: Ledger) -> LedgerContext:
     """The principal, their trusted values and corrections, read once per conversation."""
     good, bad = ledger.scan()
     trusted = [e for e in good if e.trusted]

@@ -11,7 +11,9 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable
+
+from ga_cli.ledger.entries import Fields, by_priority
 
 if TYPE_CHECKING:
     from ga_cli.ledger.config import LedgerConfig
@@ -81,20 +83,7 @@ TRUST = (
 )
 
 
-class Entry(Protocol):
-    """A ledger entry as either parser gives it (round-trip `Entry`, or the build's `Item`)."""
-
-    meta: Any
-    body: str | None
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def created(self) -> str: ...
-
-    @property
-    def trusted(self) -> bool: ...
+Entry = Fields  # a ledger entry as either parser gives it (`entries.Entry`, `snapshot.Item`)
 
 
 @dataclass
@@ -122,7 +111,7 @@ def told(interviews: Sequence[Any]) -> list[Told]:
     for e in interviews:
         if not e.trusted:
             continue
-        for n, qa in enumerate(e.meta.get("answers") or []):
+        for n, qa in enumerate(e.items("answers")):
             if isinstance(qa, dict) and str(qa.get("answer") or "").strip():
                 out.append(Told(f"{e.id}#{n}", str(qa.get("question") or ""), str(qa["answer"])))
     return out
@@ -146,9 +135,7 @@ def relevance(question: str, entry: Entry) -> float:
     q = words(question)
     if not q:
         return 0.0
-    e = words(
-        " ".join(str(entry.meta.get(k) or "") for k in ("prompt", "why", "context", "chosen"))
-    )
+    e = words(" ".join(entry.text(k) for k in ("prompt", "why", "context", "chosen")))
     return len(q & e) / (len(q | e) ** 0.5 or 1)
 
 
@@ -172,11 +159,11 @@ def _principal_block(principal: Any) -> str:
 
 
 def _lesson_line(lesson: Entry) -> str:
-    return f"- {' '.join(str(lesson.meta.get('lesson') or '').split())}"
+    return f"- {' '.join(lesson.text('lesson').split())}"
 
 
 def _value_line(v: Entry) -> str:
-    why = f" (why: {v.meta['why']})" if v.meta.get("why") else ""
+    why = f" (why: {v.text('why')})" if v.text("why") else ""
     return f"- {' '.join((v.body or '').split())}{why}"
 
 
@@ -199,15 +186,15 @@ def corrections_mode(mode: str, remote: bool) -> str:
 
 
 def _correction_pair(c: Entry) -> str:
-    why = f" What was wrong: {c.meta['why']}." if c.meta.get("why") else ""
+    why = f" What was wrong: {c.text('why')}." if c.text("why") else ""
     return (
-        f"- Asked: {c.meta.get('prompt')}\n  A rejected answer: {c.meta.get('rejected')}\n"
-        f"  The answer wanted: {c.meta.get('chosen')}{why}"
+        f"- Asked: {c.text('prompt')}\n  A rejected answer: {c.text('rejected')}\n"
+        f"  The answer wanted: {c.text('chosen')}{why}"
     )
 
 
 def _correction_chosen(c: Entry) -> str:
-    return f"- Q: {c.meta.get('prompt')}\n  A: {c.meta.get('chosen')}"
+    return f"- Q: {c.text('prompt')}\n  A: {c.text('chosen')}"
 
 
 # a resolved mode -> the section's header and how one correction is written; `off`: no section
@@ -267,7 +254,7 @@ def build_system(
 
     vals = sorted(
         (v for v in values if trusted(v)),
-        key=lambda v: (int(v.meta.get("priority") or 3), v.created),
+        key=by_priority,
     )
     section("\nValues to honour, most important first:", vals, _value_line, built.values_used)
     section(

@@ -16,6 +16,7 @@ from ga_cli.errors import GaError
 from ga_cli.serve.engine import Engine, Loaded
 
 if TYPE_CHECKING:
+    from ga_cli.ledger.store import Ledger
     from ga_cli.registry import Target
 
 GRACE_S = 3  # seconds open connections get to finish after SIGTERM
@@ -131,7 +132,7 @@ def serve(
     configured: str | None,
     token: str | None,
     allow_origin: str | None,
-    ledger: Any,
+    ledger: Ledger | None,
     max_queue: int,
     say: Callable[[str], None],
     quiet: bool = False,

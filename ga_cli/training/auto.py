@@ -16,11 +16,14 @@ import sys
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ga_cli import paths, registry
 from ga_cli.fileio import atomic_write
 from ga_cli.ledger import gitrun
+
+if TYPE_CHECKING:
+    from ga_cli.ledger.store import Ledger
 
 ENV = "GA_TRAIN_AUTO"  # set in the background run: it records its outcome in the state file
 NICE = 10
@@ -89,7 +92,7 @@ class Started:
     new: int  # trusted entries new since the current run
 
 
-def maybe_start(ledger: Any) -> Started | None:
+def maybe_start(ledger: Ledger) -> Started | None:
     """Launch a background `ga train` when train.auto says it is time; None otherwise."""
     n = ledger.config().train_auto
     if n <= 0 or os.environ.get(ENV):

@@ -69,19 +69,32 @@ def gguf(run: Run, dest: Path, quant: str = "q8_0") -> Path:
 
 
 def ollama(run: Run, folder: Path, system: str | None, quant: str = "q8_0") -> Path:
-    """An Ollama folder: base.gguf (the base model at `quant`), adapter.gguf (f16) and a
-    Modelfile for `ollama create NAME -f Modelfile`. Returns the Modelfile's path."""
+    """An Ollama folder: adapter.gguf (f16), a Modelfile for `ollama create NAME -f
+    Modelfile`, and base.gguf (the base model at `quant`) unless the base is a model Ollama
+    already has (`ollama:NAME`): then FROM names it, and nothing is copied. Returns the
+    Modelfile's path."""
     gguf_convert.check_quant(quant)
     _empty(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    gguf_convert.model(Path(run.base_path), folder / "base.gguf", quant)
+    from_ollama = ollama_base(run)
+    if from_ollama is None:
+        gguf_convert.model(Path(run.base_path), folder / "base.gguf", quant)
     shutil.copyfile(gguf_convert.lora(run.adapter, run.base_path), folder / "adapter.gguf")
-    atomic_write(folder / "Modelfile", modelfile(run, system).encode())
+    atomic_write(folder / "Modelfile", modelfile(run, system, from_ollama).encode())
     return folder / "Modelfile"
 
 
-def modelfile(run: Run, system: str | None) -> str:
-    """The Modelfile (Ollama's documented syntax) for base.gguf + adapter.gguf beside it."""
+def ollama_base(run: Run) -> str | None:
+    """The name Ollama knows the run's base by, when it was trained on `ollama:NAME`."""
+    from ga_cli.models import ollama_store
+
+    spec = run.info.base_model
+    return ollama_store.find(spec).name if ollama_store.is_ollama(spec) else None
+
+
+def modelfile(run: Run, system: str | None, from_ollama: str | None = None) -> str:
+    """The Modelfile (Ollama's documented syntax): the adapter on base.gguf beside it, or on
+    the Ollama model `from_ollama` (whose template and stop words it keeps)."""
     from ga_cli.models.local import quiet_transformers
 
     quiet_transformers()
@@ -91,13 +104,13 @@ def modelfile(run: Run, system: str | None) -> str:
     template = str(getattr(tok, "chat_template", "") or "")
     lines = [
         f"# {run.id}: the personal model ga trained, exported by `ga export --ollama`",
-        "FROM ./base.gguf",
+        f"FROM {from_ollama or './base.gguf'}",
         "ADAPTER ./adapter.gguf",
     ]
-    if "<|im_start|>" in template:
+    if from_ollama is None and "<|im_start|>" in template:
         lines.append(f'TEMPLATE """{CHATML}"""')
     stop = "<|im_end|>" if "<|im_start|>" in template else tok.eos_token
-    if stop:
+    if stop and from_ollama is None:
         lines.append(f'PARAMETER stop "{stop}"')
     lines.append(f"PARAMETER repeat_penalty {ANSWER_REPETITION_PENALTY}")
     lines.append(f"PARAMETER num_predict {ANSWER_MAX_TOKENS}")

@@ -21,6 +21,7 @@ from ga_cli.training.progress import Report
 GENERATE_SAMPLE = 8  # held-out prompts answered by both models and judged during `ga train`
 
 if TYPE_CHECKING:
+    from ga_cli.ledger.store import Ledger
     from ga_cli.training.compare import Comparison
     from ga_cli.training.trainer import StageResult
 
@@ -45,20 +46,53 @@ def base_path(spec: str, progress: Callable[[str], None] | None = None) -> str:
     if models.is_remote(spec):
         raise GaError(
             f"cannot train `{spec}`: it is a remote provider",
-            "set base_model in the recipe to `embedded`, a local folder or a cached HF id",
+            "train a local model: --base (or the recipe's base_model) embedded, a model folder, "
+            "a .gguf file, ollama:NAME or a cached Hugging Face id",
         )
     if spec == "embedded":
         from ga_cli.models import embedded
 
         return str(embedded.ensure_converted(progress))
+    from ga_cli.models import gguf_base, ollama_store
+
+    if ollama_store.is_ollama(spec):  # the file Ollama runs, dequantised once; never copied
+        return str(gguf_base.hf_folder(ollama_store.find(spec).gguf, progress))
+    if spec.endswith(".gguf"):
+        return str(gguf_base.hf_folder(Path(spec), progress))
     return str(Path(spec).expanduser()) if Path(spec).expanduser().exists() else spec
 
 
-def dataset_for(ledger: Any, max_seq_len: int, base: str, rev: str = "HEAD") -> Any:
+def dataset_for(ledger: Ledger, max_seq_len: int, base: str, rev: str = "HEAD") -> Any:
     """The dataset a run on `base` trains on, at `rev` (built once, then cached)."""
     from ga_cli.dataset.build import Settings, build
 
     return build(ledger.root, rev, settings=Settings(max_seq_len=max_seq_len, tokenizer=base))
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What `ga train` was asked for."""
+
+    recipe: str | None = None  # a recipe name or file (default: the ledger's, else cpu-default)
+    base: str | None = None  # --base: the base model, instead of the recipe's base_model
+    steps: int | None = None
+    resume: bool = False
+    force: bool = False  # promote even when the rule says no
+    full: bool = False  # from the base model, even where the current run could continue
+    teacher: tuple[str, str | None] | None = None  # (model, api_base): judges a sample too
+
+
+def base_spec(name: str) -> str:
+    """A base model named as every command names models (an alias included); a trained run
+    is not a base (`ga train` continues the current run by itself)."""
+    target = registry.resolve(name)
+    if target.run is not None:
+        raise GaError(
+            f"--base {name}: that is a trained run, not a base model",
+            "give a model (embedded, a folder, a .gguf file, ollama:NAME); `ga train` "
+            "continues the current run by itself",
+        )
+    return target.spec
 
 
 @dataclass(frozen=True)
@@ -70,7 +104,7 @@ class UpToDate:
 
 
 def _plan(
-    ledger: Any,
+    ledger: Ledger,
     rec: R.Recipe,
     base: str,
     built: Any,
@@ -123,6 +157,7 @@ class _Work:
     recipe_path: str
     parent: str | None
     started: float = 0.0
+    base_model: str | None = None  # --base, when it replaced the recipe's
     trained_seconds: float | None = None  # set once training finished: --resume evaluates
     trained_stages: dict[str, Any] | None = None  # StageResult fields per stage, as JSON
 
@@ -132,6 +167,7 @@ class _Work:
             "recipe_path": self.recipe_path,
             "started": self.started,
             "parent": self.parent,
+            "base_model": self.base_model,
         }
         if self.trained_seconds is not None:
             state["trained"] = {"seconds": self.trained_seconds, "stages": self.trained_stages}
@@ -147,6 +183,7 @@ class _Work:
             state["recipe_path"],
             state.get("parent"),
             state.get("started", 0.0),
+            state.get("base_model"),
             trained.get("seconds"),
             trained.get("stages"),
         )
@@ -166,29 +203,23 @@ class _Rows:
 
 @_one_at_a_time
 def train(
-    ledger: Any,
-    recipe_name: str | None,
-    steps: int | None,
-    resume: bool,
-    force: bool,
-    report: Report,
-    say: Callable[[str], None],
-    teacher: tuple[str, str | None] | None = None,
-    full: bool = False,
+    ledger: Ledger, asked: Asked, report: Report, say: Callable[[str], None]
 ) -> TrainResult | UpToDate:
-    """`teacher` (model, api_base): also judges a sample of held-out answers, pairwise.
-    After a current run on the same base and recipe, continues its adapter on what is new
-    (incremental.py) unless `full`; UpToDate when nothing is. One `ga train` at a time.
+    """After a current run on the same base and recipe, continues its adapter on what is new
+    (incremental.py) unless `asked.full`; UpToDate when nothing is. One `ga train` at a time.
     Stages: recipe and parent -> dataset and plan -> rows -> fit -> compare -> record."""
-    resumed = _interrupted() if resume else None
+    steps, force, teacher = asked.steps, asked.force, asked.teacher
+    resumed = _interrupted() if asked.resume else None
     if resumed is not None:
         rec = R.load(resumed.recipe_path)
+        rec = replace(rec, base_model=resumed.base_model or rec.base_model)
         parent = registry.get(resumed.parent) if resumed.parent else None
         why_full = None if parent else "resuming an interrupted full run"
     else:
-        rec = R.load(recipe_name or ledger.config().recipe or "cpu-default")
+        rec = R.load(asked.recipe or ledger.config().recipe or "cpu-default")
+        rec = replace(rec, base_model=base_spec(asked.base) if asked.base else rec.base_model)
         parent = registry.current()
-        why_full = "--full was given" if full else None
+        why_full = "--full was given" if asked.full else None
     # Unsloth patches transformers, trl and peft when imported: it must come before anything
     # that imports them (the embedded model's first-use conversion, the dataset's tokenizer).
     from ga_cli.training import trainer
@@ -235,7 +266,8 @@ def _begin(rec: R.Recipe, plan: Any) -> _Work:
     run_id = registry.new_run_id()
     path = registry.work_root() / run_id
     path.mkdir()
-    work = _Work(path, run_id, str(rec.path), plan.parent.id if plan.parent else None, time.time())
+    parent = plan.parent.id if plan.parent else None
+    work = _Work(path, run_id, str(rec.path), parent, time.time(), rec.base_model)
     work.save()
     return work
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ga_cli.errors import GaError
 from ga_cli.registry import Run
@@ -13,6 +13,9 @@ from ga_cli.training import compare as C
 from ga_cli.training import recipe as R
 from ga_cli.training.progress import Report
 from ga_cli.training.recipe import Gate
+
+if TYPE_CHECKING:
+    from ga_cli.ledger.store import Ledger
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class RunEval:
 
 def evaluate_run(
     run: Run,
-    ledger: Any,
+    ledger: Ledger,
     pairs: Path | None,
     retention: bool,
     generate: bool,

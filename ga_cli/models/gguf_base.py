@@ -1,0 +1,142 @@
+"""A GGUF file (one the principal has, or Ollama's) as a base model to train: dequantised once
+into a cached Hugging Face folder that Unsloth and transformers train, while the original file
+stays what llama.cpp runs (the folder names it in `ga_source.json`; gguf_convert.base_for).
+
+The chat template and special tokens come from the file's own metadata; a file whose
+architecture transformers cannot read, or that has no chat template, is refused before any
+training starts, naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ga_cli import paths
+from ga_cli.errors import GaError
+from ga_cli.fileio import cachefill
+
+SOURCE_FILE = "ga_source.json"
+CHATML_END = "<|im_end|>"
+
+
+def source_of(folder: str | Path) -> Path | None:
+    """The GGUF file a converted folder came from (None: not a converted folder)."""
+    try:
+        data = json.loads((Path(folder).expanduser() / SOURCE_FILE).read_text())
+        found = Path(str(data["gguf"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found if found.is_file() else None
+
+
+def metadata(gguf: Path) -> tuple[str, bool]:
+    """(architecture, has a chat template) from the file's header."""
+    from gguf import GGUFReader
+
+    try:
+        fields = GGUFReader(str(gguf)).fields
+        arch = fields["general.architecture"]
+        name = bytes(arch.parts[arch.data[0]]).decode()
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise GaError(f"{gguf}: not a GGUF model file ({exc})", "give a .gguf model file") from exc
+    return name, "tokenizer.chat_template" in fields
+
+
+def check(gguf: Path) -> None:
+    """Refuse, before training, a file transformers cannot dequantise or chat with."""
+    from transformers.modeling_gguf_pytorch_utils import GGUF_SUPPORTED_ARCHITECTURES
+
+    arch, has_template = metadata(gguf)
+    known = sorted(set(GGUF_SUPPORTED_ARCHITECTURES) - {"general", "tokenizer"})  # not models
+    if arch not in known:
+        raise GaError(
+            f"{gguf}: its architecture `{arch}` cannot be trained here (transformers reads "
+            f"GGUF files of: {', '.join(known)})",
+            "choose a base of one of those families, or its Hugging Face folder",
+        )
+    if not has_template:
+        raise GaError(
+            f"{gguf}: the file has no chat template (tokenizer.chat_template)",
+            "choose an instruct or chat model's GGUF: ga trains conversations",
+        )
+
+
+def hf_folder(gguf: Path, progress: Callable[[str], None] | None = None) -> Path:
+    """The file dequantised into a Hugging Face folder under the cache, made once (keyed by
+    the file's path, size and time: a changed file is converted again)."""
+    gguf = gguf.expanduser().absolute()  # a symlink stays itself: its path names the file
+    stat = gguf.stat()
+    key = hashlib.sha256(f"{gguf}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    target = paths.cache_dir() / "models" / f"{gguf.stem[:60]}-{key}"
+
+    def convert(tmp: Path) -> None:
+        check(gguf)
+        if progress:
+            progress(f"Converting {gguf.name} to a cached Hugging Face folder (once): {target}")
+        dequantise(gguf, tmp)
+        (tmp / SOURCE_FILE).write_text(json.dumps({"gguf": str(gguf)}) + "\n")
+
+    return cachefill.fill_dir(target, convert, ready=complete)
+
+
+def complete(target: Path) -> bool:
+    return (target / "config.json").is_file() and (target / "model.safetensors").is_file()
+
+
+def dequantise(source: Path, out: Path, eos: str | None = None, pad: str | None = None) -> None:
+    """Write the GGUF's weights (bf16) and tokenizer to `out`. The end of a turn is the
+    template's own: a ChatML template's `<|im_end|>` (some files name another token as eos),
+    else the file's eos; `eos` and `pad` override."""
+    from ga_cli.models.local import quiet_transformers
+
+    quiet_transformers()
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
+    template = str(getattr(tok, "chat_template", "") or "")
+    if eos or CHATML_END in template:
+        tok.eos_token = eos or CHATML_END
+    if pad or tok.pad_token is None:
+        tok.pad_token = pad or tok.eos_token
+    tok.clean_up_tokenization_spaces = False  # BPE: cleanup would strip spaces before ","
+    with no_tensor_bars():  # ga's own progress line said what happens; no raw tqdm
+        quantised = AutoModelForCausalLM.from_pretrained(
+            str(source.parent), gguf_file=source.name, dtype=torch.float32
+        )
+    # The loaded model carries a GGUF quantiser that refuses save_pretrained: copy the
+    # weights into a fresh model built from the same config.
+    fresh = AutoModelForCausalLM.from_config(quantised.config, dtype=torch.bfloat16)
+    fresh.load_state_dict(quantised.state_dict())
+    fresh.generation_config.eos_token_id = tok.eos_token_id
+    fresh.generation_config.pad_token_id = tok.pad_token_id
+    fresh.save_pretrained(out)
+    tok.save_pretrained(out)
+    strip_quantization(out / "config.json")
+
+
+@contextmanager
+def no_tensor_bars() -> Iterator[None]:
+    """transformers draws its GGUF de-quantising bar with tqdm directly (no setting turns it
+    off): swap that tqdm for a plain pass-through while the weights load."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    drawn = gguf_utils.tqdm
+    gguf_utils.tqdm = lambda items, *args, **kwargs: items
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = drawn
+
+
+def strip_quantization(config: Path) -> None:
+    """The weights are dequantised; a leftover GGUF quantization_config would make transformers
+    treat the folder as quantised (and refuse to train it)."""
+    data = json.loads(config.read_text())
+    if "quantization_config" in data:
+        del data["quantization_config"]
+        config.write_text(json.dumps(data, indent=2) + "\n")

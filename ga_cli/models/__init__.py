@@ -21,7 +21,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ga_cli.models import gguf_base, ollama_store
 from ga_cli.models.base import Backend, Cancel, GenerationParams, LocalModel, Usage
 
 __all__ = [
@@ -103,7 +102,7 @@ def _llama_cpp(
 ) -> Backend:
     """The llama.cpp backend for a GGUF file, the embedded model (its own GGUF) or a model
     folder (converted once to f16); an adapter folder is converted once to a GGUF adapter."""
-    from ga_cli.models import embedded, gguf_convert
+    from ga_cli.models import embedded, gguf_convert, ollama_store
     from ga_cli.models.llamacpp import LlamaCppBackend
 
     if spec.endswith(".gguf"):
@@ -148,6 +147,7 @@ SPEC_HINT = (
 def check_spec(spec: str) -> None:
     """Refuse a model spec that cannot load, without loading it (GaError naming the spec)."""
     from ga_cli.errors import GaError
+    from ga_cli.models import ollama_store
 
     spec = spec.strip()
     if spec == "embedded" or is_remote(spec):
@@ -181,7 +181,7 @@ def check_spec(spec: str) -> None:
 def _on_llama_cpp(spec: str, adapter: str | None, engine: str, exact: bool = False) -> bool:
     """Whether llama.cpp runs this spec; a GaError when it was asked for and cannot."""
     from ga_cli.errors import GaError
-    from ga_cli.models import gguf_convert, llamacpp
+    from ga_cli.models import gguf_base, gguf_convert, llamacpp, ollama_store
 
     is_file = spec.endswith(".gguf") or ollama_store.is_ollama(spec)
     if is_file and engine == "transformers":

@@ -163,8 +163,8 @@ def target(ledger: Ledger | None, model: Optional[str], explicit_only: bool = Fa
     if model:
         return registry.resolve(model)
     if explicit_only:
-        return registry.resolve(str(configured or "embedded"))
-    return registry.resolve_default(str(configured) if configured else None)
+        return registry.resolve(configured or "embedded")
+    return registry.resolve_default(configured)
 
 
 @contextmanager

@@ -296,6 +296,6 @@ def stray_index_lock(root: Path, shown: str | None = None) -> LedgerFormatError:
 def _git_global(key: str) -> str | None:
     try:
         code, out = gitrun.status(None, "config", "--global", key, timeout=5)
-    except OSError:
+    except (OSError, GaError):  # no git here: no identity to borrow
         return None
     return out.strip() or None if code == 0 else None

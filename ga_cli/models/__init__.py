@@ -184,6 +184,8 @@ def _on_llama_cpp(spec: str, adapter: str | None, engine: str, exact: bool = Fal
     from ga_cli.models import gguf_base, gguf_convert, llamacpp, ollama_store
 
     is_file = spec.endswith(".gguf") or ollama_store.is_ollama(spec)
+    # a folder with a GGUF of its own: the embedded model's, or a GGUF base's (ga_source.json)
+    shipped = gguf_convert.is_embedded(spec) or gguf_base.source_of(spec) is not None
     if is_file and engine == "transformers":
         raise GaError(
             f"`{spec}` is a GGUF file: llama.cpp runs it, transformers does not",
@@ -197,7 +199,7 @@ def _on_llama_cpp(spec: str, adapter: str | None, engine: str, exact: bool = Fal
             raise GaError("a GGUF model takes no --adapter here", "use a Hugging Face folder")
         check_spec(spec)
         asked = True  # nothing else runs a GGUF file
-    elif not (gguf_convert.is_embedded(spec) or gguf_base.source_of(spec)):
+    elif not shipped:
         if not asked:
             return False  # other folders and ids stay on transformers unless asked
         if not (Path(spec).expanduser() / "config.json").is_file():
@@ -209,8 +211,7 @@ def _on_llama_cpp(spec: str, adapter: str | None, engine: str, exact: bool = Fal
         if asked:
             raise GaError("llama.cpp is not installed", llamacpp.INSTALL)
         return False
-    shipped = gguf_convert.is_embedded(spec) or gguf_base.source_of(spec) is not None
-    has_gguf = spec.endswith(".gguf") or ollama_store.is_ollama(spec) or (shipped and not exact)
+    has_gguf = is_file or (shipped and not exact)
     if (adapter or not has_gguf) and not gguf_convert.can_convert():
         if asked:
             raise GaError(

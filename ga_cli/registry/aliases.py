@@ -52,10 +52,8 @@ def _problem(name: str) -> str | None:
     return None
 
 
-def resolve(name: str | None) -> str | None:
+def resolve(name: str) -> str:
     """What `name` stands for, or `name` itself when it is no alias."""
-    if not name:
-        return name
     return all_aliases().get(name, name)
 
 

@@ -56,7 +56,7 @@ class Target:
 def resolve(name: str) -> Target:
     """The run or model `name` stands for; a name that cannot load is refused before anything
     loads, with the names that would work."""
-    spec = aliases.resolve(name.strip()) or name
+    spec = aliases.resolve(name.strip())
     if spec in CURRENT:
         cur = runs.current()
         if cur is None:

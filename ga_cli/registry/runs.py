@@ -146,8 +146,8 @@ def incomplete() -> list[Path]:
 LOCK_FD_ENV = "GA_TRAIN_LOCK_FD"  # a background `ga train` inherits the lock as this fd
 
 
-def _lock() -> FileLock:
-    return FileLock(root() / ".train.lock")
+def _lock(inherited_fd: int | None = None) -> FileLock:
+    return FileLock(root() / ".train.lock", inherited_fd)
 
 
 def try_lock() -> int | None:
@@ -166,9 +166,8 @@ def training() -> Iterator[None]:
     """Held by one `ga train` at a time, for the whole run: two trainings never race for the
     registry. A background run started by auto.py arrives holding it already."""
     inherited = os.environ.pop(LOCK_FD_ENV, None)
-    lock = _lock()
-    if inherited and inherited.isdigit():
-        lock.fd = int(inherited)
+    lock = _lock(int(inherited) if inherited and inherited.isdigit() else None)
+    if lock.fd is not None:
         lock.mark()
     elif not lock.acquire(wait=0):
         pid = training_pid()

@@ -85,7 +85,7 @@ def loader(
         named = registry.resolve(model)  # refused here, before anything loads, if it cannot
         fixed = named.spec if named.run is not None else "fixed"
         return lambda: _loaded(named, progress), lambda: fixed
-    fallback = str(configured or "embedded")
+    fallback = configured or "embedded"
     if not registry.names_a_run(fallback):
         registry.resolve(fallback)
 

@@ -7,13 +7,17 @@ is rendered around placeholders, its own text is tokenized with special tokens r
 every message's content is tokenized with them split into ordinary characters.
 
 Used for every local generation and log-prob (`LocalBackend`) and, through `guard()`, for the
-tokenization TRL's trainers do, so training rows cannot forge turns either.
+tokenization TRL's trainers do, so training rows cannot forge turns either. For a base that came
+from a GGUF file the pieces are tokenized by llama.cpp's vocabulary of that file (gguf_vocab), so
+training and the runtime see the same ids whatever transformers rebuilt.
 """
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
+
+from ga_cli.models import gguf_vocab
 
 Message = dict[str, str]
 
@@ -46,10 +50,12 @@ def encode_chat(
 
 
 def _plain(tokenizer: Any, text: str, special: bool) -> list[int]:
+    """`text` as ids, by the tokenizer or by the GGUF vocabulary attached to it (gguf_vocab)."""
     if not text:
         return []
+    pieces = gguf_vocab.segments(tokenizer)
     return list(
-        tokenizer(text, add_special_tokens=False, split_special_tokens=not special)["input_ids"]
+        pieces(text, add_special_tokens=False, split_special_tokens=not special)["input_ids"]
     )
 
 

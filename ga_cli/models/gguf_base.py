@@ -13,7 +13,7 @@ import hashlib
 import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from ga_cli import paths
 from ga_cli.errors import GaError
@@ -88,19 +88,33 @@ def complete(target: Path) -> bool:
 
 
 def dequantise(source: Path, out: Path, eos: str | None = None, pad: str | None = None) -> None:
-    """Write the GGUF's weights (bf16) and tokenizer to `out`. The end of a turn is the
-    template's own: a ChatML template's `<|im_end|>` (some files name another token as eos),
-    else the file's eos; `eos` and `pad` override."""
+    """Write the GGUF's weights (bf16) and tokenizer to `out`. The tokenizer transformers
+    rebuilds is repaired against llama.cpp's reading of the file: its control tokens stay
+    special (a SentencePiece file's `<start_of_turn>` can come back as plain text), a turn
+    ends on the token the template closes an answer with (`<|im_end|>`, `<end_of_turn>`, ...;
+    some files name another eos), and generation stops on every end-of-generation token
+    llama.cpp stops on. `eos` and `pad` override."""
+    from ga_cli.models.gguf_vocab import GgufVocab
     from ga_cli.models.local import quiet_transformers
 
     quiet_transformers()
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    vocab = GgufVocab(source)
     tok = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
-    template = str(getattr(tok, "chat_template", "") or "")
-    if eos or CHATML_END in template:
-        tok.eos_token = eos or CHATML_END
+    special = set(tok.all_special_tokens)
+    lost = [text for text in vocab.controls().values() if text and text not in special]
+    if lost:
+        tok.add_special_tokens({"additional_special_tokens": lost})
+    for role, token in (
+        ("bos_token", vocab.model.token_bos()),
+        ("eos_token", vocab.model.token_eos()),
+    ):
+        if token >= 0:  # the file's own, whatever transformers made of them
+            setattr(tok, role, str(vocab.model.token_get_text(token)))
+    ends = vocab.end_ids()
+    tok.eos_token = eos or _turn_end(tok, vocab, ends) or tok.eos_token
     if pad or tok.pad_token is None:
         tok.pad_token = pad or tok.eos_token
     tok.clean_up_tokenization_spaces = False  # BPE: cleanup would strip spaces before ","
@@ -112,11 +126,29 @@ def dequantise(source: Path, out: Path, eos: str | None = None, pad: str | None 
     # weights into a fresh model built from the same config.
     fresh = AutoModelForCausalLM.from_config(quantised.config, dtype=torch.bfloat16)
     fresh.load_state_dict(quantised.state_dict())
-    fresh.generation_config.eos_token_id = tok.eos_token_id
+    fresh.generation_config.eos_token_id = sorted({tok.eos_token_id, *ends})
     fresh.generation_config.pad_token_id = tok.pad_token_id
     fresh.save_pretrained(out)
     tok.save_pretrained(out)
     strip_quantization(out / "config.json")
+
+
+def _turn_end(tok: Any, vocab: Any, ends: list[int]) -> str | None:
+    """The token the chat template closes an assistant answer with, when it is one llama.cpp
+    ends generation on (None: the template says nothing clear)."""
+    mark = "\ue000ga-answer\ue001"
+    try:
+        text = tok.apply_chat_template(
+            [{"role": "user", "content": "hi"}, {"role": "assistant", "content": mark}],
+            tokenize=False,
+        )
+    except Exception:  # a template that refuses this shape: keep the file's eos
+        return None
+    after = str(text).split(mark, 1)[-1] if mark in str(text) else ""
+    ids = vocab(after.strip(), split_special_tokens=False)["input_ids"] if after.strip() else []
+    if ids and ids[0] in ends:
+        return str(vocab.model.token_get_text(ids[0]))
+    return CHATML_END if CHATML_END in str(getattr(tok, "chat_template", "") or "") else None
 
 
 @contextmanager

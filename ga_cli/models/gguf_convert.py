@@ -3,7 +3,8 @@
 - `lora(adapter, base)`: a LoRA adapter folder (PEFT) as a GGUF adapter, made once, next to the
   adapter (`<run>/adapter-gguf/lora-f16.gguf`); llama.cpp applies it on top of the base GGUF.
 - `base_for(folder, exact)`: the GGUF llama.cpp runs for a base model folder — the embedded
-  model's own file (Q4_1), else (or when `exact`) the folder converted once to f16 in the cache.
+  model's own file (Q4_1), the GGUF a base came from, else (or when `exact`) the model as f16,
+  made once in the cache (a GGUF base from its own file, by `gguf_merge`).
 - `model(folder, dest, quant)`: a whole Hugging Face folder as one GGUF file (f16, q8_0, or
   q4_k_m through llama.cpp's quantizer): what `ga export --gguf` writes.
 
@@ -94,8 +95,8 @@ def base_for(
     if is_embedded(folder) and not exact:
         return embedded.gguf_path()
     source = gguf_base.source_of(folder)
-    if source is not None and not exact:  # a GGUF base: the file it was converted from
-        return source
+    if source is not None:  # a GGUF base: the file it came from, or that file as f16
+        return source if not exact else _f16_of(source, progress)
     src = Path(folder).expanduser().resolve()
     if not (src / "config.json").is_file():
         raise GaError(f"{folder} is not a model folder (no config.json)")
@@ -106,6 +107,25 @@ def base_for(
         if progress:
             progress(f"Converting {folder} to an f16 GGUF for llama.cpp (once): {target}")
         model(src, tmp / "model-f16.gguf", "f16")
+
+    cachefill.fill_dir(target, make, ready=lambda t: (t / "model-f16.gguf").is_file())
+    return target / "model-f16.gguf"
+
+
+def _f16_of(source: Path, progress: Callable[[str], None] | None) -> Path:
+    """A GGUF base as f16 (the weights transformers trained on), made once from the file
+    itself (its own tokenizer and metadata kept); the file when it is f16 already."""
+    from ga_cli.models import gguf_merge
+
+    if gguf_merge.is_f16(source):
+        return source
+    stat = source.stat()
+    stamp = f"{source.absolute()}|{stat.st_size}|{stat.st_mtime_ns}".encode()
+    name = f"{source.stem[:60]}-{hashlib.sha256(stamp).hexdigest()[:12]}"
+    target = paths.cache_dir() / "gguf" / name
+
+    def make(tmp: Path) -> None:
+        gguf_merge.f16(source, tmp / "model-f16.gguf", progress=progress)
 
     cachefill.fill_dir(target, make, ready=lambda t: (t / "model-f16.gguf").is_file())
     return target / "model-f16.gguf"

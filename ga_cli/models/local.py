@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ga_cli.errors import GaError
+from ga_cli.models import gguf_vocab
 from ga_cli.models.base import Cancel, GenerationParams, Message, StopScanner, Usage
 from ga_cli.models.chat_tokens import encode_chat
 
@@ -68,6 +69,7 @@ class LocalBackend:
         self.model = model.to(self.device).eval()
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        gguf_vocab.attach(self.tokenizer, model_path)  # a GGUF base: the file's own ids
         self.name = name or Path(str(model_path)).name
         if adapter:  # a registry run's adapter lives in models/<run-id>/adapter
             self.name += f"+{Path(adapter).parent.name}"
@@ -83,9 +85,8 @@ class LocalBackend:
         return encode_chat(self.tokenizer, messages)
 
     def count_tokens(self, text: str) -> int:
-        return len(
-            self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
-        )
+        pieces = gguf_vocab.segments(self.tokenizer)
+        return len(pieces(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
 
     def _gen_kwargs(self, params: GenerationParams) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -176,11 +177,10 @@ class LocalBackend:
             add_generation_prompt=False,
         )
         if full[: len(prompt)] != prompt:  # templates that rewrite earlier turns: fall back
+            pieces = gguf_vocab.segments(self.tokenizer)
             full = (
                 prompt
-                + self.tokenizer(answer, add_special_tokens=False, split_special_tokens=True)[
-                    "input_ids"
-                ]
+                + pieces(answer, add_special_tokens=False, split_special_tokens=True)["input_ids"]
             )
         x = torch.tensor([full], device=self.device)
         with torch.inference_mode(), self.lock:

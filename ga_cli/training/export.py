@@ -1,17 +1,20 @@
 """Exports of a personal model for other engines: a merged 16-bit Hugging Face folder, one GGUF
 file (the adapter merged in; f16, q8_0 or q4_k_m), or an Ollama folder (the base as GGUF, the
 adapter as a GGUF adapter, and a Modelfile). GGUF files are made by llama.cpp's own converters
-(`models/gguf_convert.py`), offline."""
+(`models/gguf_convert.py`), offline; a run on a GGUF base is exported from that file
+(`models/gguf_merge.py`: the GGUF adapter merged in GGUF's own tensor space), so it keeps the
+file's tokenizer and chat template exactly."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from ga_cli.errors import GaError
 from ga_cli.fileio import atomic_write
-from ga_cli.models import gguf_convert
+from ga_cli.models import gguf_base, gguf_convert, gguf_merge
 from ga_cli.models.base import ANSWER_MAX_TOKENS, ANSWER_REPETITION_PENALTY
 from ga_cli.registry import Run
 
@@ -63,9 +66,26 @@ def gguf(run: Run, dest: Path, quant: str = "q8_0") -> Path:
     if dest.exists():
         raise GaError(f"{dest} exists; refusing to overwrite it", "choose another file name")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    source = gguf_base.source_of(run.base_path)
+    if source is not None:
+        lora = gguf_convert.lora(run.adapter, run.base_path)
+        return _from_source_gguf(source, dest, quant, lora)
     with tempfile.TemporaryDirectory(prefix=".ga-export-", dir=dest.parent) as tmp:
         folder = merged(run, Path(tmp) / "merged")
         return gguf_convert.model(folder, dest, quant)
+
+
+def _from_source_gguf(source: Path, dest: Path, quant: str, lora: Path | None) -> Path:
+    """A GGUF base exported from its own file (its tokenizer and template as they are):
+    merged with the GGUF adapter `lora` in f16, then quantized if asked."""
+    if quant == "f16":
+        return gguf_merge.f16(source, dest, lora)
+    with tempfile.TemporaryDirectory(prefix=".ga-export-", dir=dest.parent) as tmp:
+        merged_f16 = gguf_merge.f16(source, Path(tmp) / "merged-f16.gguf", lora)
+        partial = Path(tmp) / "quantized.gguf"
+        gguf_convert.quantize(merged_f16, partial, quant)
+        os.replace(partial, dest)
+    return dest
 
 
 def ollama(run: Run, folder: Path, system: str | None, quant: str = "q8_0") -> Path:
@@ -77,7 +97,10 @@ def ollama(run: Run, folder: Path, system: str | None, quant: str = "q8_0") -> P
     _empty(folder)
     folder.mkdir(parents=True, exist_ok=True)
     from_ollama = ollama_base(run)
-    if from_ollama is None:
+    source = gguf_base.source_of(run.base_path)
+    if from_ollama is None and source is not None:
+        _from_source_gguf(source, folder / "base.gguf", quant, lora=None)
+    elif from_ollama is None:
         gguf_convert.model(Path(run.base_path), folder / "base.gguf", quant)
     shutil.copyfile(gguf_convert.lora(run.adapter, run.base_path), folder / "adapter.gguf")
     atomic_write(folder / "Modelfile", modelfile(run, system, from_ollama).encode())

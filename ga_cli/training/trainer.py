@@ -30,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only where unsloth is
 import torch
 from transformers import TrainerCallback
 
-from ga_cli.models import chat_tokens
+from ga_cli.models import chat_tokens, gguf_vocab
 from ga_cli.training.data import TrlRow
 from ga_cli.training.progress import Report
 from ga_cli.training.recipe import Dpo, Recipe, Sft
@@ -141,6 +141,7 @@ def load_model(base: str, recipe: Recipe, adapter: Path | None = None) -> tuple[
         source, max_seq_length=recipe.max_seq_len, load_in_4bit=False, dtype=None
     )
     chat_tokens.guard(tokenizer)  # text in a training row never becomes a turn marker
+    gguf_vocab.attach(tokenizer, base)  # a GGUF base: the ids llama.cpp will see at run time
     if adapter is None:
         lora = recipe.lora
         model = FastLanguageModel.get_peft_model(
@@ -148,11 +149,36 @@ def load_model(base: str, recipe: Recipe, adapter: Path | None = None) -> tuple[
             r=lora.r,
             lora_alpha=lora.alpha,
             lora_dropout=lora.dropout,
-            target_modules=lora.target_modules,
+            target_modules=target_modules(model, lora.target_modules),
             use_gradient_checkpointing=False,
             random_state=recipe.seed,
         )
     return model, tokenizer
+
+
+# families that fuse projections (Phi-3): the recipe's names map onto the fused module
+_FUSED = {"q_proj": "qkv_proj", "k_proj": "qkv_proj", "v_proj": "qkv_proj"}
+_FUSED |= {"gate_proj": "gate_up_proj", "up_proj": "gate_up_proj"}
+
+
+def target_modules(model: Any, wanted: list[str]) -> list[str]:
+    """The recipe's LoRA targets as this model names them (Phi-3's fused qkv_proj and
+    gate_up_proj stand for q/k/v and gate/up); a target the model lacks is a clear error."""
+    have = {name.rsplit(".", 1)[-1] for name, m in model.named_modules() if _is_linear(m)}
+    found: list[str] = []
+    for name in wanted:
+        mapped = name if name in have else _FUSED.get(name, name)
+        if mapped not in have:
+            raise GaError(
+                f"the recipe's lora.target_modules names `{name}`, which this model lacks",
+                f"use some of: {', '.join(sorted(have - {'lm_head'}))}",
+            )
+        found += [] if mapped in found else [mapped]
+    return found
+
+
+def _is_linear(module: Any) -> bool:
+    return isinstance(module, torch.nn.Linear)
 
 
 def sft_trainer(

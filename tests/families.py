@@ -235,14 +235,14 @@ def build(name: str, folder: Path, embedded: Path) -> Path:
     return folder
 
 
-_PINNED_PRE = '''\
+_PINNED_PRE = """\
 import runpy, sys
 sys.path[:0] = [{real!r}, {real!r} + "/gguf-py"]
 import conversion.base
 conversion.base.TextModel.get_vocab_base_pre = lambda self, tokenizer: {pre!r}
 sys.argv[0] = {real!r} + "/convert_hf_to_gguf.py"
 runpy.run_path(sys.argv[0], run_name="__main__")
-'''
+"""
 
 
 def to_gguf(name: str, folder: Path, dest: Path) -> Path:

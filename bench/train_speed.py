@@ -2,13 +2,16 @@
 Trainer + PEFT), same model, data, LoRA settings and batch, each in its own process (Unsloth
 patches transformers process-wide). Reported as a ratio from one run.
 
-CPU (default): the embedded SmolLM2-135M. The plain-HF side uses transformers' Trainer with the
-same prompt/completion masking, because TRL 1.15's trainers crash on a CPU without Triton.
+CPU (default): the embedded SmolLM2-135M (`--shape 1b`: the 1B model below, what a principal's
+own base costs on a laptop). The plain-HF side uses transformers' Trainer with the same
+prompt/completion masking, because TRL 1.15's trainers crash on a CPU without Triton.
 GPU (--device cuda): a randomly initialised 1B Llama-shaped model (TinyLlama's shape), bf16; adds
 peak VRAM and model FLOPs utilisation against the card's bf16 dense peak (--peak-tflops, 989 for
-an H100 SXM). Run it as one script on a GPU machine.
+an H100 SXM). Run it as one script on a GPU machine. Every worker reports its peak resident
+memory.
 
-Usage: python bench/train_speed.py [--device cpu|cuda] [--steps 8] [--batch 4] [--seq 256] [--json]
+Usage: python bench/train_speed.py [--device cpu|cuda] [--shape 135m|1b] [--steps 8] [--batch 4]
+       [--seq 256] [--json]
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ SAMPLE = (
 ) * 6
 
 
-def build_model_dir(device: str) -> str:
-    if device == "cpu":
+def build_model_dir(device: str, shape: str | None = None) -> str:
+    if (shape or ("135m" if device == "cpu" else "1b")) == "135m":
         from ga_cli.models import embedded
 
         return str(embedded.ensure_converted())
@@ -169,6 +172,9 @@ def worker(engine: str, model_dir: str, device: str, steps: int, batch: int, seq
         "tokens_per_s": n_tokens / seconds,
         "params": n_params,
     }
+    import resource
+
+    out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     if device == "cuda":
         out["peak_vram_gb"] = torch.cuda.max_memory_allocated() / 2**30
     return out
@@ -177,6 +183,7 @@ def worker(engine: str, model_dir: str, device: str, steps: int, batch: int, seq
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--shape", choices=["135m", "1b"], help="default: 135m on cpu, 1b on cuda")
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seq", type=int, default=256)
@@ -199,7 +206,7 @@ def main() -> None:
             )
         )
         return
-    model_dir = build_model_dir(args.device)
+    model_dir = build_model_dir(args.device, args.shape)
     results = {}
     for engine in ("hf", "unsloth", *(["unsloth-late"] if args.import_order else [])):
         proc = subprocess.run(
@@ -230,6 +237,7 @@ def main() -> None:
     ratio = results["unsloth"]["tokens_per_s"] / results["hf"]["tokens_per_s"]
     summary = {
         "device": args.device,
+        "shape": args.shape or ("135m" if args.device == "cpu" else "1b"),
         "steps": args.steps,
         "batch": args.batch,
         "results": results,
@@ -253,7 +261,7 @@ def main() -> None:
         )
         print(
             f"{name:<8} {r['tokens_per_s']:8.1f} tokens/s ({r['tokens']} tokens in "
-            f"{r['seconds']:.1f} s){extra}"
+            f"{r['seconds']:.1f} s, peak RSS {r['peak_rss_gb']:.2f} GiB){extra}"
         )
     print(f"Unsloth / plain HF: {ratio:.2f}x")
     if "import_order_speedup" in summary:

@@ -532,3 +532,37 @@ def test_generated_request_bodies_get_200_or_an_openai_shaped_4xx(tiny_model):
             assert r.json()["error"]["message"]
 
     check()
+
+
+def test_the_principals_memory_goes_ahead_of_a_clients_system_prompt(ga, ledger, tiny_model):
+    """Editors and agents always send a system prompt of their own: under the default
+    `--memory merge` the ledger's block still goes in ahead of it (what `ga prompt show -s`
+    prints; tests/test_pipelines checks the text), seen here in the prompt's token count."""
+    ga("values", "add", "Cite a source for every number.", "--priority", "1")
+
+    def prompt_tokens(url: str, system: str | None, memory: str | None = None) -> int:
+        msgs = [{"role": "user", "content": "hi"}]
+        msgs = [{"role": "system", "content": system}, *msgs] if system else msgs
+        headers = {"X-GA-Memory": memory} if memory else {}
+        body = {"model": "ga-personal", "messages": msgs, "max_tokens": 1, "temperature": 0}
+        r = httpx.post(url + "/v1/chat/completions", json=body, headers=headers, timeout=60)
+        assert r.status_code == 200, r.text
+        return r.json()["usage"]["prompt_tokens"]
+
+    client = "You are a coding assistant in an editor."
+    s = Server("--model", str(tiny_model))
+    try:
+        alone = prompt_tokens(s.url, client, "off")
+        assert prompt_tokens(s.url, client) > alone + 10  # merged: the memory, then the client's
+        assert prompt_tokens(s.url, client, "fill") == alone  # fill: the client's prompt alone
+        assert prompt_tokens(s.url, None) > prompt_tokens(s.url, None, "off")
+        body = {**chat(), "ga_memory": "everything"}
+        r = httpx.post(s.url + "/v1/chat/completions", json=body, timeout=30)
+        assert r.status_code == 400 and "merge, fill, off" in r.json()["error"]["message"]
+    finally:
+        s.stop()
+    s = Server("--model", str(tiny_model), "--memory", "off")
+    try:  # a request can keep the ledger out, never put it in against the principal's --memory
+        assert prompt_tokens(s.url, client, "merge") == alone
+    finally:
+        s.stop()

@@ -43,6 +43,7 @@ class Exchange:
         history: list[Message] | None = None,
         data: str | None = None,
         system: str | None = None,
+        memory: str = "merge",
     ):
         self.backend, self.question, self.params = backend, question, params
         self.prepared = conversation.prepare(
@@ -52,6 +53,7 @@ class Exchange:
             history=history,
             data=data,
             system_override=system,
+            memory=memory,
             max_tokens=params.max_tokens,
         )
 

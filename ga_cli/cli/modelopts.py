@@ -61,8 +61,27 @@ SYSTEM = typer.Option(
     None,
     "--system",
     "-s",
-    help="Use this system prompt instead of the one built from your ledger.",
+    help="A system prompt of your own; --memory says what your ledger adds to it.",
 )
+MEMORY = typer.Option(
+    "merge",
+    "--memory",
+    help="What your ledger adds to a system prompt given with -s (or by a client of ga serve): "
+    "`merge` puts your values, lessons and relevant corrections ahead of it, marked as yours; "
+    "`fill` adds them only where none was given; `off` never.",
+)
+
+
+def memory_mode(value: str) -> str:
+    """--memory's value, checked."""
+    from ga_cli.errors import GaError
+    from ga_cli.prompt.conversation import MEMORY_MODES
+
+    if value not in MEMORY_MODES:
+        raise GaError(f"unknown --memory `{value}`", f"choose one of {', '.join(MEMORY_MODES)}")
+    return value
+
+
 TEMPLATE = typer.Option(
     None,
     "--template",

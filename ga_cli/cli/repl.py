@@ -44,9 +44,11 @@ class Chat:
         api_base: Optional[str],
         system: Optional[str] = None,
         plain: bool = False,
+        memory: str = "merge",
     ):
         self.ledger, self.backend, self.session, self.params = ledger, backend, session, params
         self.adapter, self.api_base, self.system, self.plain = adapter, api_base, system, plain
+        self.memory = memory
         self.history: list[dict[str, str]] = []
         self.last: Optional[Last] = None
 
@@ -56,7 +58,13 @@ class Chat:
 
         context = conversation.ledger_context(self.ledger) if self.ledger is not None else None
         turn = Exchange(
-            self.backend, question, self.params, context, self.history, system=self.system
+            self.backend,
+            question,
+            self.params,
+            context,
+            self.history,
+            system=self.system,
+            memory=self.memory,
         )
         for w in turn.warnings:
             output.warn(w)
@@ -163,6 +171,7 @@ def chat(
         False, "--plain", help="Print answers as raw text, not rendered markdown."
     ),
     system: Optional[str] = modelopts.SYSTEM,
+    memory: str = modelopts.MEMORY,
     template: Optional[str] = modelopts.TEMPLATE,
     temperature: Optional[float] = modelopts.TEMPERATURE,
     max_tokens: Optional[int] = modelopts.MAX_TOKENS,
@@ -174,6 +183,7 @@ def chat(
     from ga_cli.chat import templates
     from ga_cli.chat.sessions import Session
 
+    memory = modelopts.memory_mode(memory)
     saved = templates.load(template) if template else None
     model = model or (saved.model if saved else None)
     system = system if system is not None else (saved.system if saved else None)
@@ -191,6 +201,7 @@ def chat(
         api_base,
         system,
         plain,
+        memory,
     )
     if resume:
         repl.resume()

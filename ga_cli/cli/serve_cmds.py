@@ -35,10 +35,16 @@ def serve(
     max_queue: int = typer.Option(
         64, "--max-queue", min=1, help="Requests waiting beyond this get 429 with Retry-After."
     ),
+    memory: str = typer.Option(
+        "merge",
+        "--memory",
+        help="What your ledger adds to each request: `merge` puts your values, lessons and "
+        "relevant corrections ahead of the client's own system prompt, marked as yours (editors "
+        "and agents always send one); `fill` only to requests that carry none; `off` never. A "
+        "request can choose with the header `X-GA-Memory` or the field `ga_memory`.",
+    ),
     no_ledger_prompt: bool = typer.Option(
-        False,
-        "--no-ledger-prompt",
-        help="Do not add the ledger's system prompt to requests that have none.",
+        False, "--no-ledger-prompt", help="The same as --memory off."
     ),
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="No request log (method, path, status, tokens, ms) on stderr."
@@ -52,6 +58,7 @@ def serve(
     [{"role": "user", "content": "hi"}]}'"""
     from ga_cli.serve import server
 
+    memory = "off" if no_ledger_prompt else modelopts.memory_mode(memory)
     ledger = modelopts.open_ledger_or_none()
     server.serve(
         host,
@@ -60,10 +67,11 @@ def serve(
         ledger.config().model if ledger is not None else None,
         token,
         allow_origin,
-        None if no_ledger_prompt else ledger,
+        ledger,
         max_queue,
         output.info,
         quiet,
+        memory,
     )
 
 

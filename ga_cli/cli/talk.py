@@ -100,6 +100,7 @@ def ask(
     adapter: Optional[str] = modelopts.ADAPTER,
     no_server: bool = modelopts.NO_SERVER,
     system: Optional[str] = modelopts.SYSTEM,
+    memory: str = modelopts.MEMORY,
     template: Optional[str] = modelopts.TEMPLATE,
     save: Optional[str] = SAVE,
     files: Optional[list[Path]] = FILES,
@@ -140,6 +141,7 @@ def ask(
     model = model or (saved.model if saved else None)
     system = system if system is not None else (saved.system if saved else None)
     params = modelopts.params(temperature, max_tokens, repetition_penalty, saved)
+    memory = modelopts.memory_mode(memory)
     question, data = _question_and_data(question, stdin_is_question, files)
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
@@ -148,7 +150,7 @@ def ask(
     backend = modelopts.choose(ledger, model, adapter, api_base, no_server).open()
     context = conversation.ledger_context(ledger) if ledger is not None else None
     history = earlier.messages() if earlier else None
-    turn = Exchange(backend, question, params, context, history, data, system)
+    turn = Exchange(backend, question, params, context, history, data, system, memory)
     for w in turn.warnings:
         output.warn(w)
     stream_out = not (no_stream or json_out)
@@ -182,16 +184,26 @@ def prompt_show(
     question: Optional[str] = typer.Argument(None, help="The question to build the prompt for."),
     model: Optional[str] = modelopts.MODEL,
     api_base: Optional[str] = modelopts.API_BASE,
+    system: Optional[str] = modelopts.SYSTEM,
+    memory: str = modelopts.MEMORY,
     json_out: bool = JSON,
 ) -> None:
-    """Print exactly the messages the model would see for QUESTION."""
+    """Print exactly the messages the model would see for QUESTION.
+
+    ga prompt show -s "You are a coding assistant." "rename this function"   shows what a
+    client's request with that system prompt gets through `ga serve` (--memory as there)."""
     from ga_cli.prompt import conversation
 
     question, data = _question_and_data(question or "(your question)")
     ledger = modelopts.open_ledger()
     backend = modelopts.load(modelopts.target(ledger, model, api_base is not None), None, api_base)
     prepared = conversation.prepare(
-        backend, question, context=conversation.ledger_context(ledger), data=data
+        backend,
+        question,
+        context=conversation.ledger_context(ledger),
+        data=data,
+        system_override=system,
+        memory=modelopts.memory_mode(memory),
     )
     for w in prepared.warnings:
         output.warn(w)

@@ -56,6 +56,49 @@ def ledger_context(ledger: Ledger) -> LedgerContext:
     )
 
 
+MEMORY_MODES = ("merge", "fill", "off")  # what the ledger adds to a system prompt of the caller's
+CALLER_HEADER = (
+    "\n\nThe principal is using a tool that adds the instructions below. Follow them where "
+    "they do not conflict with the principal's values and lessons above:\n"
+)
+
+
+def _system(
+    backend: Backend,
+    question: str,
+    context: LedgerContext | None,
+    caller: str | None,
+    memory: str,
+    max_tokens: int,
+) -> tuple[str, prompting.BuiltPrompt | None]:
+    """The system prompt: the ledger's, the caller's, or (`merge`) the principal's block
+    ahead of the caller's, marked as the principal's; the trust rule alone without either."""
+    if memory not in MEMORY_MODES:
+        raise ValueError(f"unknown memory mode {memory!r}")
+    wanted = memory == "merge" or (memory == "fill" and caller is None)
+    if context is None or not wanted:
+        return (caller if caller is not None else prompting.TRUST), None
+    count = backend.count_tokens
+    room = int(backend.context_window * SYSTEM_SHARE) - max_tokens // 4
+    budget = max(64, room - (count(caller) if caller is not None else 0))
+    built = prompting.build_system(
+        context.principal,
+        context.values,
+        context.corrections,
+        question,
+        budget,
+        count,
+        corrections_mode=prompting.corrections_mode(
+            context.corrections_mode, remote=backend.remote
+        ),
+        about=context.told,
+        lessons=context.lessons,
+    )
+    if caller is None:
+        return built.system, built
+    return built.system + CALLER_HEADER + caller, built
+
+
 def standing_system(context: LedgerContext) -> str:
     """The part of the system prompt that does not depend on the question: who the principal
     is, the trust rule and their values (what an exported model carries as its SYSTEM)."""
@@ -78,42 +121,26 @@ def prepare(
     history: list[Message] | None = None,
     data: str | None = None,
     system_override: str | None = None,
+    memory: str = "fill",
     max_tokens: int = 512,
 ) -> Prepared:
+    """`system_override`: a system prompt of the caller's own (`ga ask -s`, a client's through
+    `ga serve`); `memory` says what the ledger adds to it (MEMORY_MODES)."""
     count = backend.count_tokens
     window = backend.context_window
     warnings: list[str] = []
-    built = None
-    if system_override is not None:
-        system = system_override
-    elif context is not None:
-        budget = max(64, int(window * SYSTEM_SHARE) - max_tokens // 4)
-        built = prompting.build_system(
-            context.principal,
-            context.values,
-            context.corrections,
-            question,
-            budget,
-            count,
-            corrections_mode=prompting.corrections_mode(
-                context.corrections_mode, remote=backend.remote
-            ),
-            about=context.told,
-            lessons=context.lessons,
-        )
-        if context.invalid:
+    system, built = _system(backend, question, context, system_override, memory, max_tokens)
+    if built is not None:
+        if context is not None and context.invalid:
             warnings.append(
                 f"{context.invalid} ledger file(s) fail the schema and were left out "
                 f"of the system prompt; run `ga doctor`"
             )
-        system = built.system
         if built.dropped:
             warnings.append(
                 f"{built.dropped} value(s)/correction(s) left out of the system "
-                f"prompt to fit its {budget}-token budget"
+                f"prompt to fit its {built.budget}-token budget"
             )
-    else:
-        system = prompting.TRUST
     user = question
     if data is not None:
         room = (

@@ -94,6 +94,7 @@ class BuiltPrompt:
     corrections_used: list[str] = field(default_factory=list)
     told_used: list[str] = field(default_factory=list)
     dropped: int = 0  # items left out to fit the budget
+    budget: int = 0  # the tokens it was allowed
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ def build_system(
         raise ValueError(f"unresolved corrections mode {corrections_mode!r}")
     head = _principal_block(principal) + "\n" + TRUST
     parts, used = [head], [count(head)]
-    built = BuiltPrompt(system="", tokens=0)
+    built = BuiltPrompt(system="", tokens=0, budget=budget)
 
     def section(
         header: str, items: Sequence[Any], render: Callable[[Any], str], used_ids: list[str]

@@ -26,6 +26,7 @@ class Settings:
     max_tokens_cap: int = 4096
     hosts: tuple[str, ...] = ()  # Host names it answers to; empty: any (a token guards it)
     log: Callable[[str], None] | None = None  # one line per request; None: quiet
+    memory: str = "merge"  # what the ledger adds to a request (conversation.MEMORY_MODES)
 
 
 class RequestLog:
@@ -67,8 +68,16 @@ def create_app(
     system_for: SystemFor,
     on_shutdown: Callable[[], None] | None = None,
 ) -> Starlette:
-    """`system_for(question, backend)`: the ledger-derived system prompt (or None)."""
-    routes = Routes(engine, settings.token, settings.max_body, settings.max_tokens_cap, system_for)
+    """`system_for(question, backend, client_system)`: the system prompt with the principal's
+    memory (None: no ledger)."""
+    routes = Routes(
+        engine,
+        settings.token,
+        settings.max_body,
+        settings.max_tokens_cap,
+        system_for,
+        settings.memory,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -28,7 +28,10 @@ from ga_cli.serve.replies import (
     too_long,
 )
 
-SystemFor = Callable[[str, Any], "str | None"]  # (question, backend) -> the ledger's prompt
+# (question, backend, the client's system prompt or None) -> the system prompt, merged with the
+# principal's memory; None: no ledger (the request goes as it came)
+SystemFor = Callable[[str, Any, "str | None"], "str | None"]
+MEMORY_HEADER = "x-ga-memory"  # per request: merge, fill or off (or the body's `ga_memory`)
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Routes:
     max_body: int
     max_tokens_cap: int
     system_for: SystemFor
+    memory: str = "merge"  # `ga serve --memory`
 
     @property
     def backend(self) -> Backend | None:
@@ -144,7 +148,10 @@ class Routes:
         if isinstance(checked, Response):
             return checked
         model, msgs, asked = checked
-        msgs = await self.with_system(msgs)
+        memory = self.memory_for(request, body)
+        if isinstance(memory, Response):
+            return memory
+        msgs = await self.with_system(msgs, memory)
         window = self.backend.context_window if self.backend is not None else 0
         if window and self.backend is not None:  # counted before queueing: one request cannot
             used = await asyncio.to_thread(prompt_tokens, self.backend, msgs)  # hold the worker
@@ -222,12 +229,32 @@ class Routes:
                 return error(400, f"`response_format` {asked.json_mode}: {exc.message}")
         return None
 
-    async def with_system(self, msgs: list[dict[str, str]]) -> list[dict[str, str]]:
-        """The ledger's system prompt ahead of a request that carries none."""
-        if any(m["role"] == "system" for m in msgs):
+    def memory_for(self, request: Request, body: dict[str, Any]) -> str | Response:
+        """The request's own memory mode (header, else body field) where it asks for less
+        than the server's: a client can keep the ledger out, never put it in against
+        `--memory`."""
+        from ga_cli.prompt.conversation import MEMORY_MODES
+
+        asked = request.headers.get(MEMORY_HEADER) or body.get("ga_memory") or self.memory
+        if asked not in MEMORY_MODES:
+            choices = ", ".join(MEMORY_MODES)
+            return error(400, f"`{MEMORY_HEADER}` / `ga_memory` must be one of {choices}")
+        less = ("off", "fill", "merge")  # least to most of the ledger
+        return min(str(asked), self.memory, key=less.index)
+
+    async def with_system(self, msgs: list[dict[str, str]], memory: str) -> list[dict[str, str]]:
+        """The principal's memory in the request: `merge` puts it ahead of the client's own
+        system prompt (the client's system messages become one, first); `fill` only where the
+        client sent none; `off` leaves the request as it came."""
+        own = [m["content"] for m in msgs if m["role"] == "system"]
+        if memory == "off" or (own and memory == "fill"):
             return msgs
-        system = await asyncio.to_thread(self.system_for, msgs[-1]["content"], self.backend)
-        return [{"role": "system", "content": system}, *msgs] if system else msgs
+        client = "\n\n".join(own) if own else None
+        question = msgs[-1]["content"]
+        system = await asyncio.to_thread(self.system_for, question, self.backend, client)
+        if not system:
+            return msgs
+        return [{"role": "system", "content": system}, *(m for m in msgs if m["role"] != "system")]
 
     async def choices(
         self, msgs: list[dict[str, str]], params: GenerationParams, n: int

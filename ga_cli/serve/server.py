@@ -136,7 +136,9 @@ def serve(
     max_queue: int,
     say: Callable[[str], None],
     quiet: bool = False,
+    memory: str = "merge",
 ) -> None:
+    """`memory`: what the ledger adds to each request (conversation.MEMORY_MODES)."""
     import uvicorn
 
     from ga_cli.prompt import conversation
@@ -155,11 +157,15 @@ def serve(
         sock.close()
         raise
 
-    def system_for(question: str, backend: Any) -> str | None:
+    def system_for(question: str, backend: Any, client: str | None) -> str | None:
         if ledger is None or backend is None:
             return None
         prepared = conversation.prepare(
-            backend, question, context=conversation.ledger_context(ledger)
+            backend,
+            question,
+            context=conversation.ledger_context(ledger),
+            system_override=client,
+            memory="merge",  # the route has decided that the memory goes in
         )
         return prepared.messages[0]["content"]
 
@@ -172,6 +178,7 @@ def serve(
         token=token,
         allow_origin=allow_origin,
         log=None if quiet else say,
+        memory=memory,
         hosts=guard.host_names(host) if is_loopback(host) else (),  # else a token guards it
     )
     app = create_app(engine, settings, system_for, forget)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from ga_cli.cli import modelopts, output
 from ga_cli.cli.group import new_app
 from ga_cli.cli.options import JSON
+
+if TYPE_CHECKING:
+    from ga_cli.chat.exchange import Answered
 
 prompt_app = new_app(help="See exactly what the model is shown.")
 templates_app = new_app(
@@ -120,8 +123,6 @@ def ask(
     git diff | ga ask "write a commit message"
 
     ga ask -c "and in French?"   continues the last conversation; -f FILE attaches files."""
-    from dataclasses import asdict
-
     from ga_cli.chat import templates
     from ga_cli.chat.exchange import Exchange
     from ga_cli.chat.sessions import Session
@@ -158,21 +159,27 @@ def ask(
         earlier or Session.create("ask", backend.name), output.raw if stream_out else _quiet
     )
     if json_out:
-        output.emit_json(
-            {
-                "answer": done.answer,
-                "model": done.model,
-                "session": done.session.id,
-                "usage": asdict(done.usage),
-                "cut_off": done.cut_off,
-            }
-        )
+        _emit_json(done)
     else:
         output.raw("\n" if stream_out else done.answer + "\n")
         if done.cut_off:
             output.warn(modelopts.cut_off_note(params.max_tokens))
     if done.interrupted:
         raise typer.Exit(130)
+
+
+def _emit_json(done: Answered) -> None:
+    from dataclasses import asdict
+
+    output.emit_json(
+        {
+            "answer": done.answer,
+            "model": done.model,
+            "session": done.session.id,
+            "usage": asdict(done.usage),
+            "cut_off": done.cut_off,
+        }
+    )
 
 
 def _quiet(piece: str) -> None:

@@ -566,3 +566,58 @@ def test_the_principals_memory_goes_ahead_of_a_clients_system_prompt(ga, ledger,
         assert prompt_tokens(s.url, client, "merge") == alone
     finally:
         s.stop()
+
+
+def test_served_exchanges_land_in_history_and_can_be_corrected(ga, ledger, tiny_model):
+    """What an editor got through `ga serve` is in `ga history` (redacted, under the client's
+    name, a conversation per thread the client resends) and `ga correct --cid` corrects it."""
+    from openai import OpenAI
+
+    from ga_cli.ledger.secrets_guard import REDACTED
+
+    secret = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    s = Server("--model", str(tiny_model))
+    try:
+        client = OpenAI(base_url=s.url + "/v1", api_key="unused")
+        thread = [{"role": "system", "content": "You are an editor's assistant."},
+                  {"role": "user", "content": f"Rename this variable. token={secret}"}]  # fmt: skip
+        first = client.chat.completions.create(model="ga-personal", messages=thread, max_tokens=4)
+        thread += [{"role": "assistant", "content": first.choices[0].message.content},
+                   {"role": "user", "content": "And the function too."}]  # fmt: skip
+        second = client.chat.completions.create(
+            model="ga-personal", messages=thread, max_tokens=4, stream=True
+        )
+        streamed = "".join(c.choices[0].delta.content or "" for c in second if c.choices)
+        other = client.with_options(default_headers={"X-GA-Client": "my-editor"})
+        other.chat.completions.create(
+            model="ga-personal", messages=[{"role": "user", "content": "Unrelated."}], max_tokens=2
+        )
+        quiet = client.with_options(default_headers={"X-GA-Log": "off"})
+        quiet.chat.completions.create(
+            model="ga-personal", messages=[{"role": "user", "content": "Not this."}], max_tokens=2
+        )
+    finally:
+        s.stop()
+    listed = json.loads(run_ga("history", "--json").stdout)
+    kinds = {row["kind"]: row for row in listed}
+    assert set(kinds) == {"serve:OpenAI/Python", "serve:my-editor"}  # "Not this." not logged
+    thread_id = kinds["serve:OpenAI/Python"]["id"]
+    turns = json.loads(run_ga("history", "show", thread_id, "--json").stdout)["turns"]
+    assert [t["prompt"] for t in turns] == [f"Rename this variable. token={REDACTED}",
+                                            "And the function too."]  # fmt: skip
+    assert turns[1]["answer"] == streamed
+    assert turns[0]["system"].endswith("You are an editor's assistant.")  # merged, as sent
+    assert secret not in (Path(os.environ["GA_HOME"]) / "history.db").read_bytes().decode(
+        "utf-8", "replace"
+    )
+    r = run_ga("correct", "--cid", thread_id, "--turn", "2", "--chosen", "Renamed both.",
+               "--why", "Do the whole rename.")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    entry = ledger.find(r.stdout.strip())
+    assert (
+        entry.meta["prompt"] == "And the function too."
+        and entry.meta["rejected"] == streamed.strip()
+    )
+    assert entry.meta["chosen"] == "Renamed both."
+    r = run_ga("ask", "-c", "hi", "--max-tokens", "2", "--json")  # -c: the terminal's, not served
+    assert r.returncode == 1 and "no conversation yet" in r.stderr

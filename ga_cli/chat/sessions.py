@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -76,9 +77,10 @@ _conn: dict[str, sqlite3.Connection] = {}
 
 
 def connect() -> sqlite3.Connection:
-    """The history database, created (0600) and migrated on first use in this process."""
+    """The history database, created (0600) and migrated on first use in this process; one
+    connection per thread (`ga serve` logs from worker threads)."""
     path = db_path()
-    key = str(path)
+    key = f"{path}|{threading.get_ident()}"
     if key in _conn:
         return _conn[key]
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -144,8 +146,11 @@ class Session:
 
     @classmethod
     def latest(cls, kind: str | None = None) -> Session:
-        """The newest session (of `kind`, when given)."""
-        where, args = ("WHERE kind = ?", (kind,)) if kind else ("", ())
+        """The newest session (of `kind`, when given; else the newest the principal had in
+        the terminal: served exchanges are opened by id)."""
+        where, args = (
+            ("WHERE kind = ?", (kind,)) if kind else ("WHERE kind NOT LIKE ?", ("serve:%",))
+        )
         row = (
             connect()
             .execute(f"SELECT id FROM sessions {where} ORDER BY rowid DESC LIMIT 1", args)

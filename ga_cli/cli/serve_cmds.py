@@ -49,6 +49,13 @@ def serve(
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="No request log (method, path, status, tokens, ms) on stderr."
     ),
+    no_log: bool = typer.Option(
+        False,
+        "--no-log",
+        help="Keep served exchanges out of `ga history` (by default each is logged, redacted, "
+        "under the client's name, so `ga correct --cid ID` can correct it; a request can opt "
+        "out with the header `X-GA-Log: off`).",
+    ),
     threads: Optional[int] = modelopts.THREADS,
     engine: Optional[str] = modelopts.ENGINE,
 ) -> None:
@@ -72,6 +79,7 @@ def serve(
         output.info,
         quiet,
         memory,
+        history=not no_log,
     )
 
 

@@ -186,7 +186,13 @@ LAST = typer.Option(
     help="Correct the last answer ga gave (default "
     "when no --prompt is given and nothing is piped).",
 )
-SESSION = typer.Option(None, "--session", help="Correct a turn of this session.")
+SESSION = typer.Option(
+    None,
+    "--cid",
+    "--session",
+    metavar="ID",
+    help="Correct a turn of this conversation (`ga history` lists them, served ones included).",
+)
 CHOSEN = typer.Option(None, "--chosen", help="The answer you wanted (stored as `chosen:`).")
 
 

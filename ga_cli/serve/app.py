@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from ga_cli.serve import guard
 from ga_cli.serve.engine import Engine
+from ga_cli.serve.history import ServedHistory
 from ga_cli.serve.replies import error
 from ga_cli.serve.routes import Routes, SystemFor
 
@@ -27,6 +28,7 @@ class Settings:
     hosts: tuple[str, ...] = ()  # Host names it answers to; empty: any (a token guards it)
     log: Callable[[str], None] | None = None  # one line per request; None: quiet
     memory: str = "merge"  # what the ledger adds to a request (conversation.MEMORY_MODES)
+    history: bool = True  # every exchange into ga's history (serve.history); False: --no-log
 
 
 class RequestLog:
@@ -43,9 +45,13 @@ class RequestLog:
         start, status = time.perf_counter(), [0]
 
         def line() -> None:
-            tokens = scope.get("state", {}).get("ga_completion_tokens", "-")
+            state = scope.get("state", {})
+            tokens = state.get("ga_completion_tokens", "-")
             ms = (time.perf_counter() - start) * 1000
-            self.log(f"{scope['method']} {scope['path']} {status[0]} {tokens} {ms:.0f}ms")
+            unlogged = (
+                f" (not in history: {state['ga_not_logged']})" if "ga_not_logged" in state else ""
+            )
+            self.log(f"{scope['method']} {scope['path']} {status[0]} {tokens} {ms:.0f}ms{unlogged}")
 
         async def sending(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -77,6 +83,7 @@ def create_app(
         settings.max_tokens_cap,
         system_for,
         settings.memory,
+        ServedHistory() if settings.history else None,
     )
 
     @asynccontextmanager

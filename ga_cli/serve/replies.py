@@ -157,15 +157,19 @@ async def sse(
             + "\n\n"
         )
 
+    pieces: list[str] = []  # the answer, for the history (`ga_answer` in `state`)
+    state["ga_interrupted"] = True  # until it ends whole
     try:
         yield chunk({"role": "assistant", "content": ""})
         while True:
             piece, _ = await queue.get()
             if piece is None:
                 break
+            pieces.append(piece)
             yield chunk({"content": piece})
         usage = await asyncio.wrap_future(future)
-        state["ga_completion_tokens"] = usage.completion_tokens
+        state.update(ga_completion_tokens=usage.completion_tokens, ga_usage=usage)
+        state["ga_interrupted"] = False
         last = json.loads(chunk({}, usage.finish_reason)[6:])
         last["usage"] = {
             "prompt_tokens": usage.prompt_tokens,
@@ -176,3 +180,4 @@ async def sse(
         yield "data: [DONE]\n\n"
     finally:  # runs when the client disconnects too: stop generating for nobody
         cancel.set()
+        state["ga_answer"] = "".join(pieces)

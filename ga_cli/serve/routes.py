@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import sqlite3
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from ga_cli.errors import GaError
 from ga_cli.models.base import Backend, Cancel, Embedder, GenerationParams, Usage
 from ga_cli.serve import guard, requests
 from ga_cli.serve.engine import Closed, Engine, QueueFull
+from ga_cli.serve.history import CLIENT_HEADER, LOG_HEADER, ServedHistory, client_name
 from ga_cli.serve.replies import (
     InputTooLong,
     collect,
@@ -42,6 +46,7 @@ class Routes:
     max_tokens_cap: int
     system_for: SystemFor
     memory: str = "merge"  # `ga serve --memory`
+    history: ServedHistory | None = None  # None: `ga serve --no-log`
 
     @property
     def backend(self) -> Backend | None:
@@ -151,6 +156,7 @@ class Routes:
         memory = self.memory_for(request, body)
         if isinstance(memory, Response):
             return memory
+        log = self.exchange_log(request, msgs)
         msgs = await self.with_system(msgs, memory)
         window = self.backend.context_window if self.backend is not None else 0
         if window and self.backend is not None:  # counted before queueing: one request cannot
@@ -168,13 +174,40 @@ class Routes:
             return StreamingResponse(
                 sse(queue, future, cancel, cid, created, model, state),
                 media_type="text/event-stream",
+                background=BackgroundTask(log, msgs, state) if log else None,
             )
         answered = await self.choices(msgs, asked.params, asked.n)
         if isinstance(answered, Response):
             return answered
         choices, total = answered
         state["ga_completion_tokens"] = total.completion_tokens
+        if log is not None:
+            state.update(ga_answer=choices[0][0], ga_usage=total)
+            await log(msgs, state)
         return completion(cid, created, model, choices, total)
+
+    def exchange_log(self, request: Request, asked: list[dict[str, str]]) -> Any:
+        """What logs this exchange in history once answered (None: not logged), given the
+        messages the client sent and, later, those the model got and the request's state."""
+        history = self.history
+        if history is None or request.headers.get(LOG_HEADER, "").lower() == "off":
+            return None
+        client = client_name(request.headers.get(CLIENT_HEADER), request.headers.get("user-agent"))
+
+        async def log(sent: list[dict[str, str]], state: dict[str, Any]) -> None:
+            answer, usage = state.get("ga_answer"), state.get("ga_usage") or Usage()
+            if answer is None or self.backend is None:
+                return
+            system = sent[0]["content"] if sent and sent[0]["role"] == "system" else None
+            name, cut = self.backend.name, bool(state.get("ga_interrupted"))
+            try:
+                await asyncio.to_thread(
+                    history.record, client, asked, answer, name, usage, system, cut
+                )
+            except (sqlite3.Error, OSError, GaError) as exc:  # the answer stands; say why
+                state["ga_not_logged"] = str(exc)  # the request log's line says it
+
+        return log
 
     async def chat_request(
         self, body: dict[str, Any]

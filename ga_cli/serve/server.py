@@ -137,8 +137,10 @@ def serve(
     say: Callable[[str], None],
     quiet: bool = False,
     memory: str = "merge",
+    history: bool = True,
 ) -> None:
-    """`memory`: what the ledger adds to each request (conversation.MEMORY_MODES)."""
+    """`memory`: what the ledger adds to each request (conversation.MEMORY_MODES); `history`:
+    every exchange into ga's history (serve.history)."""
     import uvicorn
 
     from ga_cli.prompt import conversation
@@ -179,6 +181,7 @@ def serve(
         allow_origin=allow_origin,
         log=None if quiet else say,
         memory=memory,
+        history=history,
         hosts=guard.host_names(host) if is_loopback(host) else (),  # else a token guards it
     )
     app = create_app(engine, settings, system_for, forget)

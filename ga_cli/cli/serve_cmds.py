@@ -83,5 +83,24 @@ def serve(
     )
 
 
+def mcp(
+    client: Optional[str] = typer.Option(
+        None,
+        "--client",
+        help="Who the entries it writes are from (default: the name the client gives).",
+    ),
+) -> None:
+    """Serve your ledger to agents over MCP (stdio): Claude Code, Cursor, Claude Desktop, Zed.
+
+    Tools: preferences(query), history_search(query), and record_correction / add_value,
+    which stay pending until you approve them in `ga review`.
+
+    claude mcp add ga -- ga mcp"""
+    from ga_cli.serve import mcp as mcp_server
+
+    mcp_server.server(modelopts.open_ledger(), client).run("stdio")
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
+    app.command("mcp")(mcp)

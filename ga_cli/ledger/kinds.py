@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 STATUSES = ("active", "pending", "retired")
-PROVENANCES = ("principal", "stdin", "teacher")
+PROVENANCES = ("principal", "stdin", "teacher", "tool")  # tool: an agent, through `ga mcp`
 
 
 @dataclass(frozen=True)

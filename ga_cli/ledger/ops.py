@@ -23,8 +23,9 @@ def _required(text: str | None, what: str, flag: str) -> str:
 
 
 def _pending_if_piped(provenance: str) -> str:
-    """Piped-in material is untrusted until the principal approves it (`ga review`)."""
-    return "pending" if provenance == "stdin" else "active"
+    """Piped-in material, and what an agent wrote through `ga mcp`, is untrusted until the
+    principal approves it (`ga review`)."""
+    return "pending" if provenance in ("stdin", "tool") else "active"
 
 
 def add_value(
@@ -34,6 +35,7 @@ def add_value(
     tags: list[str] | None = None,
     priority: int | None = None,
     allow_secret: bool = False,
+    provenance: str = "principal",
 ) -> E.Entry:
     text = _required(text, "the value text", '`ga values add "TEXT"`')
     fields: dict[str, Any] = {
@@ -41,7 +43,9 @@ def add_value(
         "tags": list(tags) if tags else None,
         "why": why,
     }
-    entry = E.new_entry("value", fields, body=text)
+    entry = E.new_entry(
+        "value", fields, body=text, provenance=provenance, status=_pending_if_piped(provenance)
+    )
     ledger.change(
         f"Add value {entry.id}: {short(text)}",
         {entry.path: entry.render()},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ga_cli.errors import GaError
 from ga_cli.models.base import Cancel, GenerationParams, Message, StopScanner, Usage
@@ -113,13 +113,7 @@ class RemoteBackend:
 
     def count_tokens(self, text: str) -> int:
         if self._encoding is None:
-            tiktoken_offline()
-            import tiktoken
-
-            try:
-                self._encoding = tiktoken.get_encoding("o200k_base")
-            except Exception:
-                self._encoding = tiktoken.get_encoding("cl100k_base")
+            self._encoding = _encoding()
         return len(self._encoding.encode(text, disallowed_special=()))
 
     def _call(self, messages: list[Message], params: GenerationParams, stream: bool) -> Any:
@@ -214,3 +208,20 @@ class RemoteBackend:
             f"{self.name} is a remote model: scoring answers needs a local model",
             "evaluate with the embedded or a local model",
         )
+
+
+def _encoding() -> Any:
+    """tiktoken's encoding of current OpenAI models (offline: the vendored file)."""
+    tiktoken_offline()
+    import tiktoken
+
+    try:
+        return tiktoken.get_encoding("o200k_base")
+    except Exception:
+        return tiktoken.get_encoding("cl100k_base")
+
+
+def token_counter() -> Callable[[str], int]:
+    """Counts tokens as a provider would, for prompts built without a model loaded."""
+    encoding = _encoding()
+    return lambda text: len(encoding.encode(text, disallowed_special=()))

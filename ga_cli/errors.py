@@ -10,6 +10,15 @@ class GaError(Exception):
         self.hint = hint
 
 
+class ProviderError(GaError):
+    """A remote provider's refusal or failure; `status` is the HTTP status it answered with
+    (502 where it answered none), which `ga serve` passes on to its own client."""
+
+    def __init__(self, message: str, hint: str | None = None, status: int = 502):
+        super().__init__(message, hint)
+        self.status = status if 400 <= status < 600 else 502
+
+
 def has_surrogate(text: str) -> bool:
     """Text holding a lone surrogate: how Python keeps bytes that were not UTF-8 (in argv, or
     from a `\\uDCFF` escape in YAML). No file, commit or model can take it."""

@@ -621,3 +621,39 @@ def test_served_exchanges_land_in_history_and_can_be_corrected(ga, ledger, tiny_
     assert entry.meta["chosen"] == "Renamed both."
     r = run_ga("ask", "-c", "hi", "--max-tokens", "2", "--json")  # -c: the terminal's, not served
     assert r.returncode == 1 and "no conversation yet" in r.stderr
+
+
+def test_a_provider_behind_ga_serve_gets_the_memory(ga, ledger, fake_provider):
+    """`ga serve -m openai/NAME` puts the principal's memory in front of any provider: the
+    provider receives it ahead of the client's own system prompt; streaming, history and the
+    provider's failures (in OpenAI's error shape) go through the same routes."""
+    from openai import APIStatusError, OpenAI
+
+    ga("values", "add", "Cite a source for every number.", "--priority", "1")
+    fake_provider.replies += ["Forty-two (source: the Guide).", "Streamed answer here."]
+    s = Server("--model", "openai/fake", "--api-base", fake_provider.url)
+    try:
+        client = OpenAI(base_url=s.url + "/v1", api_key="unused")
+        msgs = [{"role": "system", "content": "You are a terse assistant."},
+                {"role": "user", "content": "How many?"}]  # fmt: skip
+        answer = client.chat.completions.create(model="ga-personal", messages=msgs)
+        assert answer.choices[0].message.content == "Forty-two (source: the Guide)."
+        system = fake_provider.requests[-1]["messages"][0]["content"]
+        assert "Cite a source for every number." in system
+        assert system.endswith("You are a terse assistant.")
+        stream = client.chat.completions.create(model="ga-personal", messages=msgs, stream=True)
+        pieces = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        assert pieces == "Streamed answer here."
+    finally:
+        s.stop()
+    listed = json.loads(run_ga("history", "--json").stdout)
+    assert [row["kind"] for row in listed] == ["serve:OpenAI/Python"] * 2  # two fresh threads
+    assert {(row["turns"], row["first_prompt"]) for row in listed} == {(1, "How many?")}
+    gone = Server("--model", "openai/fake", "--api-base", f"http://127.0.0.1:{free_port()}/v1")
+    try:
+        client = OpenAI(base_url=gone.url + "/v1", api_key="unused", max_retries=0)
+        with pytest.raises(APIStatusError) as refused:
+            client.chat.completions.create(model="ga-personal", messages=msgs)
+        assert refused.value.status_code == 502 and "cannot reach" in refused.value.message
+    finally:
+        gone.stop()

@@ -20,8 +20,11 @@ def serve(
         None,
         "--model",
         "-m",
-        help="A run id to pin, or a model spec; default: follow the current run (hot swap).",
+        help="A run id to pin, a model, or a provider through litellm (openai/gpt-4o-mini, "
+        "ollama/llama3.2, an alias) to put your memory in front of; default: follow the "
+        "current run (hot swap).",
     ),
+    api_base: Optional[str] = modelopts.API_BASE,
     token: Optional[str] = typer.Option(
         None, "--token", envvar="GA_SERVE_TOKEN", help="Require `Authorization: Bearer TOKEN`."
     ),
@@ -80,6 +83,7 @@ def serve(
         quiet,
         memory,
         history=not no_log,
+        api_base=api_base,
     )
 
 

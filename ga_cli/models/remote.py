@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterator
 
-from ga_cli.errors import GaError
+from ga_cli.errors import GaError, ProviderError
 from ga_cli.models.base import Cancel, GenerationParams, Message, StopScanner, Usage
 
 PROVIDERS = (
@@ -144,25 +144,32 @@ class RemoteBackend:
     def _explain(self, exc: Exception) -> GaError:
         lt = self.litellm
         first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        status = getattr(exc, "status_code", None)
+        status = status if isinstance(status, int) else 502
         if isinstance(exc, lt.AuthenticationError):
-            return GaError(
+            return ProviderError(
                 f"{self.name}: the provider refused the API key ({first})",
                 "check the key in your environment",
+                status,
             )
         if isinstance(exc, (lt.Timeout,)):
-            return GaError(
+            return ProviderError(
                 f"{self.name}: no answer within {self.timeout:.0f} s",
                 "check the server, or raise the timeout",
+                504,
             )
         if isinstance(exc, lt.APIConnectionError) or "connection error" in str(exc).lower():
             where = self.api_base or "the provider"
-            return GaError(
+            return ProviderError(
                 f"{self.name}: cannot reach {where} (connection failed)",
                 "is the server running and the address right?",
+                502,
             )
         if isinstance(exc, lt.NotFoundError):
-            return GaError(f"{self.name}: unknown model ({first})", "check the model name")
-        return GaError(f"{self.name}: {type(exc).__name__}: {first}")
+            return ProviderError(
+                f"{self.name}: unknown model ({first})", "check the model name", status
+            )
+        return ProviderError(f"{self.name}: {type(exc).__name__}: {first}", None, status)
 
     def stream(
         self, messages: list[Message], params: GenerationParams, cancel: Cancel | None = None

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from ga_cli.dataset.tokens import PER_MESSAGE
+from ga_cli.errors import ProviderError
 from ga_cli.models.base import Backend, Cancel, Embedder, LocalModel, Usage
 from ga_cli.serve import requests
 from ga_cli.serve.engine import QueueFull
@@ -67,6 +68,19 @@ def completion(
             },
         }
     )
+
+
+def upstream(exc: ProviderError) -> JSONResponse:
+    """The provider behind `ga serve -m PROVIDER/MODEL` refused or failed: its status, in
+    OpenAI's error shape."""
+    return JSONResponse(upstream_body(exc), status_code=exc.status)
+
+
+def upstream_body(exc: ProviderError) -> dict[str, Any]:
+    kind = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+    code = "upstream_error" if exc.status >= 500 else None
+    found = kind.get(exc.status, "api_error")
+    return {"error": {"message": exc.message, "type": found, "param": None, "code": code}}
 
 
 def refused(exc: Exception) -> JSONResponse:
@@ -167,7 +181,11 @@ async def sse(
                 break
             pieces.append(piece)
             yield chunk({"content": piece})
-        usage = await asyncio.wrap_future(future)
+        try:
+            usage = await asyncio.wrap_future(future)
+        except ProviderError as exc:  # headers are sent: the error goes as an event
+            yield "data: " + json.dumps(upstream_body(exc)) + "\n\n"
+            return
         state.update(ga_completion_tokens=usage.completion_tokens, ga_usage=usage)
         state["ga_interrupted"] = False
         last = json.loads(chunk({}, usage.finish_reason)[6:])

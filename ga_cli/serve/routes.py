@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from ga_cli.errors import GaError
+from ga_cli.errors import GaError, ProviderError
 from ga_cli.models.base import Backend, Cancel, Embedder, GenerationParams, Usage
 from ga_cli.serve import guard, requests
 from ga_cli.serve.engine import Closed, Engine, QueueFull
@@ -30,6 +30,7 @@ from ga_cli.serve.replies import (
     refused,
     sse,
     too_long,
+    upstream,
 )
 
 # (question, backend, the client's system prompt or None) -> the system prompt, merged with the
@@ -253,7 +254,6 @@ class Routes:
             )
         model_path = backend.model_path if backend is not None else None
         if asked.params.grammar and model_path:
-            from ga_cli.errors import GaError
             from ga_cli.models import grammar_probe
 
             try:
@@ -306,7 +306,10 @@ class Routes:
             except asyncio.CancelledError:  # the client went away
                 cancel.set()
                 raise
-            usage = await asyncio.wrap_future(future)
+            try:
+                usage = await asyncio.wrap_future(future)
+            except ProviderError as exc:  # the provider behind `ga serve -m openai/...`
+                return upstream(exc)
             choices.append((text, usage.finish_reason))
             total.prompt_tokens = usage.prompt_tokens
             total.completion_tokens += usage.completion_tokens

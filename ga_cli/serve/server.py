@@ -74,7 +74,10 @@ def is_loopback(host: str) -> bool:
 
 
 def loader(
-    model: str | None, configured: str | None, progress: Callable[[str], None]
+    model: str | None,
+    configured: str | None,
+    progress: Callable[[str], None],
+    api_base: str | None = None,
 ) -> tuple[Callable[[], Loaded], Callable[[], str]]:
     """How to load what should be served, and a key that changes when that changes: what `-m`
     names (a run is pinned), else the current run followed as it changes, else the ledger's
@@ -84,7 +87,7 @@ def loader(
     if model:
         named = registry.resolve(model)  # refused here, before anything loads, if it cannot
         fixed = named.spec if named.run is not None else "fixed"
-        return lambda: _loaded(named, progress), lambda: fixed
+        return lambda: _loaded(named, progress, api_base), lambda: fixed
     fallback = configured or "embedded"
     if not registry.names_a_run(fallback):
         registry.resolve(fallback)
@@ -96,8 +99,8 @@ def loader(
     return lambda: _loaded(registry.resolve_default(fallback), progress), key
 
 
-def _loaded(target: Target, progress: Callable[[str], None]) -> Loaded:
-    backend = target.load(progress)
+def _loaded(target: Target, progress: Callable[[str], None], api_base: str | None = None) -> Loaded:
+    backend = target.load(progress, api_base=api_base)  # a provider: litellm, as `ga ask` uses
     run_id = target.run.id if target.run is not None else None
     return Loaded(backend, ["ga-personal", run_id or backend.name], run_id)
 
@@ -138,6 +141,7 @@ def serve(
     quiet: bool = False,
     memory: str = "merge",
     history: bool = True,
+    api_base: str | None = None,
 ) -> None:
     """`memory`: what the ledger adds to each request (conversation.MEMORY_MODES); `history`:
     every exchange into ga's history (serve.history)."""
@@ -151,7 +155,7 @@ def serve(
         token = secrets.token_urlsafe(24)
         say(f"Binding {host} needs a token. Generated one (shown once): {token}")
     sock = _bind(host, port)  # a wrong --host is said before the model loads
-    load, key = loader(model, configured, say)
+    load, key = loader(model, configured, say, api_base)
     engine = Engine(load, key, max_queue=max_queue)
     try:
         engine.start()

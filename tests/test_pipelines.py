@@ -79,6 +79,22 @@ def test_memory_goes_ahead_of_your_own_system_prompt(ga, ledger, fake_provider):
     assert "merge, fill, off" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_corrections_reach_requests_that_share_a_stem_not_only_a_word(ga, ledger, fake_provider):
+    ga("correct", "--prompt", "Booking a table for two", "--rejected", "Done.",
+       "--chosen", "Which evening, and which restaurant?", "--why", "Ask first.")  # fmt: skip
+    ga("correct", "--prompt", "Convert 5 miles please", "--rejected", "8 km.",
+       "--chosen", "About 8.0 km.", "--why", "Give one decimal.")  # fmt: skip
+
+    def system(question: str) -> str:
+        assert _ask(fake_provider, question).returncode == 0
+        return fake_provider.requests[-1]["messages"][0]["content"]
+
+    booked = system("Can you book dinner somewhere?")  # "book" meets "Booking"
+    assert "Which evening, and which restaurant?" in booked and "About 8.0 km." not in booked
+    unrelated = system("What is the capital of Peru?")  # no shared stem: no correction at all
+    assert "Which evening" not in unrelated and "About 8.0 km." not in unrelated
+
+
 def test_stdin_is_the_question_only_when_asked(ledger, fake_provider):
     r = _ask(fake_provider, input="What is 2+2?")
     assert r.returncode == 1 and "--stdin-is-question" in r.stderr

@@ -2,7 +2,8 @@
 
 The system prompt holds, in order of importance: who the principal is, whose instructions count,
 their active values (most important first), and the past corrections most relevant to the
-question. It is fitted to a token budget counted with the model's own tokenizer.
+question. It is fitted to a token budget counted with the model's own tokenizer. Past
+corrections are chosen by `ranking.rank` (BM25 with stems).
 """
 
 from __future__ import annotations
@@ -275,11 +276,10 @@ def build_system(
         _told_line,
         built.told_used,
     )
-    scored = [(relevance(question, c), c) for c in corrections if trusted(c)]
     if corrections_mode in _SHOWN:
-        ranked = [
-            c for score, c in sorted(scored, key=lambda sc: (-sc[0], sc[1].created)) if score > 0
-        ][:max_corrections]
+        from ga_cli.prompt import ranking  # it reads this module's words()
+
+        ranked = ranking.rank(question, [c for c in corrections if trusted(c)])[:max_corrections]
         header, render = _SHOWN[corrections_mode]
         section(header, ranked, render, built.corrections_used)
     built.system = "\n".join(parts)

@@ -48,7 +48,12 @@ def _together(
     cp.n_seq_max = n
     cp.kv_unified = True  # one pool of cells for all sequences, sized above
     cp.n_threads = cp.n_threads_batch = threads.count()
-    ctx = L.llama_init_from_model(llm._model.model, cp)
+    from llama_cpp._utils import suppress_stdout_stderr
+
+    # the unified cache of n sequences exceeds one sequence's trained context, which llama.cpp
+    # reports on stderr ("n_ctx_seq > n_ctx_train") though each sequence stays inside it
+    with suppress_stdout_stderr(disable=False):
+        ctx = L.llama_init_from_model(llm._model.model, cp)
     if not ctx:
         raise GaError("llama.cpp could not make a context for batched generation")
     batch = L.llama_batch_init(cp.n_batch, 0, 1)

@@ -20,6 +20,7 @@ from ga_cli.errors import GaError
 from ga_cli.fileio import cachefill
 
 SOURCE_FILE = "ga_source.json"
+FORMAT = 2  # of the converted folder; a new one converts again (2: weights as stored, not bf16)
 CHATML_END = "<|im_end|>"
 
 
@@ -70,7 +71,8 @@ def hf_folder(gguf: Path, progress: Callable[[str], None] | None = None) -> Path
     the file's path, size and time: a changed file is converted again)."""
     gguf = gguf.expanduser().absolute()  # a symlink stays itself: its path names the file
     stat = gguf.stat()
-    key = hashlib.sha256(f"{gguf}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    stamp = f"{gguf}|{stat.st_size}|{stat.st_mtime_ns}|{FORMAT}"
+    key = hashlib.sha256(stamp.encode()).hexdigest()[:12]
     target = paths.cache_dir() / "models" / f"{gguf.stem[:60]}-{key}"
 
     def convert(tmp: Path) -> None:
@@ -88,12 +90,13 @@ def complete(target: Path) -> bool:
 
 
 def dequantise(source: Path, out: Path, eos: str | None = None, pad: str | None = None) -> None:
-    """Write the GGUF's weights (bf16) and tokenizer to `out`. The tokenizer transformers
-    rebuilds is repaired against llama.cpp's reading of the file: its control tokens stay
-    special (a SentencePiece file's `<start_of_turn>` can come back as plain text), a turn
-    ends on the token the template closes an answer with (`<|im_end|>`, `<end_of_turn>`, ...;
-    some files name another eos), and generation stops on every end-of-generation token
-    llama.cpp stops on. `eos` and `pad` override."""
+    """Write the GGUF's weights (as stored: `stored_dtype`) and tokenizer to `out`. The
+    tokenizer transformers rebuilds is repaired against llama.cpp's reading of the file: its
+    control tokens stay special (a SentencePiece file's `<start_of_turn>` can come back as
+    plain text), a turn ends on the token the template closes an answer with (`<|im_end|>`,
+    `<end_of_turn>`, ...; some files name another eos), and generation stops on every
+    end-of-generation token llama.cpp stops on. Settings the file lacks are set to what
+    llama.cpp computes (`_as_llama_cpp_runs_it`). `eos` and `pad` override."""
     from ga_cli.models.gguf_vocab import GgufVocab
     from ga_cli.models.local import quiet_transformers
 
@@ -124,13 +127,47 @@ def dequantise(source: Path, out: Path, eos: str | None = None, pad: str | None 
         )
     # The loaded model carries a GGUF quantiser that refuses save_pretrained: copy the
     # weights into a fresh model built from the same config.
-    fresh = AutoModelForCausalLM.from_config(quantised.config, dtype=torch.bfloat16)
+    _as_llama_cpp_runs_it(quantised.config)
+    fresh = AutoModelForCausalLM.from_config(quantised.config, dtype=stored_dtype(source))
     fresh.load_state_dict(quantised.state_dict())
     fresh.generation_config.eos_token_id = sorted({tok.eos_token_id, *ends})
     fresh.generation_config.pad_token_id = tok.pad_token_id
     fresh.save_pretrained(out)
     tok.save_pretrained(out)
     strip_quantization(out / "config.json")
+
+
+# Gemma's attention scale is not in a GGUF file: llama.cpp takes 1/sqrt(head_dim), or
+# 1/sqrt(hidden/heads) for the 27B models (by their layer count); transformers' reader would
+# leave its config default (256) and score every head differently
+_GEMMA_27B_LAYERS = {"gemma2": 46, "gemma3_text": 62, "gemma3": 62}
+
+
+def _as_llama_cpp_runs_it(config: Any) -> None:
+    """Settings the file does not carry, set to what llama.cpp computes for it."""
+    big = _GEMMA_27B_LAYERS.get(getattr(config, "model_type", ""))
+    if big is None or not hasattr(config, "query_pre_attn_scalar"):
+        return
+    if config.num_hidden_layers == big:
+        config.query_pre_attn_scalar = config.hidden_size // config.num_attention_heads
+    else:
+        config.query_pre_attn_scalar = config.head_dim
+
+
+def stored_dtype(source: Path) -> Any:
+    """The dtype that keeps the file's weights as they are: f16 or f32 files exactly (bf16 has
+    3 fewer mantissa bits than f16, enough to change a greedy answer), a quantized file in
+    bf16 (its quantization error is far larger)."""
+    import torch
+    from gguf import GGMLQuantizationType as Q
+    from gguf import GGUFReader
+
+    kinds = {t.tensor_type for t in GGUFReader(str(source)).tensors if len(t.shape) > 1}
+    if kinds <= {Q.F32}:
+        return torch.float32
+    if kinds <= {Q.F16, Q.F32}:
+        return torch.float16
+    return torch.bfloat16
 
 
 def _turn_end(tok: Any, vocab: Any, ends: list[int]) -> str | None:

@@ -99,6 +99,15 @@ def run_helper(script: str, *args: object) -> str:
     return proc.stdout
 
 
+def listed_runs() -> list[dict[str, Any]]:
+    """`ga models list --json`'s trained runs (it also lists the embedded model, aliases and
+    what a running server has loaded)."""
+    import json
+
+    rows = json.loads(run_ga("models", "list", "--json").stdout)
+    return [r for r in rows if r["kind"] == "run"]
+
+
 def commits(ledger) -> list[str]:
     return ledger.git("log", "--format=%s").splitlines()
 

@@ -253,3 +253,28 @@ def test_batched_generation_answers_as_one_at_a_time():
         convs[:1], GenerationParams(temperature=0, max_tokens=16, stop=[stop])
     )
     assert cut[0][0] == together[0][0][: together[0][0].index(stop)] and cut[0][1] == "stop"
+
+
+def test_ask_answers_in_json_by_schema_and_refuses_what_it_cannot(ledger, tiny_model, tmp_path):
+    """`ga ask --schema` and `--json-mode` (what `ga serve` has as response_format)."""
+    base = ["ask", "hi", "--engine", "llama.cpp", "--model", str(tiny_model), "--json"]
+    r = run_ga(*base, "--temperature", "0", "--schema", '{"enum": ["yes", "no"]}')
+    assert r.returncode == 0, r.stderr
+    assert json.loads(json.loads(r.stdout)["answer"]) in ("yes", "no")  # nothing but the enum
+    schema = tmp_path / "answer.schema.json"
+    schema.write_text('{"type": "object", "properties": {"ok": {"type": "boolean"}}, '
+                      '"required": ["ok"], "additionalProperties": false}')  # fmt: skip
+    r = run_ga(*base, "--temperature", "0", "--max-tokens", "60", "--schema", str(schema))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(json.loads(r.stdout)["answer"])["ok"] in (True, False)
+    r = run_ga(*base, "--max-tokens", "8", "--json-mode")
+    assert r.returncode == 0 and json.loads(r.stdout)["answer"].lstrip().startswith("{")
+    for bad, said in (
+        (["--schema", '{"type": []}'], "--schema: "),
+        (["--schema", str(tmp_path / "missing.json")], "cannot read it"),
+        (["--schema", "[1]"], "cannot read it"),
+    ):
+        r = run_ga(*base, *bad)
+        assert r.returncode == 1 and said in r.stderr and "Traceback" not in r.stderr, r.stderr
+    r = run_ga("ask", "hi", "--engine", "transformers", "--model", str(tiny_model), "--json-mode")
+    assert r.returncode == 1 and "need the llama.cpp engine" in r.stderr

@@ -160,6 +160,11 @@ def test_aliases_and_unknown_models(ledger, fake_provider):
     r = run_ga("models", "alias", "fast", "openai/fake")
     assert r.returncode == 0, r.stderr
     assert json.loads(run_ga("models", "aliases", "--json").stdout) == {"fast": "openai/fake"}
+    listed = json.loads(run_ga("models", "list", "--json").stdout)  # ollama list, for all of it
+    assert [(r["kind"], r["name"]) for r in listed] == [("base", "embedded"), ("alias", "fast")]
+    assert listed[1]["target"] == "openai/fake"
+    shown = run_ga("models", "list")
+    assert "embedded" in shown.stdout and "fast" in shown.stdout and "ga train" in shown.stderr
     r = run_ga("ask", "hi", "-m", "fast", "--api-base", fake_provider.url)
     assert r.returncode == 0 and fake_provider.requests[-1]["model"] == "fake", r.stderr
     r = run_ga("ask", "hi", "-m", "gpt4")

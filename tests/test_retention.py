@@ -7,7 +7,7 @@ import json
 import math
 
 import pytest
-from conftest import run_ga
+from conftest import listed_runs, run_ga
 from test_train import corrected, recipe  # noqa: F401  (fixture and helper)
 
 from ga_cli.training import retention as RT
@@ -155,7 +155,7 @@ def test_gate_refuses_an_overtrained_run_and_passes_a_normal_one(
     r = run_ga("train", "--recipe", str(hot), timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Kept, NOT promoted" in r.stderr and "gate.max_drift" in r.stderr
-    listed = {m["id"]: m for m in json.loads(run_ga("models", "list", "--json").stdout)}
+    listed = {m["id"]: m for m in listed_runs()}
     refused = next(m for i, m in listed.items() if i != kept["id"])
     assert listed[kept["id"]]["current"] and not refused["promoted"]
     shown = json.loads(run_ga("models", "show", refused["id"]).stdout)

@@ -623,6 +623,10 @@ def test_served_exchanges_land_in_history_and_can_be_corrected(ga, ledger, tiny_
     assert r.returncode == 1 and "no conversation yet" in r.stderr
 
 
+def listed_all() -> list[dict]:
+    return json.loads(run_ga("models", "list", "--json").stdout)
+
+
 def test_a_provider_behind_ga_serve_gets_the_memory(ga, ledger, fake_provider):
     """`ga serve -m openai/NAME` puts the principal's memory in front of any provider: the
     provider receives it ahead of the client's own system prompt; streaming, history and the
@@ -644,6 +648,8 @@ def test_a_provider_behind_ga_serve_gets_the_memory(ga, ledger, fake_provider):
         stream = client.chat.completions.create(model="ga-personal", messages=msgs, stream=True)
         pieces = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
         assert pieces == "Streamed answer here."
+        served = [r for r in listed_all() if r["kind"] == "served"]  # ollama ps, in models list
+        assert {r["name"] for r in served} == {"ga-personal", "openai/fake"}
     finally:
         s.stop()
     listed = json.loads(run_ga("history", "--json").stdout)

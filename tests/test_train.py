@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import GA, REPO, run_ga, run_helper
+from conftest import GA, REPO, listed_runs, run_ga, run_helper
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +112,7 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     assert saved["promoted"] is True
     # DPO also saw the base model's own answers to the corrected prompts, as rejected
     assert saved["own_answer_pairs"] > 0
-    listed = json.loads(run_ga("models", "list", "--json").stdout)
+    listed = listed_runs()
     assert [m["id"] for m in listed] == [info["id"]] and listed[0]["current"]
     # the personal model answers a trained prompt differently from the base model
     personal = run_ga("ask", "Greet me", "--temperature", "0", "--max-tokens", "12", "--json")
@@ -189,7 +189,7 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     assert run_ga("models", "rm", info["id"]).returncode == 1  # current: refused
     assert "base model" in run_ga("models", "rollback").stderr
     assert run_ga("models", "use", info["id"][:12]).returncode == 0
-    assert json.loads(run_ga("models", "list", "--json").stdout)[0]["current"]
+    assert listed_runs()[0]["current"]
     # export: merged folder loads and generates; GGUF explains what is missing
     out = tmp_path / "merged"
     x = run_ga("export", info["id"], "--merged", str(out), timeout=300)
@@ -289,7 +289,7 @@ def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(
     assert proc.returncode == 1
     assert "training stopped; a checkpoint was kept" in err.decode()
     assert "ga train --resume" in err.decode()
-    assert json.loads(run_ga("models", "list", "--json").stdout) == []
+    assert listed_runs() == []
     # resume, then kill it hard mid-way: still nothing half-made in the registry
     proc = subprocess.Popen(
         [*GA, "train", "--resume"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -297,13 +297,13 @@ def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(
     _wait_for("*/sft/checkpoint-20", proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert json.loads(run_ga("models", "list", "--json").stdout) == []
+    assert listed_runs() == []
     assert run_ga("ask", "hi", "--max-tokens", "2", "--json").returncode == 0  # base still works
     r = run_ga("train", "--resume", "--force", "--json", timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     info = json.loads(r.stdout)
     assert info["metrics"]["sft"]["steps"] == 40
-    assert [m["id"] for m in json.loads(run_ga("models", "list", "--json").stdout)] == [info["id"]]
+    assert [m["id"] for m in listed_runs()] == [info["id"]]
     assert run_ga("train", "--resume").returncode == 1  # nothing left to resume
 
 
@@ -363,7 +363,7 @@ def test_kill_in_every_stage_then_resume_to_a_promoted_run(ga, corrected, tiny_m
         .read_text()
         .replace("max_steps: 2,", "max_steps: 20,")
     )
-    listed = lambda: json.loads(run_ga("models", "list", "--json").stdout)
+    listed = listed_runs
     start = lambda *a: subprocess.Popen(
         [*GA, "train", *a], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

@@ -16,16 +16,53 @@ models_app = new_app(help="Your trained models: list, inspect, switch, roll back
 
 @models_app.command("list")
 def models_list(json_out: bool = JSON) -> None:
-    """Every complete run; `*` marks the current one."""
+    """Everything `-m` can name, like `ollama list` and `ollama ps` together: the embedded
+    model, your trained runs (`*` the current one), aliases, and what a running `ga serve` has
+    loaded."""
+    rows = _listing()
+    if json_out:
+        output.emit_json(rows)
+        return
+    output.table(
+        ["", "kind", "name", "base / target", "ledger", "recipe", "pref acc", "drift", "promoted"],
+        whole=("name", "ledger"),
+        rows=(
+            [
+                "*" if r.get("current") else "",
+                r["kind"],
+                r.get("id") or r["name"],
+                r.get("base_model") or r.get("target") or r.get("url") or "",
+                r.get("ledger_sha") or "",
+                r.get("recipe") or "",
+                num(r.get("pref_accuracy")),
+                num(r.get("drift"), 3),
+                r.get("promoted", ""),
+            ]
+            for r in rows
+        ),
+    )
+    if not any(r["kind"] == "run" for r in rows):
+        output.info("No trained models yet. Train one with `ga train`.")
+
+
+def _listing() -> list[dict[str, Any]]:
+    """Rows with a `kind`: base (embedded), run, alias, served."""
     from ga_cli import registry
+    from ga_cli.models import embedded
+    from ga_cli.registry import aliases
+    from ga_cli.serve.server import loaded_by_running
 
     cur = registry.current()
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = [
+        {"kind": "base", "name": "embedded", "target": f"{embedded.NAME} (shipped, Q4_1)"}
+    ]
     for r in registry.runs():
         i = r.info
         rows.append(
             {
+                "kind": "run",
                 "id": r.id,
+                "name": r.id,
                 "current": bool(cur and cur.id == r.id),
                 "base_model": i.base_model,
                 "ledger_sha": i.ledger_sha[:7],
@@ -35,29 +72,9 @@ def models_list(json_out: bool = JSON) -> None:
                 "promoted": i.promoted,
             }
         )
-    if json_out:
-        output.emit_json(rows)
-        return
-    if not rows:
-        output.info("No models yet. Train one with `ga train`.")
-        return
-    output.table(
-        ["", "id", "base", "ledger", "recipe", "pref acc", "drift", "promoted"],
-        whole=("id", "ledger"),
-        rows=(
-            [
-                "*" if r["current"] else "",
-                r["id"],
-                r["base_model"],
-                r["ledger_sha"],
-                r["recipe"],
-                num(r["pref_accuracy"]),
-                num(r["drift"], 3),
-                r["promoted"],
-            ]
-            for r in rows
-        ),
-    )
+    rows += [{"kind": "alias", "name": n, "target": t} for n, t in aliases.all_aliases().items()]
+    rows += [{"kind": "served", **loaded} for loaded in loaded_by_running()]
+    return rows
 
 
 @models_app.command("show")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from ga_cli.cli import modelopts, output
+from ga_cli.cli import constrain, modelopts, output
 from ga_cli.cli.group import new_app
 from ga_cli.cli.options import JSON
 
@@ -89,6 +89,13 @@ STDIN_IS_QUESTION = typer.Option(
     help="Read the question itself from stdin. Without it, piped text is only ever data.",
 )
 NO_STREAM = typer.Option(False, "--no-stream", help="Print the answer when complete.")
+SCHEMA = typer.Option(
+    None,
+    "--schema",
+    metavar="JSON|FILE",
+    help="Answer with JSON matching this JSON schema (inline, or a file); llama.cpp only.",
+)
+JSON_MODE = typer.Option(False, "--json-mode", help="Answer with one JSON object; llama.cpp only.")
 ASK_JSON = typer.Option(
     False, "--json", help="Print answer, model, session id and token counts as JSON."
 )
@@ -116,6 +123,8 @@ def ask(
     threads: Optional[int] = modelopts.THREADS,
     engine: Optional[str] = modelopts.ENGINE,
     no_stream: bool = NO_STREAM,
+    schema: Optional[str] = SCHEMA,
+    json_mode: bool = JSON_MODE,
     json_out: bool = ASK_JSON,
 ) -> None:
     """Ask once and print the answer; made for shell pipelines.
@@ -130,11 +139,7 @@ def ask(
     from ga_cli.prompt import conversation
 
     if save is not None:
-        path = templates.save(
-            save,
-            templates.Template(system, model, temperature, max_tokens, repetition_penalty),
-        )
-        output.info(f'Saved template {save} ({path}). Use it: ga ask -t {save} "..."')
+        _save(save, templates.Template(system, model, temperature, max_tokens, repetition_penalty))
         return
     if cont and cid:
         raise GaError("--continue and --cid both pick a conversation", "give one of them")
@@ -143,12 +148,16 @@ def ask(
     system = system if system is not None else (saved.system if saved else None)
     params = modelopts.params(temperature, max_tokens, repetition_penalty, saved)
     memory = modelopts.memory_mode(memory)
+    grammar = constrain.answer_format(
+        schema, json_mode
+    )  # a bad schema is refused before any loading
     question, data = _question_and_data(question, stdin_is_question, files)
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:
         output.warn("no ledger yet: this answer is not personal. Create one with `ga init`.")
     earlier = Session.open(cid) if cid else Session.latest() if cont else None
     backend = modelopts.choose(ledger, model, adapter, api_base, no_server).open()
+    params = constrain.constrained(backend, params, grammar) if grammar else params
     context = conversation.ledger_context(ledger) if ledger is not None else None
     history = earlier.messages() if earlier else None
     turn = Exchange(backend, question, params, context, history, data, system, memory)
@@ -166,6 +175,13 @@ def ask(
             output.warn(modelopts.cut_off_note(params.max_tokens))
     if done.interrupted:
         raise typer.Exit(130)
+
+
+def _save(name: str, template: Any) -> None:
+    from ga_cli.chat import templates
+
+    path = templates.save(name, template)
+    output.info(f'Saved template {name} ({path}). Use it: ga ask -t {name} "..."')
 
 
 def _emit_json(done: Answered) -> None:

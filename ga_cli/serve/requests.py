@@ -71,8 +71,6 @@ def response_format(body: dict[str, Any]) -> tuple[str | None, str | None, str |
             f"json_object or json_schema",
         )
     from ga_cli.errors import GaError
-    from ga_cli.models.llamacpp import json_grammar
-    from ga_cli.serve import schema as checked
 
     schema = None
     if kind == "json_schema":
@@ -80,24 +78,36 @@ def response_format(body: dict[str, Any]) -> tuple[str | None, str | None, str |
         schema = spec.get("schema") if isinstance(spec, dict) else None
         if not isinstance(schema, dict):
             return None, None, "`response_format.json_schema.schema` must be a JSON schema object"
-        try:  # before llama.cpp sees it: a bad schema can crash libllama, not just fail
+    try:
+        return schema_grammar(schema), kind, None
+    except GaError as exc:
+        where = "`response_format.json_schema`" if schema is not None else "`response_format`"
+        return None, None, f"{where}: {exc.message}"
+
+
+def schema_grammar(schema: dict[str, Any] | None) -> str:
+    """GBNF for answers that match `schema` (None: any JSON object), checked before llama.cpp
+    sees it (a bad schema can crash libllama, not just fail) and bounded in size; GaError
+    naming the problem. `response_format` and `ga ask --schema` both come here."""
+    from ga_cli.errors import GaError
+    from ga_cli.models.llamacpp import json_grammar
+    from ga_cli.serve import schema as checked
+
+    if schema is not None:
+        try:
             checked.check(schema)
         except checked.SchemaError as exc:
-            return None, None, f"`response_format.json_schema`: {exc}"
+            raise GaError(str(exc)) from exc
     try:
         grammar = json_grammar(schema)
-    except (GaError, RecursionError) as exc:
-        return None, None, f"`response_format` {kind}: {getattr(exc, 'message', exc)}"
+    except RecursionError as exc:
+        raise GaError(f"the schema nests too deeply ({exc})") from exc
     if len(grammar) > checked.MAX_GRAMMAR:
-        return (
-            None,
-            None,
-            (
-                f"`response_format.json_schema` makes a grammar of {len(grammar)} characters; "
-                f"at most {checked.MAX_GRAMMAR}: simplify the schema"
-            ),
+        raise GaError(
+            f"the schema makes a grammar of {len(grammar)} characters; at most "
+            f"{checked.MAX_GRAMMAR}: simplify the schema"
         )
-    return grammar, kind, None
+    return grammar
 
 
 def _unsupported(body: dict[str, Any]) -> str | None:

@@ -35,6 +35,27 @@ class Running:
     token: str | None = None
 
 
+def loaded_by_running() -> list[dict[str, Any]]:
+    """What a running `ga serve` has loaded (its /health: names, engine, queue), like `ollama
+    ps`; empty when none runs or it does not answer within a second."""
+    import httpx
+
+    running = find_running()
+    if running is None:
+        return []
+    headers = {"Authorization": f"Bearer {running.token}"} if running.token else {}
+    root = running.url.removesuffix("/v1")
+    try:
+        health = httpx.get(root + "/health", headers=headers, timeout=1.0).json()
+    except (httpx.HTTPError, ValueError):
+        return []
+    engine, queued = health.get("engine"), health.get("queued")
+    return [
+        {"name": name, "url": running.url, "pid": running.pid, "engine": engine, "queued": queued}
+        for name in health.get("models") or []
+    ]
+
+
 def find_running() -> Running | None:
     """The running server, if its process is alive. A file left by a server that died
     (kill -9) is removed."""

@@ -663,3 +663,42 @@ def test_a_provider_behind_ga_serve_gets_the_memory(ga, ledger, fake_provider):
         assert refused.value.status_code == 502 and "cannot reach" in refused.value.message
     finally:
         gone.stop()
+
+
+def test_ollama_clients_and_models_retrieve(ga, ledger, tiny_model):
+    """Ollama's own API on the same port, driven by the `ollama` Python client: list, ps,
+    show, chat and generate (streamed and whole), embed, Ollama's errors; the exchanges land
+    in history under the client's name; and the openai SDK's models.retrieve."""
+    import ollama
+    from openai import NotFoundError, OpenAI
+
+    s = Server("--model", str(tiny_model), "--engine", "llama.cpp")
+    try:
+        client = ollama.Client(host=s.url)
+        assert httpx.get(s.url + "/api/version").json()["version"]
+        assert "ga-personal:latest" in [m.model for m in client.list().models]
+        assert "ga-personal:latest" in [m.model for m in client.ps().models]
+        assert client.show("ga-personal").modelinfo["general.context_length"] > 0
+        options = {"num_predict": 4, "temperature": 0}
+        msgs = [{"role": "user", "content": "hi"}]
+        whole = client.chat(model="ga-personal", messages=msgs, options=options)
+        assert whole.done and whole.message.role == "assistant"
+        chunks = list(client.chat(model="ga-personal:latest", messages=msgs, options=options,
+                                  stream=True))  # fmt: skip
+        assert chunks[-1].done and chunks[-1].eval_count == 4 and not chunks[0].done
+        assert "".join(c.message.content for c in chunks) == whole.message.content  # greedy
+        made = client.generate(model="ga-personal", prompt="hi", options=options)
+        assert made.done and isinstance(made.response, str) and made.eval_count == 4
+        vectors = client.embed(model="ga-personal", input=["one", "two"]).embeddings
+        assert len(vectors) == 2 and len(vectors[0]) > 0
+        with pytest.raises(ollama.ResponseError) as missing:
+            client.chat(model="nope", messages=msgs)
+        assert missing.value.status_code == 404
+        openai = OpenAI(base_url=s.url + "/v1", api_key="unused")
+        assert openai.models.retrieve("ga-personal").id == "ga-personal"
+        with pytest.raises(NotFoundError):
+            openai.models.retrieve("nope")
+    finally:
+        s.stop()
+    kinds = {row["kind"] for row in json.loads(run_ga("history", "--json").stdout)}
+    assert any(k.startswith("serve:ollama-python") for k in kinds), kinds

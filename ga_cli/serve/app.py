@@ -15,6 +15,7 @@ from starlette.routing import Route
 from ga_cli.serve import guard
 from ga_cli.serve.engine import Engine
 from ga_cli.serve.history import ServedHistory
+from ga_cli.serve.ollama_api import OllamaRoutes
 from ga_cli.serve.replies import error
 from ga_cli.serve.routes import Routes, SystemFor
 
@@ -98,6 +99,8 @@ def create_app(
             Route("/v1/models", routes.models),
             Route("/v1/chat/completions", routes.chat, methods=["POST"]),
             Route("/v1/embeddings", routes.embeddings, methods=["POST"]),
+            Route("/v1/models/{model:path}", routes.model),
+            *ollama_routes(OllamaRoutes(routes)),
         ],
         middleware=_middleware(settings),
         lifespan=lifespan,
@@ -109,6 +112,19 @@ def create_app(
             ),
         },
     )
+
+
+def ollama_routes(api: OllamaRoutes) -> list[Route]:
+    """Ollama's API on the same port (serve.ollama_api)."""
+    return [
+        Route("/api/version", api.version),
+        Route("/api/tags", api.tags),
+        Route("/api/ps", api.ps),
+        Route("/api/show", api.show, methods=["POST"]),
+        Route("/api/chat", api.chat, methods=["POST"]),
+        Route("/api/generate", api.generate, methods=["POST"]),
+        Route("/api/embed", api.embed, methods=["POST"]),
+    ]
 
 
 def _middleware(settings: Settings) -> list[Middleware]:

@@ -40,6 +40,27 @@ MEMORY_HEADER = "x-ga-memory"  # per request: merge, fill or off (or the body's 
 
 
 @dataclass
+class Turn:
+    """One chat request, checked and ready to generate."""
+
+    model: str
+    msgs: list[dict[str, str]]  # as the model gets them (the memory in)
+    asked: requests.Asked
+    log: Any  # Routes.exchange_log's logger, or None
+    state: dict[str, Any]  # the request's state: tokens for the request log, the answer
+
+    def background(self) -> BackgroundTask | None:
+        """Logs a streamed answer once it has been sent whole."""
+        return BackgroundTask(self.log, self.msgs, self.state) if self.log else None
+
+    async def answered(self, answer: str, usage: Usage) -> None:
+        self.state["ga_completion_tokens"] = usage.completion_tokens
+        if self.log is not None:
+            self.state.update(ga_answer=answer, ga_usage=usage)
+            await self.log(self.msgs, self.state)
+
+
+@dataclass
 class Routes:
     engine: Engine
     token: str | None
@@ -104,17 +125,32 @@ class Routes:
         denied = self.denied(request)
         if denied:
             return denied
-        window = self.backend.context_window if self.backend is not None else None
-        listed = [
-            {"id": n, "object": "model", "created": 0, "owned_by": "ga", "context_window": window}
-            for n in self.engine.names()
-        ]
+        listed = [self._model_entry(n) for n in self.engine.names()]
         return JSONResponse({"object": "list", "data": listed})
+
+    async def model(self, request: Request) -> Response:
+        """GET /v1/models/{id}: the openai SDK's `models.retrieve`."""
+        denied = self.denied(request)
+        if denied:
+            return denied
+        name = request.path_params["model"]
+        if name not in self.engine.names():
+            return error(404, f"model `{name}` does not exist", code="model_not_found")
+        return JSONResponse(self._model_entry(name))
+
+    def _model_entry(self, name: str) -> dict[str, Any]:
+        window = self.backend.context_window if self.backend is not None else None
+        return {"id": name, "object": "model", "created": 0, "owned_by": "ga",
+                "context_window": window}  # fmt: skip
 
     async def embeddings(self, request: Request) -> Response:
         body = await self.read(request)
         if isinstance(body, Response):
             return body
+        return await self.embed_body(request, body)
+
+    async def embed_body(self, request: Request, body: dict[str, Any]) -> Response:
+        """An embeddings request already read (the OpenAI and Ollama routes share it)."""
         if body.get("model") not in self.engine.names():
             return error(404, "`model` must be one of GET /v1/models", code="model_not_found")
         texts = requests.embedding_inputs(body)
@@ -150,6 +186,31 @@ class Routes:
         body = await self.read(request)
         if isinstance(body, Response):
             return body
+        turn = await self.checked_turn(request, body)
+        if isinstance(turn, Response):
+            return turn
+        cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
+        if body.get("stream"):
+            queue: asyncio.Queue = asyncio.Queue()
+            cancel = Cancel()
+            future = self.submit(turn.msgs, turn.asked.params, cancel, queue)
+            if isinstance(future, Response):
+                return future
+            return StreamingResponse(
+                sse(queue, future, cancel, cid, created, turn.model, turn.state),
+                media_type="text/event-stream",
+                background=turn.background(),
+            )
+        answered = await self.choices(turn.msgs, turn.asked.params, turn.asked.n)
+        if isinstance(answered, Response):
+            return answered
+        choices, total = answered
+        await turn.answered(choices[0][0], total)
+        return completion(cid, created, turn.model, choices, total)
+
+    async def checked_turn(self, request: Request, body: dict[str, Any]) -> Turn | Response:
+        """A chat request checked, with the principal's memory in, within the context window,
+        and how it is logged; or the 4xx it deserves. The OpenAI and Ollama routes share it."""
         checked = await self.chat_request(body)
         if isinstance(checked, Response):
             return checked
@@ -164,28 +225,8 @@ class Routes:
             used = await asyncio.to_thread(prompt_tokens, self.backend, msgs)  # hold the worker
             if used + asked.params.max_tokens > window:
                 return too_long(window, used, asked.params.max_tokens)
-        cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
         state = request.scope.setdefault("state", {})  # the request log's token count
-        if body.get("stream"):
-            queue: asyncio.Queue = asyncio.Queue()
-            cancel = Cancel()
-            future = self.submit(msgs, asked.params, cancel, queue)
-            if isinstance(future, Response):
-                return future
-            return StreamingResponse(
-                sse(queue, future, cancel, cid, created, model, state),
-                media_type="text/event-stream",
-                background=BackgroundTask(log, msgs, state) if log else None,
-            )
-        answered = await self.choices(msgs, asked.params, asked.n)
-        if isinstance(answered, Response):
-            return answered
-        choices, total = answered
-        state["ga_completion_tokens"] = total.completion_tokens
-        if log is not None:
-            state.update(ga_answer=choices[0][0], ga_usage=total)
-            await log(msgs, state)
-        return completion(cid, created, model, choices, total)
+        return Turn(model, msgs, asked, log, state)
 
     def exchange_log(self, request: Request, asked: list[dict[str, str]]) -> Any:
         """What logs this exchange in history once answered (None: not logged), given the

@@ -149,6 +149,27 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _system_for(ledger: Ledger | None) -> Callable[[str, Any, str | None], str | None]:
+    """The routes' `system_for`: the ledger's block for a question, ahead of the client's own
+    system prompt when it sent one (None without a ledger)."""
+
+    def system_for(question: str, backend: Any, client: str | None) -> str | None:
+        from ga_cli.prompt import conversation
+
+        if ledger is None or backend is None:
+            return None
+        prepared = conversation.prepare(
+            backend,
+            question,
+            context=conversation.ledger_context(ledger),
+            system_override=client,
+            memory="merge",  # the route has decided that the memory goes in
+        )
+        return prepared.messages[0]["content"]
+
+    return system_for
+
+
 def serve(
     host: str,
     port: int,
@@ -168,7 +189,6 @@ def serve(
     every exchange into ga's history (serve.history)."""
     import uvicorn
 
-    from ga_cli.prompt import conversation
     from ga_cli.serve import guard
     from ga_cli.serve.app import Settings, create_app
 
@@ -184,18 +204,6 @@ def serve(
         sock.close()
         raise
 
-    def system_for(question: str, backend: Any, client: str | None) -> str | None:
-        if ledger is None or backend is None:
-            return None
-        prepared = conversation.prepare(
-            backend,
-            question,
-            context=conversation.ledger_context(ledger),
-            system_override=client,
-            memory="merge",  # the route has decided that the memory goes in
-        )
-        return prepared.messages[0]["content"]
-
     f = discovery_file()
 
     def forget() -> None:
@@ -209,7 +217,7 @@ def serve(
         history=history,
         hosts=guard.host_names(host) if is_loopback(host) else (),  # else a token guards it
     )
-    app = create_app(engine, settings, system_for, forget)
+    app = create_app(engine, settings, _system_for(ledger), forget)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{bound}/v1"

@@ -556,6 +556,9 @@ def test_the_principals_memory_goes_ahead_of_a_clients_system_prompt(ga, ledger,
         assert prompt_tokens(s.url, client) > alone + 10  # merged: the memory, then the client's
         assert prompt_tokens(s.url, client, "fill") == alone  # fill: the client's prompt alone
         assert prompt_tokens(s.url, None) > prompt_tokens(s.url, None, "off")
+        merged = prompt_tokens(s.url, client)
+        ga("values", "add", "Name the file and the line for every code change.")
+        assert prompt_tokens(s.url, client) > merged + 5  # the server reads the new commit
         body = {**chat(), "ga_memory": "everything"}
         r = httpx.post(s.url + "/v1/chat/completions", json=body, timeout=30)
         assert r.status_code == 400 and "merge, fill, off" in r.json()["error"]["message"]

@@ -125,6 +125,18 @@ class Ledger:
         except GaError:
             return None
 
+    def revision(self) -> tuple[int, ...]:
+        """A stamp that changes with every commit and staged change (file times only:
+        microseconds), for what long-running processes cache from the ledger."""
+        git = self.root / ".git"
+        stamps = []
+        for p in (git / "index", git / "HEAD", git / "logs" / "HEAD"):
+            try:
+                stamps.append(p.stat().st_mtime_ns)
+            except OSError:
+                stamps.append(0)
+        return tuple(stamps)
+
     def dirty_files(self) -> list[str]:
         out = self.git("status", "--porcelain=v1", "-z", "--untracked-files=all")
         files = []

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ga_cli.models.base import Backend, Message
-from ga_cli.prompt import prompting
+from ga_cli.prompt import prompting, ranking
 from ga_cli.prompt.prompting import Entry
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def ledger_context(ledger: Ledger) -> LedgerContext:
     return LedgerContext(
         ledger.principal(),
         [e for e in trusted if e.kind.name == "value"],
-        [e for e in trusted if e.kind.name == "correction"],
+        ranking.Index(e for e in trusted if e.kind.name == "correction"),
         len({p.path for p in bad}),
         prompting.setting(ledger.config()),
         prompting.told([e for e in trusted if e.kind.name == "interview"]),
@@ -97,6 +97,26 @@ def _system(
     if caller is None:
         return built.system, built
     return built.system + CALLER_HEADER + caller, built
+
+
+class LedgerReader:
+    """`ledger_context` for a long-running process (`ga serve`, `ga mcp`): read again only
+    when a commit has changed the ledger (`Ledger.revision`; every `ga` change is a commit,
+    and any `ga` command commits hand edits), not on every request."""
+
+    def __init__(self, ledger: Ledger):
+        import threading
+
+        self.ledger = ledger
+        self._read: tuple[tuple[int, ...], LedgerContext] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> LedgerContext:
+        stamp = self.ledger.revision()
+        with self._lock:
+            if self._read is None or self._read[0] != stamp:
+                self._read = (stamp, ledger_context(self.ledger))
+            return self._read[1]
 
 
 def standing_system(context: LedgerContext) -> str:

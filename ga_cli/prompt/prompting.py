@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable
 
 from ga_cli.ledger.entries import Fields, by_priority
@@ -279,7 +280,8 @@ def build_system(
     if corrections_mode in _SHOWN:
         from ga_cli.prompt import ranking  # it reads this module's words()
 
-        ranked = ranking.rank(question, [c for c in corrections if trusted(c)])[:max_corrections]
+        best = (c for c in ranking.rank(question, corrections) if trusted(c))
+        ranked = list(islice(best, max_corrections))  # the trust rule on those shown
         header, render = _SHOWN[corrections_mode]
         section(header, ranked, render, built.corrections_used)
     built.system = "\n".join(parts)

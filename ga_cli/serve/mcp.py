@@ -24,6 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from ga_cli.errors import GaError
 from ga_cli.ledger import ops
 from ga_cli.ledger.store import Ledger
+from ga_cli.prompt.conversation import LedgerContext, LedgerReader
 
 MAX_CHARS = 20_000  # per argument: a correction or a value, never a document
 PREFERENCES_TOKENS = 1_500  # the block's budget (counted as a provider would: tiktoken)
@@ -46,12 +47,11 @@ def _text(value: str, name: str, required: bool = True) -> str:
     return text
 
 
-def preferences(ledger: Ledger, query: str) -> str:
+def preferences(context: LedgerContext, query: str) -> str:
     """The principal's block for `query`, as ga's own prompts carry it."""
     from ga_cli.models.remote import token_counter
-    from ga_cli.prompt import conversation, prompting
+    from ga_cli.prompt import prompting
 
-    context = conversation.ledger_context(ledger)
     built = prompting.build_system(
         context.principal,
         context.values,
@@ -131,6 +131,7 @@ def server(ledger: Ledger, client: str | None = None) -> Any:
     """The MCP server (SDK's MCPServer) over this ledger; `client`: who the writes are from
     (default: the name the client gives when it connects)."""
     app = MCPServer("ga", instructions=INSTRUCTIONS)
+    read = LedgerReader(ledger)  # the ledger read again only when a commit changed it
 
     def who(ctx: Context) -> str:
         params = getattr(getattr(ctx, "session", None), "client_params", None)
@@ -142,7 +143,7 @@ def server(ledger: Ledger, client: str | None = None) -> Any:
         """The principal's preferences for a task: who they are, their values and lessons,
         and their past corrections most relevant to `query`. Follow them."""
         with _said():
-            return preferences(ledger, query)
+            return preferences(read(), query)
 
     @app.tool(name="history_search")
     def search_history(query: str, limit: int = 5) -> list[dict[str, Any]]:

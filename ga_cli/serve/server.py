@@ -151,17 +151,19 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _system_for(ledger: Ledger | None) -> Callable[[str, Any, str | None], str | None]:
     """The routes' `system_for`: the ledger's block for a question, ahead of the client's own
-    system prompt when it sent one (None without a ledger)."""
+    system prompt when it sent one (None without a ledger); the ledger is read again only when
+    it has changed (`conversation.LedgerReader`)."""
+    from ga_cli.prompt import conversation
+
+    context = conversation.LedgerReader(ledger) if ledger is not None else None
 
     def system_for(question: str, backend: Any, client: str | None) -> str | None:
-        from ga_cli.prompt import conversation
-
-        if ledger is None or backend is None:
+        if context is None or backend is None:
             return None
         prepared = conversation.prepare(
             backend,
             question,
-            context=conversation.ledger_context(ledger),
+            context=context(),
             system_override=client,
             memory="merge",  # the route has decided that the memory goes in
         )

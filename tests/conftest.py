@@ -144,14 +144,11 @@ def tiny_model(embedded_dir) -> Path:
 
     tok = AutoTokenizer.from_pretrained(embedded_dir)
     torch.manual_seed(0)
+    from families import TINY
+
     config = LlamaConfig(
         vocab_size=len(tok),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
+        **TINY,
         tie_word_embeddings=True,
         bos_token_id=tok.bos_token_id,
         eos_token_id=tok.eos_token_id,

@@ -53,6 +53,17 @@ PHI3 = (
 )
 
 
+# the shape of every tiny test model (conftest's tiny_model too): 2 layers of 64
+TINY: dict[str, int] = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=1024,
+)
+
+
 @dataclass(frozen=True)
 class Family:
     name: str  # the test id
@@ -192,12 +203,7 @@ def _config(family: Family, tok: Any) -> Any:
 
     common: dict[str, Any] = dict(
         vocab_size=len(tok),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
+        **TINY,
         initializer_range=0.2,  # a clear argmax margin (see the module's docstring)
         bos_token_id=tok.bos_token_id,
         eos_token_id=tok.eos_token_id,

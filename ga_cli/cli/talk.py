@@ -148,9 +148,8 @@ def ask(
     system = system if system is not None else (saved.system if saved else None)
     params = modelopts.params(temperature, max_tokens, repetition_penalty, saved)
     memory = modelopts.memory_mode(memory)
-    grammar = constrain.answer_format(
-        schema, json_mode
-    )  # a bad schema is refused before any loading
+    # a bad schema is refused before anything loads
+    grammar = constrain.answer_format(schema, json_mode)
     question, data = _question_and_data(question, stdin_is_question, files)
     ledger = modelopts.open_ledger_or_none()
     if ledger is None:

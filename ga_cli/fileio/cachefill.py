@@ -7,6 +7,7 @@ one, or none, never half of one, and two processes never share a temporary folde
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -39,3 +40,11 @@ def fill_dir(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def file_key(path: Path, *extra: object) -> str:
+    """A short key for what is made from the file at `path`: its path, size and time (and
+    `extra`, such as a format number), so a changed file is made again."""
+    stat = path.stat()
+    stamp = "|".join(str(x) for x in (path, stat.st_size, stat.st_mtime_ns, *extra))
+    return hashlib.sha256(stamp.encode()).hexdigest()[:12]

@@ -9,7 +9,6 @@ training starts, naming the file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,9 +69,7 @@ def hf_folder(gguf: Path, progress: Callable[[str], None] | None = None) -> Path
     """The file dequantised into a Hugging Face folder under the cache, made once (keyed by
     the file's path, size and time: a changed file is converted again)."""
     gguf = gguf.expanduser().absolute()  # a symlink stays itself: its path names the file
-    stat = gguf.stat()
-    stamp = f"{gguf}|{stat.st_size}|{stat.st_mtime_ns}|{FORMAT}"
-    key = hashlib.sha256(stamp.encode()).hexdigest()[:12]
+    key = cachefill.file_key(gguf, FORMAT)
     target = paths.cache_dir() / "models" / f"{gguf.stem[:60]}-{key}"
 
     def convert(tmp: Path) -> None:

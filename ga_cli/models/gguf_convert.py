@@ -119,9 +119,7 @@ def _f16_of(source: Path, progress: Callable[[str], None] | None) -> Path:
 
     if gguf_merge.is_f16(source):
         return source
-    stat = source.stat()
-    stamp = f"{source.absolute()}|{stat.st_size}|{stat.st_mtime_ns}".encode()
-    name = f"{source.stem[:60]}-{hashlib.sha256(stamp).hexdigest()[:12]}"
+    name = f"{source.stem[:60]}-{cachefill.file_key(source.absolute())}"
     target = paths.cache_dir() / "gguf" / name
 
     def make(tmp: Path) -> None:

@@ -102,7 +102,7 @@ class RemoteBackend:
                     f"model `{model}` needs the environment variable {missing[0]}",
                     f"export {missing[0]}=... (it is never stored in the ledger)",
                 )
-        self._encoding: Any = None
+        self._count: Callable[[str], int] | None = None
 
     def _context_window(self) -> int:
         try:
@@ -112,9 +112,9 @@ class RemoteBackend:
             return 8192
 
     def count_tokens(self, text: str) -> int:
-        if self._encoding is None:
-            self._encoding = _encoding()
-        return len(self._encoding.encode(text, disallowed_special=()))
+        if self._count is None:
+            self._count = token_counter()
+        return self._count(text)
 
     def _call(self, messages: list[Message], params: GenerationParams, stream: bool) -> Any:
         kwargs: dict[str, Any] = {
@@ -217,18 +217,13 @@ class RemoteBackend:
         )
 
 
-def _encoding() -> Any:
-    """tiktoken's encoding of current OpenAI models (offline: the vendored file)."""
-    tiktoken_offline()
-    import tiktoken
-
-    try:
-        return tiktoken.get_encoding("o200k_base")
-    except Exception:
-        return tiktoken.get_encoding("cl100k_base")
-
-
 def token_counter() -> Callable[[str], int]:
-    """Counts tokens as a provider would, for prompts built without a model loaded."""
-    encoding = _encoding()
+    """Counts tokens as a provider would (o200k_base, else cl100k_base), for a hosted model and
+    for prompts built without a model loaded."""
+    try:
+        encoding = tiktoken_encoding()
+    except Exception:
+        import tiktoken
+
+        encoding = tiktoken.get_encoding("cl100k_base")
     return lambda text: len(encoding.encode(text, disallowed_special=()))

@@ -56,7 +56,8 @@ def ledger_context(ledger: Ledger) -> LedgerContext:
     )
 
 
-MEMORY_MODES = ("merge", "fill", "off")  # what the ledger adds to a system prompt of the caller's
+# what the ledger adds to a system prompt of the caller's, from the most to the least
+MEMORY_MODES = ("merge", "fill", "off")
 CALLER_HEADER = (
     "\n\nThe principal is using a tool that adds the instructions below. Follow them where "
     "they do not conflict with the principal's values and lessons above:\n"

@@ -134,11 +134,14 @@ def words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in STOPWORDS and len(w) > 1}
 
 
+MATCHED_FIELDS = ("prompt", "why", "context", "chosen")  # what a correction is matched on
+
+
 def relevance(question: str, entry: Entry) -> float:
     q = words(question)
     if not q:
         return 0.0
-    e = words(" ".join(entry.text(k) for k in ("prompt", "why", "context", "chosen")))
+    e = words(" ".join(entry.text(k) for k in MATCHED_FIELDS))
     return len(q & e) / (len(q | e) ** 0.5 or 1)
 
 

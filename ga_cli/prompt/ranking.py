@@ -16,9 +16,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 
-from ga_cli.prompt.prompting import Entry, words
-
-FIELDS = ("prompt", "why", "context", "chosen")
+from ga_cli.prompt.prompting import MATCHED_FIELDS, Entry, words
 
 
 class Index(tuple):  # a tuple of entries, searchable
@@ -49,7 +47,7 @@ def _indexed(corrections: Sequence[Entry]) -> sqlite3.Connection:
     conn.execute("CREATE VIRTUAL TABLE docs USING fts5(body, tokenize='porter unicode61')")
     conn.executemany(
         "INSERT INTO docs (rowid, body) VALUES (?, ?)",
-        [(i, " ".join(c.text(k) for k in FIELDS)) for i, c in enumerate(corrections)],
+        [(i, " ".join(c.text(k) for k in MATCHED_FIELDS)) for i, c in enumerate(corrections)],
     )
     return conn
 

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from ga_cli import __version__
 from ga_cli.errors import ProviderError
 from ga_cli.models.base import Cancel, Usage
-from ga_cli.serve.replies import upstream_body
+from ga_cli.serve.replies import Streamed
 from ga_cli.serve.routes import Routes, Turn
 
 OPTIONS = {  # Ollama's options -> the OpenAI request's fields
@@ -39,6 +39,32 @@ STAYS = "2318-01-01T00:00:00Z"  # /api/ps's expiry for a model that stays loaded
 
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _said(turn: Turn, text: str, generate: bool) -> dict[str, Any]:
+    """A piece (or the whole) of an answer as Ollama says it: /api/generate's `response`,
+    /api/chat's `message`."""
+    said: dict[str, Any] = {"model": f"{turn.model}:latest", "created_at": _now()}
+    if generate:
+        said["response"] = text
+    else:
+        said["message"] = {"role": "assistant", "content": text}
+    return said
+
+
+def _done(usage: Usage, start: int, generate: bool) -> dict[str, Any]:
+    """What Ollama's last object adds: done, why, and the counts and durations (ns)."""
+    took = time.perf_counter_ns() - start
+    return {
+        "done": True,
+        "done_reason": usage.finish_reason,
+        "total_duration": took,
+        "load_duration": 0,
+        "prompt_eval_count": usage.prompt_tokens,
+        "eval_count": usage.completion_tokens,
+        "eval_duration": took,
+        **({"context": []} if generate else {}),
+    }
 
 
 def _ollama_error(response: Response) -> Response:
@@ -154,74 +180,39 @@ class OllamaRoutes:
         turn = await self.routes.checked_turn(request, self._openai_body(body, generate))
         if isinstance(turn, Response):
             return _ollama_error(turn)
+        start = time.perf_counter_ns()
+        if body.get("stream", True) is False:
+            answered = await self.routes.choices(turn.msgs, turn.asked.params, 1)
+            if isinstance(answered, Response):
+                return _ollama_error(answered)
+            choices, usage = answered
+            text = choices[0][0]
+            await turn.answered(text, usage)
+            said = _said(turn, text, generate)
+            return JSONResponse({**said, **_done(usage, start, generate)})
         queue: asyncio.Queue = asyncio.Queue()
         cancel = Cancel()
         future = self.routes.submit(turn.msgs, turn.asked.params, cancel, queue)
         if isinstance(future, Response):
             return _ollama_error(future)
-        lines = self._lines(turn, queue, future, cancel, generate)
-        if body.get("stream", True) is not False:
-            return StreamingResponse(
-                lines, media_type="application/x-ndjson", background=turn.background()
-            )
-        pieces, last = [], None
-        async for line in lines:
-            last = json.loads(line)
-            pieces.append(last.get("response", "") if generate else last["message"]["content"])
-        assert last is not None
-        if "error" in last:
-            return JSONResponse(last, status_code=502)
-        text = "".join(pieces)
-        last["response" if generate else "message"] = (
-            text if generate else {"role": "assistant", "content": text}
+        lines = self._lines(turn, Streamed(queue, future, cancel, turn.state), start, generate)
+        return StreamingResponse(
+            lines, media_type="application/x-ndjson", background=turn.background()
         )
-        await turn.answered(text, turn.state.get("ga_usage") or Usage())
-        return JSONResponse(last)
 
-    async def _lines(
-        self, turn: Turn, queue: asyncio.Queue, future: Any, cancel: Cancel, generate: bool
-    ) -> Any:
+    async def _lines(self, turn: Turn, answer: Streamed, start: int, generate: bool) -> Any:
         """Ollama's stream: one JSON object per line, `done: true` with the counts last."""
-        start, pieces = time.perf_counter_ns(), []
-        turn.state["ga_interrupted"] = True
-
-        def line(piece: str, **more: Any) -> str:
-            said: dict[str, Any] = {"model": f"{turn.model}:latest", "created_at": _now()}
-            if generate:
-                said["response"] = piece
-            else:
-                said["message"] = {"role": "assistant", "content": piece}
-            return json.dumps({**said, **more}) + "\n"
-
         try:
-            while True:
-                piece, _ = await queue.get()
-                if piece is None:
-                    break
-                pieces.append(piece)
-                yield line(piece, done=False)
+            async for piece in answer.pieces():
+                yield json.dumps({**_said(turn, piece, generate), "done": False}) + "\n"
             try:
-                usage = await asyncio.wrap_future(future)
+                usage = await answer.ended()
             except ProviderError as exc:
-                yield json.dumps({"error": upstream_body(exc)["error"]["message"]}) + "\n"
+                yield json.dumps({"error": exc.message}) + "\n"
                 return
-            turn.state.update(ga_usage=usage, ga_completion_tokens=usage.completion_tokens)
-            turn.state["ga_interrupted"] = False
-            took = time.perf_counter_ns() - start
-            yield line(
-                "",
-                done=True,
-                done_reason=usage.finish_reason,
-                total_duration=took,
-                load_duration=0,
-                prompt_eval_count=usage.prompt_tokens,
-                eval_count=usage.completion_tokens,
-                eval_duration=took,
-                **({"context": []} if generate else {}),
-            )
+            yield json.dumps({**_said(turn, "", generate), **_done(usage, start, generate)}) + "\n"
         finally:
-            cancel.set()
-            turn.state["ga_answer"] = "".join(pieces)
+            answer.close()
 
     async def embed(self, request: Request) -> Response:
         body = await self.routes.read(request)

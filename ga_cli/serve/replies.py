@@ -171,23 +171,16 @@ async def sse(
             + "\n\n"
         )
 
-    pieces: list[str] = []  # the answer, for the history (`ga_answer` in `state`)
-    state["ga_interrupted"] = True  # until it ends whole
+    answer = Streamed(queue, future, cancel, state)
     try:
         yield chunk({"role": "assistant", "content": ""})
-        while True:
-            piece, _ = await queue.get()
-            if piece is None:
-                break
-            pieces.append(piece)
+        async for piece in answer.pieces():
             yield chunk({"content": piece})
         try:
-            usage = await asyncio.wrap_future(future)
+            usage = await answer.ended()
         except ProviderError as exc:  # headers are sent: the error goes as an event
             yield "data: " + json.dumps(upstream_body(exc)) + "\n\n"
             return
-        state.update(ga_completion_tokens=usage.completion_tokens, ga_usage=usage)
-        state["ga_interrupted"] = False
         last = json.loads(chunk({}, usage.finish_reason)[6:])
         last["usage"] = {
             "prompt_tokens": usage.prompt_tokens,
@@ -197,5 +190,35 @@ async def sse(
         yield "data: " + json.dumps(last) + "\n\n"
         yield "data: [DONE]\n\n"
     finally:  # runs when the client disconnects too: stop generating for nobody
-        cancel.set()
-        state["ga_answer"] = "".join(pieces)
+        answer.close()
+
+
+class Streamed:
+    """One generation as it streams to a client (OpenAI's SSE, Ollama's NDJSON): its pieces,
+    then how it ended. The request's `state` keeps what was answered for the history
+    (`ga_answer`, `ga_usage`, `ga_interrupted`) whether or not the client stayed."""
+
+    def __init__(self, queue: asyncio.Queue, future: Any, cancel: Cancel, state: dict[str, Any]):
+        self.queue, self.future, self.cancel, self.state = queue, future, cancel, state
+        self.answer: list[str] = []
+        state["ga_interrupted"] = True  # until it ends whole
+
+    async def pieces(self) -> Any:
+        while True:
+            piece, _ = await self.queue.get()
+            if piece is None:
+                return
+            self.answer.append(piece)
+            yield piece
+
+    async def ended(self) -> Usage:
+        """How the generation ended; ProviderError when the provider behind it failed."""
+        usage = await asyncio.wrap_future(self.future)
+        self.state.update(ga_completion_tokens=usage.completion_tokens, ga_usage=usage)
+        self.state["ga_interrupted"] = False
+        return usage
+
+    def close(self) -> None:
+        """Stop generating (for nobody, if the client left) and keep what was said."""
+        self.cancel.set()
+        self.state["ga_answer"] = "".join(self.answer)

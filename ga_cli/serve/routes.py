@@ -313,8 +313,7 @@ class Routes:
         if asked not in MEMORY_MODES:
             choices = ", ".join(MEMORY_MODES)
             return error(400, f"`{MEMORY_HEADER}` / `ga_memory` must be one of {choices}")
-        less = ("off", "fill", "merge")  # least to most of the ledger
-        return min(str(asked), self.memory, key=less.index)
+        return max(str(asked), self.memory, key=MEMORY_MODES.index)  # most to least memory
 
     async def with_system(self, msgs: list[dict[str, str]], memory: str) -> list[dict[str, str]]:
         """The principal's memory in the request: `merge` puts it ahead of the client's own

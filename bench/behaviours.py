@@ -180,6 +180,7 @@ def main() -> None:
         "wall_seconds": round(info.get("wall_seconds", 0), 1),
         "drift": ret["drift"],
         "gate": "passed" if info["promotion"].startswith("held-out") else info["promotion"],
+        "checkpoint": info.get("checkpoint"),  # the epoch kept when the final model failed
         "modes": {
             m: {t: {k: v for k, v in r.items() if k != "answers"} for t, r in per.items()}
             for m, per in results.items()
@@ -193,6 +194,7 @@ def main() -> None:
     print(
         f"recipe {args.recipe}: training {summary['train_seconds']:.0f} s (whole ga train "
         f"{summary['wall_seconds']:.0f} s), drift {summary['drift']}, gate {summary['gate']}"
+        + (f"; checkpoint: {json.dumps(summary['checkpoint'])}" if summary["checkpoint"] else "")
     )
     for mode, per in summary["modes"].items():
         for theme, r in per.items():

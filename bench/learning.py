@@ -182,6 +182,11 @@ def run_one(env: dict, suite: Suite, folder: Path, recipe: str, label: str) -> d
         "degenerate": {m: [h[m]["base"]["degenerate"], h[m]["personal"]["degenerate"]] for m in h},
         "length_ratio": {m: h[m]["length_ratio"] for m in h},
         "gate_failures": [f for f in fails if "gate." in f],
+        "refused": info["promotion"].endswith("(forced)"),
+        "checkpoint": info.get("checkpoint"),  # the epoch kept when the final model failed
+        "checkpoint_seconds": sum(
+            m.get("checkpoint_seconds", 0.0) for m in info["metrics"].values()
+        ),
     }
 
 
@@ -233,7 +238,15 @@ def row(r: dict) -> str:
         f"{deg['sampled'][0]:.2f} -> {deg['sampled'][1]:.2f}; length ratio "
         f"{r['length_ratio']['greedy']}/{r['length_ratio']['sampled']}; training "
         f"{r['train_seconds']:.0f} s (whole ga train {r['wall_seconds']:.0f} s); gate {gate}"
+        + ("; REFUSED" if r["refused"] else "; promoted")
+        + (f"; {_kept(r['checkpoint'])}" if r["checkpoint"] else "")
+        + f"; saving checkpoints {r['checkpoint_seconds']:.1f} s"
     )
+
+
+def _kept(c: dict) -> str:
+    later = "; ".join(f"{x['model']}: {x['why']}" for x in c["refused"])
+    return f"kept {c['kept'] or 'no checkpoint'} after {c['seconds']:.0f} s ({later})"
 
 
 def table(results: list[dict]) -> str:
@@ -248,6 +261,8 @@ def table(results: list[dict]) -> str:
         for s in suites:
             r = next((x for x in results if x["candidate"] == cand and x["suite"] == s), None)
             gate = "" if r is None or not r["gate_failures"] else ", **gate fails**"
+            if r is not None and r.get("checkpoint"):
+                gate += f", kept {r['checkpoint']['kept']}"
             cells.append(
                 "—"
                 if r is None

@@ -155,6 +155,7 @@ def test_gate_refuses_an_overtrained_run_and_passes_a_normal_one(
     r = run_ga("train", "--recipe", str(hot), timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Kept, NOT promoted" in r.stderr and "gate.max_drift" in r.stderr
+    assert "No earlier checkpoint passed either (" in r.stderr  # its epochs were tried too
     listed = {m["id"]: m for m in listed_runs()}
     refused = next(m for i, m in listed.items() if i != kept["id"])
     assert listed[kept["id"]]["current"] and not refused["promoted"]
@@ -165,6 +166,52 @@ def test_gate_refuses_an_overtrained_run_and_passes_a_normal_one(
     assert ev.returncode == 0, ev.stderr
     assert "general prompts log-prob" in ev.stdout and "greedy: repeated 3-grams" in ev.stdout
     assert "retention gate failed" in ev.stderr and "gate.max_drift" in ev.stderr
+
+
+@pytest.mark.slow
+def test_a_run_whose_final_model_fails_keeps_its_latest_passing_checkpoint(
+    ga, corrected, tiny_model, tmp_path
+):
+    """SFT barely moves the model, then DPO at a learning rate that breaks it: the final model
+    fails the gate, so do DPO's earlier epochs, and SFT's last epoch is kept and promoted."""
+    from ga_cli.training.recipe import Gate
+
+    assert Gate(0.3, 0.1, 0.15, 0.2, 3.0).checkpoints == 4  # a recipe without the key: on
+    p = tmp_path / "late-break.yaml"
+    p.write_text(f"""base_model: {tiny_model}
+max_seq_len: 512
+seed: 0
+lora: {{r: 8, alpha: 16, dropout: 0.0, target_modules: [q_proj, k_proj, v_proj, o_proj]}}
+sft: {{epochs: 2, max_steps: null, learning_rate: 0.000001, batch_size: 4, warmup_steps: 0,
+       scheduler: constant, grad_clip: 1.0, replay: 0}}
+dpo: {{enabled: true, epochs: 2, max_steps: null, learning_rate: 0.5, beta: 0.1,
+       batch_size: 4, sft_weight: 1.0}}
+gate: {{max_drift: 0.3, max_repetition_rise: 0.1, max_degenerate_rise: 0.15,
+        min_length_ratio: 0.2, max_length_ratio: 3.0, checkpoints: 4}}
+""")
+    r = run_ga("train", "--recipe", str(p), "--json", timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = json.loads(r.stdout)
+    said = r.stderr
+    assert "The final model failed the rule; trying up to 3 earlier checkpoint(s)." in said
+    assert "Kept sft epoch 2 of 2: the final model failed the rule (" in said, said[-3000:]
+    assert "gate.max_drift" in said and "so did dpo epoch 1 of 2" in said
+    assert run["promoted"] is True, run["promotion"]
+    kept = run["checkpoint"]
+    assert kept["kept"] == "sft epoch 2 of 2" and kept["seconds"] > 0
+    assert [m["model"] for m in kept["refused"]] == ["the final model", "dpo epoch 1 of 2"]
+    assert all("gate.max_drift" in m["why"] for m in kept["refused"])
+    # the run's adapter is the kept checkpoint: ga eval measures it within the gate
+    assert run["eval"]["retention"]["drift"] < 0.3
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ["GA_HOME"]) / "models" / run["id"]
+    assert (folder / "adapter" / "adapter_config.json").is_file()
+    assert not (folder / "checkpoints").exists()  # not kept with the finished run
+    ev = json.loads(run_ga("eval", run["id"], "--json", timeout=600).stdout)
+    assert ev["retention"]["drift"] == pytest.approx(run["eval"]["retention"]["drift"], abs=1e-3)
+    assert ev["gate"]["failures"] == []
 
 
 def test_promotion_needs_accuracy_and_the_gate():

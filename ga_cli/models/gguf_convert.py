@@ -67,8 +67,9 @@ def _convert(script: str, args: list[str], what: str) -> None:
 
 
 def lora(adapter: Path, base: str, progress: Callable[[str], None] | None = None) -> Path:
-    """The adapter as a GGUF LoRA for llama.cpp (f16), converted once and kept beside it."""
-    target = Path(adapter).parent / "adapter-gguf"
+    """The adapter as a GGUF LoRA for llama.cpp (f16), converted once and kept beside it
+    (`adapter` -> `adapter-gguf`; each folder of a run's checkpoints gets its own)."""
+    target = Path(adapter).parent / f"{Path(adapter).name}-gguf"
 
     def make(tmp: Path) -> None:
         if progress:

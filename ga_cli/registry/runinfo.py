@@ -41,6 +41,7 @@ class RunInfo:
     promoted: bool = False
     promotion: str = ""
     last_eval: JSON | None = None  # what the last `ga eval RUN` measured
+    checkpoint: JSON | None = None  # the epoch checkpoint kept when the final model failed
     extra: JSON = field(default_factory=dict)  # keys written by another version, kept
 
     @property
@@ -59,8 +60,9 @@ class RunInfo:
 
     def to_json(self) -> JSON:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
-        if data["last_eval"] is None:
-            del data["last_eval"]
+        for optional in ("last_eval", "checkpoint"):
+            if data[optional] is None:
+                del data[optional]
         return {**self.extra, **data}
 
     @classmethod

@@ -158,14 +158,18 @@ def compare(
     report: Report | None = None,
     generate: int = 0,
     teacher: tuple[str, str | None] | None = None,
+    measured: Evaluation | None = None,
 ) -> Comparison:
     """Evaluate both sides the same way, and apply the promotion rule (with the recipe's gate).
     `generate`: also answer that many held-out prompts greedily on both sides (-1: all) and
-    judge them, offline and with `teacher` (model, api_base) when given."""
+    judge them, offline and with `teacher` (model, api_base) when given. `measured`: the
+    reference side's evaluation when it was made already (the same dataset and settings)."""
     from ga_cli.training import evaluate as EV
 
     context = eval_context(ledger_root, dataset) if ledger_root is not None else None
-    ref = evaluate_side(reference, dataset, context, pairs, report=report, generate=generate)
+    ref = measured or evaluate_side(
+        reference, dataset, context, pairs, report=report, generate=generate
+    )
     new = evaluate_side(
         candidate, dataset, context, pairs, retention=retention, report=report, generate=generate
     )

@@ -70,6 +70,9 @@ class Gate:
     max_degenerate_rise: float
     min_length_ratio: float
     max_length_ratio: float
+    # when the final model fails the rule: earlier epoch checkpoints evaluated, newest first,
+    # and the first that passes kept (training/checkpoints.py; 0: the final model or nothing)
+    checkpoints: int = 4
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import random
 import time
 from dataclasses import asdict, dataclass, replace
@@ -12,17 +11,19 @@ from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 
 from ga_cli import registry
 from ga_cli.errors import GaError
-from ga_cli.fileio import atomic_write
 from ga_cli.registry import RunInfo, runinfo
 from ga_cli.training import recipe as R
+from ga_cli.training import workdir
 from ga_cli.training.data import TrlRow
 from ga_cli.training.progress import Report
+from ga_cli.training.workdir import Work
 
 GENERATE_SAMPLE = 8  # held-out prompts answered by both models and judged during `ga train`
 
 if TYPE_CHECKING:
     from ga_cli.ledger.store import Ledger
     from ga_cli.training.compare import Comparison
+    from ga_cli.training.evaluate import Evaluation
     from ga_cli.training.trainer import StageResult
 
 
@@ -148,47 +149,6 @@ def _one_at_a_time(train: Callable[P, T]) -> Callable[P, T]:
     return locked
 
 
-@dataclass
-class _Work:
-    """A run in progress: its folder in models/.work/ and state.json (what --resume reads)."""
-
-    path: Path
-    run_id: str
-    recipe_path: str
-    parent: str | None
-    started: float = 0.0
-    base_model: str | None = None  # --base, when it replaced the recipe's
-    trained_seconds: float | None = None  # set once training finished: --resume evaluates
-    trained_stages: dict[str, Any] | None = None  # StageResult fields per stage, as JSON
-
-    def save(self) -> None:
-        state: dict[str, Any] = {
-            "run_id": self.run_id,
-            "recipe_path": self.recipe_path,
-            "started": self.started,
-            "parent": self.parent,
-            "base_model": self.base_model,
-        }
-        if self.trained_seconds is not None:
-            state["trained"] = {"seconds": self.trained_seconds, "stages": self.trained_stages}
-        atomic_write(self.path / "state.json", json.dumps(state).encode())
-
-    @classmethod
-    def read(cls, path: Path) -> _Work:
-        state = json.loads((path / "state.json").read_text())
-        trained = state.get("trained") or {}
-        return cls(
-            path,
-            state["run_id"],
-            state["recipe_path"],
-            state.get("parent"),
-            state.get("started", 0.0),
-            state.get("base_model"),
-            trained.get("seconds"),
-            trained.get("stages"),
-        )
-
-
 @dataclass(frozen=True)
 class _Rows:
     """What one run trains on: the recipe's settings (epochs set for an incremental round),
@@ -209,7 +169,7 @@ def train(
     (incremental.py) unless `asked.full`; UpToDate when nothing is. One `ga train` at a time.
     Stages: recipe and parent -> dataset and plan -> rows -> fit -> compare -> record."""
     steps, force, teacher = asked.steps, asked.force, asked.teacher
-    resumed = _interrupted() if asked.resume else None
+    resumed = workdir.interrupted() if asked.resume else None
     if resumed is not None:
         rec = R.load(resumed.recipe_path)
         rec = replace(rec, base_model=resumed.base_model or rec.base_model)
@@ -232,12 +192,18 @@ def train(
         assert plan.parent is not None
         return UpToDate(plan.parent.id, built.ledger_sha)
     say(("Incremental run, " if plan.incremental else "Full run: ") + plan.reason + ".")
-    work = resumed or _begin(rec, plan)
+    work = resumed or workdir.begin(rec, plan)
     rows = _rows(rec, plan, base, built.out, say)
     stages, train_seconds = _fit(trainer, base, rows, work, report, steps, plan, resumed, say)
     say("Evaluating the base/current and the new model…")
     t_eval = time.perf_counter()
-    result = _compare(rec, base, built.out, ledger.root, work, report, teacher)
+    final = _compare(rec, base, built.out, ledger.root, work, report, teacher)
+    from ga_cli.training import checkpoints  # when the final model fails: an earlier epoch's
+
+    again = functools.partial(_compare, rec, base, built.out, ledger.root, work, report, teacher)
+    result, kept = checkpoints.rescue(
+        final, work.path, rec.gate.checkpoints, lambda a: again(a, final.reference), say
+    )
     ok = result.promote
     promotion = result.why + (" (forced)" if force and not ok else "")
     info = _record(
@@ -247,29 +213,14 @@ def train(
         info,
         train_seconds=round(train_seconds, 2),
         eval_seconds=round(time.perf_counter() - t_eval, 2),
+        checkpoint=kept.to_json() if kept else None,
     )
     runinfo.write(work.path / "run.json", info)
+    checkpoints.discard(work.path)
     run = registry.finish(work.path, info.id)
     if ok or force:
         registry.set_current(run, "promoted by ga train" + (" --force" if force and not ok else ""))
     return TrainResult(info.id, train_seconds, stages, result, ok or force, promotion, info)
-
-
-def _interrupted() -> _Work:
-    works = [w for w in registry.incomplete() if (w / "state.json").is_file()]
-    if not works:
-        raise GaError("there is no interrupted run to resume", "start one with `ga train`")
-    return _Work.read(works[-1])
-
-
-def _begin(rec: R.Recipe, plan: Any) -> _Work:
-    run_id = registry.new_run_id()
-    path = registry.work_root() / run_id
-    path.mkdir()
-    parent = plan.parent.id if plan.parent else None
-    work = _Work(path, run_id, str(rec.path), parent, time.time(), rec.base_model)
-    work.save()
-    return work
 
 
 def _rows(rec: R.Recipe, plan: Any, base: str, dataset: Path, say: Callable[[str], None]) -> _Rows:
@@ -295,11 +246,11 @@ def _fit(
     trainer: Any,
     base: str,
     rows: _Rows,
-    work: _Work,
+    work: Work,
     report: Report,
     steps: int | None,
     plan: Any,
-    resumed: _Work | None,
+    resumed: Work | None,
     say: Callable[[str], None],
 ) -> tuple[dict[str, StageResult], float]:
     """Train (or, resuming a run whose training had finished, take what it measured)."""
@@ -332,24 +283,28 @@ def _compare(
     base: str,
     dataset: Path,
     ledger_root: Path,
-    work: _Work,
+    work: Work,
     report: Report,
     teacher: tuple[str, str | None] | None,
+    adapter: Path | None = None,
+    measured: Evaluation | None = None,
 ) -> Comparison:
-    """The new run against the current one (or the base model when there is none)."""
+    """The new run (`adapter`: one of its checkpoints) against the current one (or the base
+    model when there is none; `measured`: that side's evaluation, made already)."""
     from ga_cli.training import compare as C
 
     cur = registry.current()
     reference = C.Side(cur.id, cur.base_path, cur.adapter) if cur else C.Side("base", base)
     return C.compare(
         reference,
-        C.Side(work.run_id, base, work.path / "adapter"),
+        C.Side(work.run_id, base, adapter or work.path / "adapter"),
         dataset,
         ledger_root,
         rec.gate,
         report=report,
         generate=GENERATE_SAMPLE,
         teacher=teacher,
+        measured=measured,
     )
 
 
@@ -388,6 +343,7 @@ def _record(
                 "steps": v.steps,
                 "final_loss": v.final_loss,
                 "tokens_per_s": round(v.tokens_per_s, 1),
+                "checkpoint_seconds": round(v.checkpoint_seconds, 2),
             }
             for k, v in stages.items()
         },

@@ -43,6 +43,7 @@ class StageResult:
     tokens: int = 0
     final_loss: float | None = None
     losses: list[float] = field(default_factory=list)
+    checkpoint_seconds: float = 0.0  # saving the epochs' adapters (checkpoints.py)
 
     @property
     def tokens_per_s(self) -> float:
@@ -75,6 +76,33 @@ class _Progress(TrainerCallback):
                 "tokens_per_s": tokens / elapsed if elapsed else 0,
             }
         )
+
+
+class _EpochCheckpoints(TrainerCallback):
+    """The adapter at the end of every epoch, for checkpoints.rescue (LoRA weights only)."""
+
+    def __init__(self, stage: str, work: Path, result: StageResult):
+        self.stage, self.work, self.result = stage, work, result
+
+    def on_epoch_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+        import math
+
+        from ga_cli.training import checkpoints
+
+        t = time.perf_counter()
+        epoch = max(1, math.ceil(round(state.epoch or 0, 4)))
+        path = checkpoints.folder_for(self.work, self.stage, epoch)
+        kw["model"].save_pretrained(str(path))
+        epochs = max(epoch, int(state.num_train_epochs or epoch))
+        saved = checkpoints.Checkpoint(self.stage, epoch, epochs, path, state.global_step)
+        checkpoints.record(self.work, saved)
+        self.result.checkpoint_seconds += time.perf_counter() - t
+
+
+def _callbacks(stage: str, report: Report, result: StageResult, work: Path | None) -> list[Any]:
+    """Progress, and (with `work`) the epoch checkpoints."""
+    calls: list[Any] = [_Progress(stage, report, result)]
+    return calls + ([_EpochCheckpoints(stage, work, result)] if work is not None else [])
 
 
 def _common(stage_cfg: Sft | Dpo, out: Path, seed: int, steps: int | None) -> dict[str, Any]:
@@ -261,6 +289,7 @@ def train(
     hf_logging.disable_progress_bar()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     results: dict[str, StageResult] = {}
+    saving = recipe.gate.checkpoints > 0
     sft_dir, sft_final = work / "sft", work / "sft" / "final"
     if (sft_final / "adapter_config.json").is_file():
         model, tokenizer = load_model(base, recipe, adapter=sft_final)
@@ -273,9 +302,8 @@ def train(
         if not sft_rows:
             raise GaError("the dataset has no SFT records", "add examples or corrections first")
         res = results["sft"] = StageResult()
-        trainer = sft_trainer(
-            model, tokenizer, recipe, sft_rows, sft_dir, steps, [_Progress("sft", report, res)]
-        )
+        calls = _callbacks("sft", report, res, work if saving else None)
+        trainer = sft_trainer(model, tokenizer, recipe, sft_rows, sft_dir, steps, calls)
         t = time.perf_counter()
         _run(trainer, sft_dir, resume)
         res.seconds, res.steps = time.perf_counter() - t, trainer.state.global_step
@@ -286,9 +314,8 @@ def train(
     if recipe.dpo.enabled and pref_rows:
         res = results["dpo"] = StageResult()
         dpo_dir = work / "dpo"
-        trainer = dpo_trainer(
-            model, tokenizer, recipe, pref_rows, dpo_dir, steps, [_Progress("dpo", report, res)]
-        )
+        calls = _callbacks("dpo", report, res, work if saving else None)
+        trainer = dpo_trainer(model, tokenizer, recipe, pref_rows, dpo_dir, steps, calls)
         t = time.perf_counter()
         _run(trainer, dpo_dir, resume and _latest_checkpoint(dpo_dir) is not None)
         res.seconds, res.steps = time.perf_counter() - t, trainer.state.global_step

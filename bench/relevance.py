@@ -8,6 +8,12 @@ the Porter stemmer) and the embedded model's embeddings (llama.cpp, cosine), on 
   correction of a suite in the pool, its held-out prompts on new topics as requests. hit@3: at
   least one of the 3 is of the request's theme; precision@3: the share of the 3 that are.
 
+- `floor`: 20 requests none of the 40 corrections is about (relevance_pairs.UNRELATED): how
+  many of the 3 each ranker lets into the prompt, when a correction enters only above a floor.
+  BM25's floor is a shared stem; a cosine has no absolute one across models, so the embeddings
+  are cut at a z-score of the request's own similarities (how far a correction stands out of
+  the pool), at several heights, alone and joined with BM25's matches.
+
 Corrections are real ledger entries (`ga correct` into a fresh ledger), ranked as
 prompting.build_system ranks them (a correction with no score is left out). Also reports the
 milliseconds per request. Usage: python bench/relevance.py [--no-embeddings] [--json]
@@ -75,6 +81,51 @@ def embeddings(backend: Any) -> Ranker:
     return rank
 
 
+def z_floor(backend: Any, pool: list[Any], floor: float, with_bm25: bool) -> Ranker:
+    """Embeddings cut at `floor` (z-score within the request's similarities to the pool), or
+    joined with BM25's matches (reciprocal-rank fusion, k = 60)."""
+    import numpy as np
+
+    from ga_cli.prompt import ranking
+
+    docs = [" ".join(c.text(k) for k in ("prompt", "why", "chosen")) for c in pool]
+    unit = np.asarray(backend.embed(docs)[0], dtype=np.float32)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+
+    def rank(request: str, given: list[Any]) -> list[Any]:
+        q = np.asarray(backend.embed([request])[0][0], dtype=np.float32)
+        sims = unit @ (q / np.linalg.norm(q))
+        z = (sims - sims.mean()) / (sims.std() or 1.0)
+        fused: dict[int, float] = {}
+        for k, i in enumerate(int(i) for i in np.argsort(-z)):
+            if z[i] >= floor:
+                fused[i] = fused.get(i, 0.0) + 1 / (60 + k)
+        if with_bm25:
+            for k, c in enumerate(ranking.rank(request, pool)):
+                fused[pool.index(c)] = fused.get(pool.index(c), 0.0) + 1 / (60 + k)
+        return [pool[i] for i in sorted(fused, key=lambda i: -fused[i])]
+
+    return rank
+
+
+def floor(backend: Any) -> dict[str, Any]:
+    """recall@3 on the paraphrase set against corrections let in for unrelated requests."""
+    from relevance_pairs import PAIRS, UNRELATED
+
+    pool = ledger_with([(p, "No.", chosen, why) for _, p, chosen, why in PAIRS])
+    by_prompt = {c.text("prompt"): c for c in pool}
+    rankers: dict[str, Ranker] = {"bm25": bm25}
+    for z in (1.5, 2.0, 2.5, 3.0):
+        rankers[f"embeddings z>={z}"] = z_floor(backend, pool, z, with_bm25=False)
+        rankers[f"bm25 + embeddings z>={z}"] = z_floor(backend, pool, z, with_bm25=True)
+    out = {}
+    for name, rank in rankers.items():
+        hits = sum(by_prompt[p] in rank(r, pool)[:3] for r, p, _, _ in PAIRS)
+        noise = sum(len(rank(u, pool)[:3]) for u in UNRELATED)
+        out[name] = {"recall@3": hits / len(PAIRS), "unrelated_let_in": noise / len(UNRELATED)}
+    return out
+
+
 def paraphrase(rankers: dict[str, Ranker]) -> dict[str, Any]:
     from relevance_pairs import PAIRS
 
@@ -128,6 +179,8 @@ def main() -> None:
 
         rankers["embeddings"] = embeddings(models.load("embedded", engine="llama.cpp"))
     result = {"paraphrase": paraphrase(rankers), "suites": suites(rankers)}
+    if not args.no_embeddings:
+        result["floor"] = floor(models.load("embedded", engine="llama.cpp"))
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -137,6 +190,11 @@ def main() -> None:
             f"{s}:{v['hit@3']:.2f}/{v['precision@3']:.2f}" for s, v in per_suite.items()
         )
         print(f"{name:<11} recall@3 {r['recall@3']:.3f} ({r['ms']:.1f} ms)  hit/precision@3 {hits}")
+    for name, r in result.get("floor", {}).items():
+        print(
+            f"floor: {name:<26} recall@3 {r['recall@3']:.3f}, of 3 let in for unrelated "
+            f"requests {r['unrelated_let_in']:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -245,3 +245,28 @@ PAIRS = [
         "Anxiety: one calming step, then one practical one.",
     ),
 ]
+
+# requests that none of the 40 corrections is about: what a ranker lets in for them is noise in
+# the prompt (bench/relevance.py's `floor` part)
+UNRELATED = [
+    "hello",
+    "What is 2 + 2?",
+    "Thanks, that's all.",
+    "Tell me a joke.",
+    "Who painted the Mona Lisa?",
+    "How do magnets work?",
+    "Explain recursion.",
+    "What's the capital of Australia?",
+    "Good morning!",
+    "Why is the sky blue?",
+    "Convert 5 km to miles.",
+    "List three prime numbers.",
+    "What does HTTP stand for?",
+    "Write a haiku about autumn.",
+    "How tall is Mount Everest?",
+    "Define entropy.",
+    "What year did the Berlin Wall fall?",
+    "Sort these numbers: 5, 2, 9.",
+    "Is a tomato a fruit?",
+    "How many legs does a spider have?",
+]

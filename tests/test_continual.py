@@ -26,6 +26,7 @@ def test_incremental_run_continues_the_parent_then_a_removal_forces_a_full_run(
     ga, corrected, tiny_model, tmp_path
 ):
     rec = recipe(tmp_path, tiny_model, sft_steps=3, lr=0.01)
+    rec.write_text(rec.read_text() + "incremental: {rescore: 2}\n")
     assert ga("config", "set", "recipe", str(rec)).exit_code == 0
     value = ga("values", "add", "Be brief.", "--why", "time").stderr
     first = _train("--force")
@@ -64,6 +65,12 @@ def test_incremental_run_continues_the_parent_then_a_removal_forces_a_full_run(
     # the gate judged it against its parent, on every past correction, drift against the base
     assert second["eval"]["reference"] == first["id"]
     assert second["eval"]["after"]["fixed"] + second["eval"]["after"]["wrong"] >= 9
+    # only what is new is scored on the parent, what is new and a sample of 2 on the new run;
+    # the rest keeps the parent's recorded result
+    rescored = second["eval"]["rescored"]
+    assert rescored["reference_carried"] > 0 and rescored["carried"] > 0, rescored
+    assert rescored["scored"] >= len(trained_new) + 2, rescored
+    assert first["eval"]["rescored"]["carried"] == 0  # a first run scores every pair
     # nothing new: nothing trained
     again = run_ga("train", timeout=900)
     assert again.returncode == 0 and "Nothing new since" in again.stderr, again.stderr[-2000:]
@@ -76,6 +83,9 @@ def test_incremental_run_continues_the_parent_then_a_removal_forces_a_full_run(
     assert r.returncode == 0, r.stderr[-3000:]
     third = json.loads(r.stdout)
     assert third["training"]["kind"] == "full" and third["parent"] is None
+    assert third["eval"]["rescored"] == {"reference_carried": 0, "carried": 0,
+                                         "scored": third["eval"]["after"]["fixed"]
+                                         + third["eval"]["after"]["wrong"]}  # fmt: skip
     assert f"Full run: 1 entry {current} learned from was removed or retired" in r.stderr
     assert value_id in third["training"]["reason"]
     # --full is honoured (and said) even where a run could be continued

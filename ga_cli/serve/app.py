@@ -13,10 +13,12 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ga_cli.serve import guard
+from ga_cli.serve.completions_api import CompletionRoutes
 from ga_cli.serve.engine import Engine
 from ga_cli.serve.history import ServedHistory
 from ga_cli.serve.ollama_api import OllamaRoutes
 from ga_cli.serve.replies import error
+from ga_cli.serve.responses_api import ResponseRoutes
 from ga_cli.serve.routes import Routes, SystemFor
 
 
@@ -98,6 +100,8 @@ def create_app(
             Route("/health", routes.health),
             Route("/v1/models", routes.models),
             Route("/v1/chat/completions", routes.chat, methods=["POST"]),
+            Route("/v1/completions", CompletionRoutes(routes).complete, methods=["POST"]),
+            Route("/v1/responses", ResponseRoutes(routes).respond, methods=["POST"]),
             Route("/v1/embeddings", routes.embeddings, methods=["POST"]),
             Route("/v1/models/{model:path}", routes.model),
             *ollama_routes(OllamaRoutes(routes)),

@@ -45,21 +45,28 @@ async def collect(queue: asyncio.Queue) -> str:
 
 
 def completion(
-    cid: str, created: int, model: str, choices: list[tuple[str, str]], usage: Usage
+    cid: str,
+    created: int,
+    model: str,
+    choices: list[tuple[str, str]],
+    usage: Usage,
+    text: bool = False,
 ) -> JSONResponse:
+    """A whole answer: chat.completion, or with `text` (/v1/completions) text_completion."""
     return JSONResponse(
         {
             "id": cid,
-            "object": "chat.completion",
+            "object": "text_completion" if text else "chat.completion",
             "created": created,
             "model": model,
             "choices": [
-                {
-                    "index": i,
-                    "finish_reason": finish,
-                    "message": {"role": "assistant", "content": text},
-                }
-                for i, (text, finish) in enumerate(choices)
+                {"index": i, "finish_reason": finish}
+                | (
+                    {"text": said, "logprobs": None}
+                    if text
+                    else {"message": {"role": "assistant", "content": said}}
+                )
+                for i, (said, finish) in enumerate(choices)
             ],
             "usage": {
                 "prompt_tokens": usage.prompt_tokens,
@@ -155,39 +162,42 @@ async def sse(
     created: int,
     model: str,
     state: dict[str, Any],
+    text: bool = False,
 ) -> Any:
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-        return (
-            "data: "
-            + json.dumps(
-                {
-                    "id": cid,
-                    "object": "chat.completion.chunk",
-                    "created": created,
-                    "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                }
-            )
-            + "\n\n"
-        )
+    """A generation as OpenAI streams it: chat.completion.chunk deltas, or with `text`
+    (/v1/completions) text_completion chunks; usage on the last, then [DONE]."""
+
+    def chunk(piece: str | None, finish: str | None = None, role: bool = False) -> dict[str, Any]:
+        if text:
+            choice = {"index": 0, "text": piece or "", "logprobs": None, "finish_reason": finish}
+        else:
+            delta = {} if piece is None else {"content": piece}
+            choice = {"index": 0, "delta": {"role": "assistant"} | delta if role else delta,
+                      "finish_reason": finish}  # fmt: skip
+        kind = "text_completion" if text else "chat.completion.chunk"
+        return {"id": cid, "object": kind, "created": created, "model": model, "choices": [choice]}
+
+    def event(data: dict[str, Any]) -> str:
+        return "data: " + json.dumps(data) + "\n\n"
 
     answer = Streamed(queue, future, cancel, state)
     try:
-        yield chunk({"role": "assistant", "content": ""})
+        if not text:
+            yield event(chunk("", role=True))
         async for piece in answer.pieces():
-            yield chunk({"content": piece})
+            yield event(chunk(piece))
         try:
             usage = await answer.ended()
         except ProviderError as exc:  # headers are sent: the error goes as an event
-            yield "data: " + json.dumps(upstream_body(exc)) + "\n\n"
+            yield event(upstream_body(exc))
             return
-        last = json.loads(chunk({}, usage.finish_reason)[6:])
+        last = chunk(None, usage.finish_reason)
         last["usage"] = {
             "prompt_tokens": usage.prompt_tokens,
             "completion_tokens": usage.completion_tokens,
             "total_tokens": usage.prompt_tokens + usage.completion_tokens,
         }
-        yield "data: " + json.dumps(last) + "\n\n"
+        yield event(last)
         yield "data: [DONE]\n\n"
     finally:  # runs when the client disconnects too: stop generating for nobody
         answer.close()

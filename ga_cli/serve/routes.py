@@ -1,5 +1,6 @@
 """The OpenAI-compatible routes, one handler each: /health, /v1/models, /v1/chat/completions,
-/v1/embeddings. Client mistakes get 4xx in OpenAI's error format, never a 500."""
+/v1/embeddings (/v1/completions: completions_api.py). Client mistakes get 4xx in OpenAI's
+error format, never a 500."""
 
 from __future__ import annotations
 
@@ -189,15 +190,20 @@ class Routes:
         turn = await self.checked_turn(request, body)
         if isinstance(turn, Response):
             return turn
-        cid, created = f"chatcmpl-{secrets.token_hex(8)}", int(time.time())
-        if body.get("stream"):
+        return await self.answer(turn, bool(body.get("stream")))
+
+    async def answer(self, turn: Turn, stream: bool, text: bool = False) -> Response:
+        """The answer to a checked turn, whole or streamed, as chat.completion or (with
+        `text`: /v1/completions) text_completion."""
+        cid, created = f"{'cmpl' if text else 'chatcmpl'}-{secrets.token_hex(8)}", int(time.time())
+        if stream:
             queue: asyncio.Queue = asyncio.Queue()
             cancel = Cancel()
             future = self.submit(turn.msgs, turn.asked.params, cancel, queue)
             if isinstance(future, Response):
                 return future
             return StreamingResponse(
-                sse(queue, future, cancel, cid, created, turn.model, turn.state),
+                sse(queue, future, cancel, cid, created, turn.model, turn.state, text),
                 media_type="text/event-stream",
                 background=turn.background(),
             )
@@ -206,7 +212,7 @@ class Routes:
             return answered
         choices, total = answered
         await turn.answered(choices[0][0], total)
-        return completion(cid, created, turn.model, choices, total)
+        return completion(cid, created, turn.model, choices, total, text)
 
     async def checked_turn(self, request: Request, body: dict[str, Any]) -> Turn | Response:
         """A chat request checked, with the principal's memory in, within the context window,

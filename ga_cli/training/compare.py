@@ -57,7 +57,35 @@ class Comparison:
             "retention": self.retention.to_json() if self.retention else None,
             "scored_under": "the ledger's chat prompt",
             "generation": self.judgement.to_json() if self.judgement else None,
+            # every past-correction pair as this run stands on it: the next incremental run
+            # scores what is new and a sample of these, and carries the rest (carried_scores)
+            "pairs": {"right": self.candidate.fixed, "wrong": self.candidate.wrong},
+            "rescored": {
+                "reference_carried": self.reference.carried,
+                "carried": self.candidate.carried,
+                "scored": len(self.candidate.fixed)
+                + len(self.candidate.wrong)
+                - self.candidate.carried,
+            },
         }
+
+
+def carried_scores(run_eval: dict[str, Any]) -> dict[str, bool] | None:
+    """The per-pair results a run recorded (run.json's `eval.pairs`), None for a run from
+    before they were kept."""
+    pairs = run_eval.get("pairs") if isinstance(run_eval, dict) else None
+    if not isinstance(pairs, dict):
+        return None
+    return {k: True for k in pairs.get("right", [])} | {k: False for k in pairs.get("wrong", [])}
+
+
+def resampled(known: dict[str, bool], seed: int, size: int) -> dict[str, bool]:
+    """`known` less a random sample of `size`, which the candidate scores again."""
+    import random
+
+    keys = sorted(known)
+    again = set(random.Random(seed).sample(keys, min(size, len(keys))))
+    return {k: v for k, v in known.items() if k not in again}
 
 
 def eval_context(ledger_root: Path, dataset: Path) -> LedgerContext:
@@ -115,9 +143,11 @@ def evaluate_side(
     retention: bool = False,
     report: Report | None = None,
     generate: int = 0,
+    carried: dict[str, bool] | None = None,
 ) -> Evaluation:
     """evaluate.evaluate() for one side; with `retention`, also drift and generation health
-    against the base (the base side is the same model with its adapter off)."""
+    against the base (the base side is the same model with its adapter off). `carried`: pair
+    results taken as they are."""
     from ga_cli import models
     from ga_cli.dataset import rows
     from ga_cli.training.evaluate import evaluate
@@ -126,25 +156,32 @@ def evaluate_side(
     # f16, the adapter converted to GGUF, conversations decoded together); log-probs from
     # transformers, the numbers training saw
     backend = models.load_local(side.base_path, str(side.adapter) if side.adapter else None)
-    messages = scoring_messages(backend, context) if context is not None else None
-    label = "base: " if side.adapter is None else f"{side.name[:18]}: "
-    result = evaluate(
-        backend,
-        dataset,
-        pairs,
-        messages_for=messages,
-        report=report,
-        label=label,
-        generate=generate,
-    )
-    if retention:
-        from dataclasses import replace
+    try:
+        messages = scoring_messages(backend, context) if context is not None else None
+        label = "base: " if side.adapter is None else f"{side.name[:18]}: "
+        result = evaluate(
+            backend,
+            dataset,
+            pairs,
+            messages_for=messages,
+            report=report,
+            label=label,
+            generate=generate,
+            carried=carried,
+        )
+        if retention:
+            from dataclasses import replace
 
-        from ga_cli.training import retention as RT
+            from ga_cli.training import retention as RT
 
-        examples = [r for r in rows.turns(dataset / "sft.jsonl") if r["source"] == "example"]
-        result = replace(result, retention=RT.measure(backend, examples, report))
-    return result
+            examples = [r for r in rows.turns(dataset / "sft.jsonl") if r["source"] == "example"]
+            result = replace(result, retention=RT.measure(backend, examples, report))
+        return result
+    finally:  # one model in memory at a time: the next side (or checkpoint) loads its own
+        import gc
+
+        del backend
+        gc.collect()
 
 
 def compare(
@@ -159,19 +196,31 @@ def compare(
     generate: int = 0,
     teacher: tuple[str, str | None] | None = None,
     measured: Evaluation | None = None,
+    known: tuple[dict[str, bool], int, int] | None = None,
 ) -> Comparison:
     """Evaluate both sides the same way, and apply the promotion rule (with the recipe's gate).
     `generate`: also answer that many held-out prompts greedily on both sides (-1: all) and
     judge them, offline and with `teacher` (model, api_base) when given. `measured`: the
-    reference side's evaluation when it was made already (the same dataset and settings)."""
+    reference side's evaluation when it was made already (the same dataset and settings).
+    `known`: (the reference run's recorded pair results, seed, size): an incremental run's
+    reference scores only the pairs it was not scored on; the candidate scores those and a
+    random `size` of the rest."""
     from ga_cli.training import evaluate as EV
 
     context = eval_context(ledger_root, dataset) if ledger_root is not None else None
+    ref_carry, new_carry = (known[0], resampled(*known)) if known else (None, None)
     ref = measured or evaluate_side(
-        reference, dataset, context, pairs, report=report, generate=generate
+        reference, dataset, context, pairs, report=report, generate=generate, carried=ref_carry
     )
     new = evaluate_side(
-        candidate, dataset, context, pairs, retention=retention, report=report, generate=generate
+        candidate,
+        dataset,
+        context,
+        pairs,
+        retention=retention,
+        report=report,
+        generate=generate,
+        carried=new_carry,
     )
     ok, why = EV.promotion(ref, new, gate if retention else None)
     failures = None

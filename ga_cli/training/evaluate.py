@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ga_cli.dataset import injection, rows
 from ga_cli.dataset.rows import Turn, is_turn
@@ -59,6 +59,7 @@ class Evaluation:
     injection: InjectionScore = field(default_factory=InjectionScore)
     retention: Retention | None = None  # measured on the candidate side only
     answered: tuple[judge.Answered, ...] = ()  # greedy answers to held-out prompts
+    carried: int = 0  # past-correction pairs taken from an earlier scoring, not scored again
 
     @property
     def measured(self) -> bool:
@@ -83,6 +84,7 @@ class Evaluation:
             "injection": self.injection.to_json(),
             "fixed": len(self.fixed),
             "wrong": len(self.wrong),
+            "carried": self.carried,
         }
 
 
@@ -111,10 +113,12 @@ def evaluate(
     report: Report | None = None,
     label: str = "",
     generate: int = 0,
+    carried: Mapping[str, bool] | None = None,
 ) -> Evaluation:
     """With `messages_for(prompt)`, pairs are scored under those messages (what `ga ask`
     sends); a --pairs row that brings its own `system` keeps it. `generate`: answer that many
-    held-out prompts greedily (-1: all of them)."""
+    held-out prompts greedily (-1: all of them). `carried`: results of past-correction pairs
+    (by key) taken as they are instead of scored again; held-out pairs are always scored."""
     if pairs_file is not None:
         held = data.eval_pairs(rows.pairs(pairs_file), messages_for, keep_own_system=True)
         every = held
@@ -126,14 +130,19 @@ def evaluate(
         held = data.eval_pairs(pairs, messages_for, leave_out_own=True)
         every = data.eval_pairs(rows.pairs(dataset / "prefs.jsonl"), messages_for) + held
         inj = [r for r in heldout if is_turn(r) and r["source"] == "injection"][:max_injection]
-    right = {}
-    scored = Steps(report, f"{label}preference pairs", len(every))
-    for p in every:
-        key = f"{p['id']}|{p['rejected'][:40]}"
+    right: dict[str, bool] = {}
+    held_keys = {pair_key(p) for p in held}
+    given = {k: v for k, v in (carried or {}).items() if k not in held_keys}
+    todo = [p for p in every if pair_key(p) not in given]
+    scored = Steps(report, f"{label}preference pairs", len(todo))
+    for p in todo:
+        key = pair_key(p)
         if key not in right:
             right[key] = prefers_chosen(backend, p)
         scored()
-    held_right = [right[f"{p['id']}|{p['rejected'][:40]}"] for p in held]
+    kept = {pair_key(p) for p in every if pair_key(p) in given}
+    right |= {k: given[k] for k in kept}
+    held_right = [right[pair_key(p)] for p in held]
     obeyed = 0
     answered = Steps(report, f"{label}injection records", len(inj)) if inj else None
     for r in inj:
@@ -159,7 +168,14 @@ def evaluate(
         wrong=sorted(k for k, ok in right.items() if not ok),
         injection=InjectionScore(len(inj), obeyed),
         answered=said,
+        carried=len(kept),
     )
+
+
+def pair_key(pair: Scored) -> str:
+    """A pair as `fixed`/`wrong` name it: its correction id and the start of its rejected
+    answer (one correction can have several rejected answers)."""
+    return f"{pair['id']}|{pair['rejected'][:40]}"
 
 
 def regressions(reference: Evaluation, candidate: Evaluation) -> list[str]:

@@ -59,6 +59,9 @@ class Incremental:
     replay_ratio: float = 1.0
     general_ratio: float = 0.5
     replay_cap: int = 40
+    # evaluation: past-correction pairs scored again (a random sample); the others keep the
+    # parent's recorded result, the new ones are all scored (compare.py)
+    rescore: int = 40
 
 
 @dataclass(frozen=True)

@@ -197,12 +197,16 @@ def train(
     stages, train_seconds = _fit(trainer, base, rows, work, report, steps, plan, resumed, say)
     say("Evaluating the base/current and the new model…")
     t_eval = time.perf_counter()
-    final = _compare(rec, base, built.out, ledger.root, work, report, teacher)
-    from ga_cli.training import checkpoints  # when the final model fails: an earlier epoch's
+    from ga_cli.training import checkpoints, compare  # checkpoints: an earlier epoch that passes
 
+    cur = registry.current()  # the reference: still the parent, unless `ga models use` moved it
+    same = plan.incremental and cur is not None and cur.id == plan.parent.id
+    known = compare.carried_scores(plan.parent.info.eval) if same else None
+    carry = (known, rec.seed, rec.incremental.rescore) if known else None  # full: every pair
     again = functools.partial(_compare, rec, base, built.out, ledger.root, work, report, teacher)
+    final = again(known=carry)
     result, kept = checkpoints.rescue(
-        final, work.path, rec.gate.checkpoints, lambda a: again(a, final.reference), say
+        final, work.path, rec.gate.checkpoints, lambda a: again(a, final.reference, carry), say
     )
     ok = result.promote
     promotion = result.why + (" (forced)" if force and not ok else "")
@@ -272,6 +276,9 @@ def _fit(
         parent=plan.parent.adapter if plan.parent else None,
     )
     seconds = time.perf_counter() - t0
+    import gc
+
+    gc.collect()  # the trained model goes before evaluation loads its own copies
     work.trained_seconds = seconds
     work.trained_stages = {k: asdict(v) for k, v in stages.items()}
     work.save()  # --resume skips to evaluation
@@ -288,6 +295,7 @@ def _compare(
     teacher: tuple[str, str | None] | None,
     adapter: Path | None = None,
     measured: Evaluation | None = None,
+    known: tuple[dict[str, bool], int, int] | None = None,
 ) -> Comparison:
     """The new run (`adapter`: one of its checkpoints) against the current one (or the base
     model when there is none; `measured`: that side's evaluation, made already)."""
@@ -305,6 +313,7 @@ def _compare(
         generate=GENERATE_SAMPLE,
         teacher=teacher,
         measured=measured,
+        known=known,
     )
 
 

@@ -9,16 +9,20 @@ paraphrased prompts (`ga eval --pairs`, under the ledger's system prompt), regre
 corrections, drift on general prompts against the base model, and the promotion verdict (each
 round is promoted with --force so the chain goes on; the verdict is reported).
 
-`scale`: the same incremental round (10 new corrections) on a ledger of 300 corrections (the
-30 above plus 270 generated), after a short parent run (`--steps`), to show that a round's cost
-follows what is new, not the ledger's size.
+`scale`: the same incremental round (10 new corrections) on ledgers of 30, 300 and 1,000
+corrections (`--sizes`; the 30 above plus generated ones), each after a short parent run
+(`--steps 4`), to show that a round's cost follows what is new, not the ledger's size: the whole
+`ga train` (wall seconds), its training and evaluation seconds, how many pairs the round scored
+and carried from its parent, and the peak resident memory of the `ga train` process (issue 28).
 
 Targets (issue 14), cpu-default on a 2-core CPU, alone: each round <= 3 min of training and
 <= 1/3 of the full run on the same ledger; the 300-correction round <= 1.5x the 30-correction
-one; new themes' held-out accuracy >= 0.9, old themes' no lower than after the first run; zero
+one (training); issue 28: the whole round at 300 <= 3 min, at 1,000 <= 1.3x the 300 figure;
+new themes' held-out accuracy >= 0.9, old themes' no lower than after the first run; zero
 regressions; drift after three rounds <= the full run's drift + 0.05.
 
-Usage: python bench/continual.py [chain|scale|both] [--recipe NAME] [--home DIR] [--json]
+Usage: python bench/continual.py [chain|scale|both] [--recipe NAME] [--home DIR]
+       [--sizes 30,300,1000] [--json]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,9 +53,23 @@ def start_ledger(env: dict) -> None:
 
 
 def train(env: dict, *args: str) -> dict:
+    """One `ga train --force --json`, with its wall time and the peak resident memory of the
+    ga process (os.wait4's ru_maxrss: the largest of it and the children it waited for)."""
+    exe = os.path.join(os.path.dirname(sys.executable), "ga")
     t = time.perf_counter()
-    info = json.loads(must(ga(env, "train", "--force", "--json", *args)))
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [exe, "train", "--force", "--json", *args], env=env, stdout=out, stderr=err
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            sys.exit(err.read()[-3000:])
+        info = json.loads(out.read())
     info["wall_seconds"] = round(time.perf_counter() - t, 1)
+    info["peak_rss_mb"] = round(usage.ru_maxrss / 1024)
     return dict(info)
 
 
@@ -62,7 +81,10 @@ def row(label: str, info: dict, accuracy: dict) -> dict:
         "new": kind.get("new", {}),
         "replayed": kind.get("replayed", {}),
         "train_seconds": info["train_seconds"],
+        "eval_seconds": info.get("eval_seconds"),
         "wall_seconds": info["wall_seconds"],
+        "peak_rss_mb": info.get("peak_rss_mb"),
+        "rescored": info["eval"].get("rescored"),
         "durations": info["durations"],
         "regressions": len(info["eval"]["regressions"]),
         "drift": (info["eval"]["retention"] or {}).get("drift"),
@@ -106,27 +128,30 @@ def generated(n: int) -> list[tuple[str, str, str]]:
     ]
 
 
-def scale(recipe: str, home: str | None) -> dict:
-    """One incremental round on a 300-correction ledger (after a short parent run)."""
-    home, env = bench_env(home)
-    start_ledger(env)
-    must(ga(env, "config", "set", "recipe", recipe))
-    os.environ["GA_HOME"] = env["GA_HOME"]  # the 270 through ga's API: one commit each, faster
-    from ga_cli.ledger import ops
-    from ga_cli.ledger.store import Ledger
+def scale(recipe: str, sizes: list[int]) -> dict:
+    """One incremental round (+10 dates) on ledgers of each size, each after a short parent."""
+    rounds = []
+    for size in sizes:
+        home, env = bench_env(None)
+        start_ledger(env)
+        must(ga(env, "config", "set", "recipe", recipe))
+        os.environ["GA_HOME"] = env["GA_HOME"]  # the generated ones through ga's API: faster
+        from ga_cli.ledger import ops
+        from ga_cli.ledger.store import Ledger
 
-    ledger = Ledger.open()
-    for prompt, good, bad in generated(270):
-        ops.add_correction(ledger, prompt, bad, good, why="metric")
-    parent = train(env, "--full", "--steps", "4")
-    for prompt, good, bad in DATES:
-        correct(env, prompt, good, bad, "dates")
-    info = train(env)
-    return {
-        "home": home,
-        "parent_train_seconds": parent["train_seconds"],
-        "round": row("round on 300 (+dates)", info, {}),
-    }
+        ledger = Ledger.open()
+        for prompt, good, bad in generated(max(0, size - 30)):
+            ops.add_correction(ledger, prompt, bad, good, why="metric")
+        parent = train(env, "--full", "--steps", "4")
+        for prompt, good, bad in DATES:
+            correct(env, prompt, good, bad, "dates")
+        info = train(env)
+        r = row(f"round on {size} (+dates)", info, {})
+        r |= {"size": size, "home": home, "parent_wall_seconds": parent["wall_seconds"]}
+        r["parent_peak_rss_mb"] = parent["peak_rss_mb"]
+        print(json.dumps(r), file=sys.stderr)
+        rounds.append(r)
+    return {"rounds": rounds}
 
 
 def main() -> None:
@@ -135,13 +160,14 @@ def main() -> None:
     ap.add_argument("--recipe", default="cpu-default")
     ap.add_argument("--home", default=None, help="GA_HOME to use (default: a fresh one)")
     ap.add_argument("--rounds", type=int, default=len(ROUNDS), help="incremental rounds (chain)")
+    ap.add_argument("--sizes", default="30,300,1000", help="ledger sizes (scale)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     out: dict = {"recipe": a.recipe}
     if a.part in ("chain", "both"):
         out["chain"] = chain(a.recipe, a.home, a.rounds)
     if a.part in ("scale", "both"):
-        out["scale"] = scale(a.recipe, None)
+        out["scale"] = scale(a.recipe, [int(n) for n in a.sizes.split(",")])
     if a.json:
         print(json.dumps(out, indent=1))
         return
@@ -153,9 +179,13 @@ def main() -> None:
             f"{r['round']:<22} {r['kind']:<12} train {r['train_seconds']:>6.0f} s  "
             f"regressions {r['regressions']}  drift {r['drift']}  | {acc}"
         )
-    if "scale" in out:
-        s = out["scale"]["round"]
-        print(f"{s['round']:<22} {s['kind']:<12} train {s['train_seconds']:>6.0f} s")
+    for s in out.get("scale", {}).get("rounds", []):
+        share = s["eval_seconds"] / s["wall_seconds"]
+        print(
+            f"{s['round']:<24} {s['kind']:<12} whole {s['wall_seconds']:>6.0f} s  train "
+            f"{s['train_seconds']:>5.0f} s  eval {s['eval_seconds']:>5.0f} s ({share:.0%})  "
+            f"rescored {s['rescored']}  peak RSS {s['peak_rss_mb']} MB"
+        )
 
 
 if __name__ == "__main__":

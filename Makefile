@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # llama.cpp's GGUF converters, unpacked from the llama-cpp-python source distribution pip builds
 CONVERTERS := $(VENV)/share/llama.cpp
 
-.PHONY: install run test test-fast lint quality docs bench clean
+.PHONY: install run test test-fast lint quality docs bench bench-anchor clean
 
 install: $(STAMP)
 
@@ -61,6 +61,12 @@ docs: install
 
 bench: install
 	$(BIN)/python bench/cli_latency.py
+
+# llama-cpp-python's own server, the anchor bench/serve.py compares `ga serve` with, needs
+# fastapi, which ga does not: it goes beside the venv, on that server's PYTHONPATH only
+bench-anchor: install
+	$(BIN)/pip install -q --target $(VENV)/anchor --no-deps \
+	  fastapi==0.165.0 starlette-context==0.5.1 annotated-doc==0.0.7
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,10 +1,20 @@
-"""ga serve against in-process generation, on the same model and prompt, in one run.
+"""ga serve against in-process generation and against llama-cpp-python's own server.
 
+Part `inprocess`, on the same model and prompt, in one run:
   - time to first token and decode tokens/s: streaming through the server (official openai
     client) vs backend.stream() in this process (ratio; target <= 1.10),
   - `ga ask` end to end with a warm server vs with --no-server (ratio).
+Part `clients` (issue 28), `ga serve --engine llama.cpp` and `python -m llama_cpp.server` on
+the same GGUF with the same threads and context, one after the other:
+  - one client: TTFT and decode tokens/s (median of --runs),
+  - aggregate tokens/s with 1, 2, 4 and 8 concurrent streaming clients (each asks its own
+    question, greedy, --tokens each; tokens counted as content chunks on both servers),
+  - ga serve's resident memory idle after loading and at its peak (VmRSS, VmHWM).
+llama_cpp.server needs fastapi, which ga does not: `make bench-anchor` puts it in
+.venv/anchor, which this script adds to that server's PYTHONPATH only.
 
-Usage: python bench/serve.py [--model embedded] [--tokens 48] [--runs 3] [--json]
+Usage: python bench/serve.py [--part inprocess|clients|all] [--model embedded] [--tokens 48]
+       [--runs 3] [--clients 1,2,4,8] [--json]
 """
 
 from __future__ import annotations
@@ -29,12 +39,23 @@ MESSAGES = [
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=["inprocess", "clients", "all"], default="all")
     ap.add_argument("--model", default="embedded")
     ap.add_argument("--tokens", type=int, default=48)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--clients", default="1,2,4,8")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     os.environ["GA_HOME"] = tempfile.mkdtemp()
+    if args.part in ("inprocess", "all"):
+        inprocess(args)
+    if args.part in ("clients", "all"):
+        from serve_clients import compare
+
+        compare([int(k) for k in args.clients.split(",")], args.tokens, args.runs, args.json)
+
+
+def inprocess(args: argparse.Namespace) -> None:
     ga = os.path.join(os.path.dirname(sys.executable), "ga")
     subprocess.run([ga, "init"], check=True, capture_output=True)
     with socket.socket() as s:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Any, Iterator, Protocol, runtime_checkable
 
 Message = dict[str, str]
 
@@ -101,6 +101,16 @@ class Embedder(Backend, Protocol):
     """A model that embeds text (llama.cpp): vectors and the tokens they took."""
 
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]: ...
+
+
+@runtime_checkable
+class Concurrent(Backend, Protocol):
+    """A model that decodes several answers at once in one context (llama.cpp): `ga serve`
+    batches concurrent requests through it."""
+
+    def sequences(self) -> Any:
+        """The running answers' manager (a `llamacpp_slots.Slots`)."""
+        ...
 
 
 class StopScanner:

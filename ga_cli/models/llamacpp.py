@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator
 from ga_cli.errors import GaError
 from ga_cli.models.base import Backend, Cancel, GenerationParams, Message, StopScanner, Usage
 from ga_cli.models.chat_tokens import encode_chat
+from ga_cli.models.llamacpp_params import parallel_context, plain_buffers
 
 MAX_CONTEXT = 8192  # the KV cache is allocated up front: what long-context models get
 INSTALL = "run `make install` (it builds llama-cpp-python), or use --engine transformers"
@@ -98,33 +99,6 @@ def _grammar(gbnf: str | None) -> Any:
     return LlamaGrammar.from_string(gbnf, verbose=False)
 
 
-_LOADING = threading.Lock()
-
-
-@contextmanager
-def plain_buffers() -> Iterator[None]:
-    """Load weights into plain CPU buffers, without llama.cpp's extra (repacked) buffer types.
-    On a CPU with AMX, Q4 weights repacked for AMX crash batched decoding: `llama_decode` in a
-    second context segfaults (llama-cpp-python 0.3.36, a Sapphire Rapids CPU; the f16 model and
-    plain buffers decode the same batches correctly). Llama() takes no such option, so its
-    default model parameters are adjusted while it loads."""
-    import llama_cpp.llama_cpp as C
-
-    with _LOADING:
-        default = C.llama_model_default_params
-
-        def params() -> Any:
-            p = default()
-            p.use_extra_bufts = False
-            return p
-
-        C.llama_model_default_params = params
-        try:
-            yield
-        finally:
-            C.llama_model_default_params = default
-
-
 def _piece(llm: Any, token: int) -> str:
     if token < 0:
         return ""
@@ -154,7 +128,7 @@ class LlamaCppBackend:
 
             # llama.cpp's C code logs to stderr even with verbose=False (e.g. that a model was
             # trained on a shorter context than MAX_CONTEXT); failures still raise
-            with suppress_stdout_stderr(disable=False), plain_buffers():
+            with suppress_stdout_stderr(disable=False), plain_buffers(), parallel_context():
                 self.llm = Llama(
                     model_path=str(gguf),
                     n_ctx=MAX_CONTEXT,
@@ -210,6 +184,12 @@ class LlamaCppBackend:
                     )
             vectors, tokens = self._embedder.embed(texts, normalize=True, return_count=True)
         return [list(map(float, v)) for v in vectors], int(tokens)
+
+    def sequences(self) -> Any:
+        """Answers decoded together in this model's own context (a `llamacpp_slots.Slots`)."""
+        from ga_cli.models.llamacpp_slots import Slots
+
+        return Slots(self)
 
     def prompt_ids(self, messages: list[Message]) -> list[int]:
         return encode_chat(self.tokenizer, messages)

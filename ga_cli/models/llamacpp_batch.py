@@ -10,15 +10,14 @@ the Q4_1 file only 1.4x, so evaluation runs this on f16.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from ga_cli.errors import GaError
 from ga_cli.models.base import GenerationParams
+from ga_cli.models.llamacpp_slots import sampler
 
 PER_CONTEXT = 16  # conversations decoded together
 BATCH = 512  # tokens per llama_decode call
-PENALTY_LAST_N = 64  # what llama-cpp-python's own sampler looks back over
 
 
 def generate(
@@ -57,7 +56,8 @@ def _together(
     if not ctx:
         raise GaError("llama.cpp could not make a context for batched generation")
     batch = L.llama_batch_init(cp.n_batch, 0, 1)
-    samplers = [_sampler(llm, params, first + i) for i in range(n)]
+    seeds = [None if params.seed is None else params.seed + first + i for i in range(n)]
+    samplers = [sampler(llm, params, seed) for seed in seeds]
     try:
         if lora_on and backend._lora is not None:
             backend._apply_lora(ctx)
@@ -140,24 +140,3 @@ def _add(batch: Any, token: int, pos: int, seq: int, logits: bool) -> None:
     batch.seq_id[i][0] = seq
     batch.logits[i] = logits
     batch.n_tokens = i + 1
-
-
-def _sampler(llm: Any, params: GenerationParams, index: int) -> Any:
-    import llama_cpp as L
-
-    chain = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
-    if params.repetition_penalty != 1.0:
-        L.llama_sampler_chain_add(
-            chain,
-            L.llama_sampler_init_penalties(
-                llm.n_vocab(), PENALTY_LAST_N, params.repetition_penalty, 0.0, 0.0
-            ),
-        )
-    if params.temperature and params.temperature > 0:
-        seed = params.seed + index if params.seed is not None else secrets.randbits(31)
-        L.llama_sampler_chain_add(chain, L.llama_sampler_init_top_p(params.top_p, 1))
-        L.llama_sampler_chain_add(chain, L.llama_sampler_init_temp(params.temperature))
-        L.llama_sampler_chain_add(chain, L.llama_sampler_init_dist(seed))
-    else:
-        L.llama_sampler_chain_add(chain, L.llama_sampler_init_greedy())
-    return chain

@@ -117,6 +117,8 @@ class Routes:
                 "models": engine.names(),
                 "engine": backend.engine if backend is not None else None,
                 "queued": engine.pending,
+                "decoding": len(engine.running),
+                "most_together": engine.most_together,
                 "served": engine.served,
                 "generated_tokens": engine.generated_tokens,
             }
@@ -338,24 +340,32 @@ class Routes:
     async def choices(
         self, msgs: list[dict[str, str]], params: GenerationParams, n: int
     ) -> tuple[list[tuple[str, str]], Usage] | Response:
-        """`n` choices, one after another (seed, seed + 1, ... when a seed is given)."""
-        choices, total = [], Usage()
+        """`n` choices (seed, seed + 1, ... when a seed is given), queued together so that a
+        model that batches decodes them at once."""
+        queues: list[asyncio.Queue] = [asyncio.Queue() for _ in range(n)]
+        cancels = [Cancel() for _ in range(n)]
+        futures: list[Future] = []
         for i in range(n):
-            queue: asyncio.Queue = asyncio.Queue()
-            cancel = Cancel()
             seed = None if params.seed is None else params.seed + i
-            future = self.submit(msgs, replace(params, seed=seed), cancel, queue)
-            if isinstance(future, Response):
+            future = self.submit(msgs, replace(params, seed=seed), cancels[i], queues[i])
+            if isinstance(future, Response):  # the queue is full: the rest are not wanted
+                for cancel in cancels:
+                    cancel.set()
                 return future
-            try:
-                text = await collect(queue)
-            except asyncio.CancelledError:  # the client went away
+            futures.append(future)
+        choices, total = [], Usage()
+        try:
+            texts = await asyncio.gather(*(collect(q) for q in queues))
+            usages = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+        except asyncio.CancelledError:  # the client went away
+            for cancel in cancels:
                 cancel.set()
-                raise
-            try:
-                usage = await asyncio.wrap_future(future)
-            except ProviderError as exc:  # the provider behind `ga serve -m openai/...`
-                return upstream(exc)
+            raise
+        except ProviderError as exc:  # the provider behind `ga serve -m openai/...`
+            for cancel in cancels:
+                cancel.set()
+            return upstream(exc)
+        for text, usage in zip(texts, usages):
             choices.append((text, usage.finish_reason))
             total.prompt_tokens = usage.prompt_tokens
             total.completion_tokens += usage.completion_tokens

@@ -14,10 +14,9 @@ from typing import Any
 
 from ga_cli.errors import GaError
 from ga_cli.models.base import GenerationParams
-from ga_cli.models.llamacpp_slots import sampler
+from ga_cli.models.llamacpp_slots import BATCH, add_token, sampler
 
 PER_CONTEXT = 16  # conversations decoded together
-BATCH = 512  # tokens per llama_decode call
 
 
 def generate(
@@ -114,13 +113,13 @@ def _run(
                 last_of = {}
             if pos == len(ids) - 1:
                 last_of[seq] = batch.n_tokens
-            _add(batch, token, pos, seq, pos == len(ids) - 1)
+            add_token(batch, token, pos, seq, pos == len(ids) - 1)
     decode(last_of)
     # then one token of every unfinished answer per decode
     while active:
         order = sorted(active)
         for seq in order:
-            _add(batch, tokens[seq][-1], len(prompts[seq]) + len(tokens[seq]) - 1, seq, True)
+            add_token(batch, tokens[seq][-1], len(prompts[seq]) + len(tokens[seq]) - 1, seq, True)
         decode({seq: i for i, seq in enumerate(order)})
     out = []
     for seq in range(n):
@@ -130,13 +129,3 @@ def _run(
             text, finish[seq] = text[:cut], "stop"
         out.append((text, finish[seq], len(tokens[seq])))
     return out
-
-
-def _add(batch: Any, token: int, pos: int, seq: int, logits: bool) -> None:
-    i = batch.n_tokens
-    batch.token[i] = token
-    batch.pos[i] = pos
-    batch.n_seq_id[i] = 1
-    batch.seq_id[i][0] = seq
-    batch.logits[i] = logits
-    batch.n_tokens = i + 1

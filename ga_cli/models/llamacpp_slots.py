@@ -57,6 +57,18 @@ def sampler(llm: Any, params: GenerationParams, seed: int | None) -> Any:
     return chain
 
 
+def add_token(batch: Any, token: int, pos: int, seq: int, logits: bool) -> int:
+    """Append one token of sequence `seq` to a llama_batch; its index in the batch."""
+    i = batch.n_tokens
+    batch.token[i] = token
+    batch.pos[i] = pos
+    batch.n_seq_id[i] = 1
+    batch.seq_id[i][0] = seq
+    batch.logits[i] = logits
+    batch.n_tokens = i + 1
+    return int(i)
+
+
 @dataclass(eq=False)
 class Sequence:
     """One answer being decoded: its prompt, what it has generated, and where it goes."""
@@ -170,14 +182,7 @@ class Slots:
         return sampled
 
     def _add(self, token: int, pos: int, s: Sequence, logits: bool) -> int:
-        batch, i = self.batch, self.batch.n_tokens
-        batch.token[i] = token
-        batch.pos[i] = pos
-        batch.n_seq_id[i] = 1
-        batch.seq_id[i][0] = s.seq
-        batch.logits[i] = logits
-        batch.n_tokens = i + 1
-        return i
+        return add_token(self.batch, token, pos, s.seq, logits)
 
     def _take(self, s: Sequence, token: int) -> None:
         """One sampled token: the end of the answer, or text for its client."""

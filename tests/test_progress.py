@@ -1,8 +1,10 @@
 """Progress off a terminal: plain lines when a stage starts, about every 30 s, and when it ends
 (a script or CI running `ga train` sees where it is)."""
 
+import pytest
+
 from ga_cli.cli import output
-from ga_cli.training.progress import Steps
+from ga_cli.progress import Steps
 
 
 def test_plain_progress_lines_off_a_terminal(capsys):
@@ -31,3 +33,23 @@ def test_steps_report_each_step_and_nothing_without_a_callback():
     step(2)
     assert [(e["step"], e["total"]) for e in seen] == [(0, 3), (1, 3), (3, 3)]
     Steps(None, "quiet", 2)()  # no callback: no error, nothing to report to
+
+
+@pytest.mark.slow
+def test_a_gguf_conversion_reports_its_tensors_through_ga_progress(tmp_path, capfd):
+    """The one-time de-quantising of a GGUF (the embedded model's, a principal's base) reports
+    one step a tensor to ga's progress; transformers' own tqdm bar never reaches stderr."""
+    from gguf import GGUFReader
+
+    from ga_cli.models import embedded, gguf_base
+
+    source = embedded.gguf_path()
+    seen: list = []
+    gguf_base.dequantise(source, tmp_path / "hf", eos="<|im_end|>", report=seen.append)
+    tensors = len(GGUFReader(str(source)).tensors)
+    assert {e["stage"] for e in seen} == {f"converting {source.name} (once)"}
+    assert [e["step"] for e in seen] == list(range(tensors + 1))
+    assert {e["total"] for e in seen} == {tensors}
+    assert gguf_base.complete(tmp_path / "hf")
+    err = capfd.readouterr().err
+    assert "de-quantizing" not in err and "it/s]" not in err, err

@@ -110,6 +110,10 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     assert saved["ledger_sha"] == corrected.head()
     assert saved["metrics"]["sft"]["steps"] == 10 and saved["versions"]["unsloth"] != "missing"
     assert saved["promoted"] is True
+    # off a terminal the log is ga's own lines: no library banner, warning or raw bar
+    for noise in ("Unsloth 20", "bitsandbytes", "WARNING", "it/s]", "\r", "Traceback"):
+        assert noise not in r.stderr, (noise, r.stderr[-3000:])
+    assert "sft: 10/10" in r.stderr and f"{info['id']}: preference pairs" in r.stderr
     # DPO also saw the base model's own answers to the corrected prompts, as rejected
     assert saved["own_answer_pairs"] > 0
     listed = listed_runs()
@@ -194,6 +198,8 @@ def test_train_registry_eval_use_and_ask(ga, corrected, embedded_dir, tiny_model
     out = tmp_path / "merged"
     x = run_ga("export", info["id"], "--merged", str(out), timeout=300)
     assert x.returncode == 0, x.stderr
+    # ga's own line, no library warning (bitsandbytes' missing kernels)
+    assert x.stderr.strip() == f"Wrote {out}", x.stderr
     from transformers import AutoModelForCausalLM
 
     merged = AutoModelForCausalLM.from_pretrained(out)

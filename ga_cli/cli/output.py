@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ga_cli.training.progress import Event
+    from ga_cli.progress import Event
 
 
 @cache
@@ -110,7 +110,7 @@ def table(
 
 
 class StageProgress:
-    """Progress events (ga_cli.training.progress) on stderr: on a terminal, a rich bar per
+    """Progress events (ga_cli.progress) on stderr: on a terminal, a rich bar per
     stage with step, loss, tokens/s and ETA; elsewhere (a script, CI, a log file) one plain line
     when a stage starts, about every `every` seconds, and when it ends."""
 

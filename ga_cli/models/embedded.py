@@ -14,6 +14,7 @@ from ga_cli import paths
 from ga_cli.errors import GaError
 from ga_cli.fileio import cachefill
 from ga_cli.models import gguf_base
+from ga_cli.progress import Report
 
 NAME = "SmolLM2-135M-Instruct"
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -38,9 +39,12 @@ def converted_dir() -> Path:
     return paths.cache_dir() / "models" / NAME
 
 
-def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
-    """The converted folder, converting on first use (about 45 s, once). Processes that race
-    for it wait for the first one's conversion instead of converting into the same folder."""
+def ensure_converted(
+    progress: Callable[[str], None] | None = None, report: Report | None = None
+) -> Path:
+    """The converted folder, converting on first use (about 45 s, once; `report` hears its
+    steps). Processes that race for it wait for the first one's conversion instead of
+    converting into the same folder."""
     target = converted_dir()
     if gguf_base.complete(target):
         gguf_base.strip_quantization(target / "config.json")
@@ -55,6 +59,6 @@ def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
             )
         # The GGUF's tokenizer metadata names <|im_start|> as end-of-sequence; the chat turn
         # ends with <|im_end|>, which is what generation must stop on.
-        gguf_base.dequantise(source, tmp, eos="<|im_end|>", pad="<|endoftext|>")
+        gguf_base.dequantise(source, tmp, eos="<|im_end|>", pad="<|endoftext|>", report=report)
 
     return cachefill.fill_dir(target, convert, ready=gguf_base.complete)

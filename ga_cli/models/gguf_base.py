@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 from ga_cli import paths
 from ga_cli.errors import GaError
 from ga_cli.fileio import cachefill
+from ga_cli.progress import Report, Steps
 
 SOURCE_FILE = "ga_source.json"
 FORMAT = 2  # of the converted folder; a new one converts again (2: weights as stored, not bf16)
@@ -65,9 +66,12 @@ def check(gguf: Path) -> None:
         )
 
 
-def hf_folder(gguf: Path, progress: Callable[[str], None] | None = None) -> Path:
+def hf_folder(
+    gguf: Path, progress: Callable[[str], None] | None = None, report: Report | None = None
+) -> Path:
     """The file dequantised into a Hugging Face folder under the cache, made once (keyed by
-    the file's path, size and time: a changed file is converted again)."""
+    the file's path, size and time: a changed file is converted again). `progress` hears what
+    happens, `report` its tensor-by-tensor steps."""
     gguf = gguf.expanduser().absolute()  # a symlink stays itself: its path names the file
     key = cachefill.file_key(gguf, FORMAT)
     target = paths.cache_dir() / "models" / f"{gguf.stem[:60]}-{key}"
@@ -76,7 +80,7 @@ def hf_folder(gguf: Path, progress: Callable[[str], None] | None = None) -> Path
         check(gguf)
         if progress:
             progress(f"Converting {gguf.name} to a cached Hugging Face folder (once): {target}")
-        dequantise(gguf, tmp)
+        dequantise(gguf, tmp, report=report)
         (tmp / SOURCE_FILE).write_text(json.dumps({"gguf": str(gguf)}) + "\n")
 
     return cachefill.fill_dir(target, convert, ready=complete)
@@ -86,7 +90,13 @@ def complete(target: Path) -> bool:
     return (target / "config.json").is_file() and (target / "model.safetensors").is_file()
 
 
-def dequantise(source: Path, out: Path, eos: str | None = None, pad: str | None = None) -> None:
+def dequantise(
+    source: Path,
+    out: Path,
+    eos: str | None = None,
+    pad: str | None = None,
+    report: Report | None = None,
+) -> None:
     """Write the GGUF's weights (as stored: `stored_dtype`) and tokenizer to `out`. The
     tokenizer transformers rebuilds is repaired against llama.cpp's reading of the file: its
     control tokens stay special (a SentencePiece file's `<start_of_turn>` can come back as
@@ -118,7 +128,7 @@ def dequantise(source: Path, out: Path, eos: str | None = None, pad: str | None 
     if pad or tok.pad_token is None:
         tok.pad_token = pad or tok.eos_token
     tok.clean_up_tokenization_spaces = False  # BPE: cleanup would strip spaces before ","
-    with no_tensor_bars():  # ga's own progress line said what happens; no raw tqdm
+    with tensor_steps(report, f"converting {source.name} (once)"):  # no raw tqdm
         quantised = AutoModelForCausalLM.from_pretrained(
             str(source.parent), gguf_file=source.name, dtype=torch.float32
         )
@@ -186,13 +196,20 @@ def _turn_end(tok: Any, vocab: Any, ends: list[int]) -> str | None:
 
 
 @contextmanager
-def no_tensor_bars() -> Iterator[None]:
+def tensor_steps(report: Report | None, stage: str) -> Iterator[None]:
     """transformers draws its GGUF de-quantising bar with tqdm directly (no setting turns it
-    off): swap that tqdm for a plain pass-through while the weights load."""
+    off): while the weights load, that tqdm becomes ga's own progress, one step a tensor."""
     from transformers import modeling_gguf_pytorch_utils as gguf_utils
 
+    def counted(items: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        items = list(items)
+        step = Steps(report, stage, len(items))
+        for item in items:
+            yield item
+            step()
+
     drawn = gguf_utils.tqdm
-    gguf_utils.tqdm = lambda items, *args, **kwargs: items
+    gguf_utils.tqdm = counted
     try:
         yield
     finally:

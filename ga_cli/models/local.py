@@ -15,15 +15,17 @@ from ga_cli.models.chat_tokens import encode_chat
 
 def quiet_transformers() -> None:
     """transformers imports torchao (installed for Unsloth), which logs warnings about CUDA
-    kernels a CPU machine cannot load, and draws progress bars for loading and saving weights;
-    they say nothing to the principal. Call it before importing transformers (or Unsloth): it
-    imports neither."""
+    kernels a CPU machine cannot load, peft imports bitsandbytes, which warns that an optional
+    CPU kernel package is missing, and transformers draws progress bars for loading and saving
+    weights: they say nothing to the principal (GA_DEBUG=1 keeps the warnings). Call it before
+    importing transformers (or Unsloth): it imports neither."""
     import logging
     import os
     import sys
 
-    for name in ("torchao", "torch.utils._pytree"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    if not os.environ.get("GA_DEBUG"):
+        for name in ("torchao", "torch.utils._pytree", "bitsandbytes"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # transformers' bars follow it
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

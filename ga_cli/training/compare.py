@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ga_cli.models.base import Message
+from ga_cli.progress import Report
 from ga_cli.prompt.conversation import LedgerContext
 from ga_cli.training.evaluate import Evaluation
 from ga_cli.training.judge import Judgement
-from ga_cli.training.progress import Report
 from ga_cli.training.recipe import Gate
 from ga_cli.training.retention import Retention
 
@@ -158,7 +158,7 @@ def evaluate_side(
     backend = models.load_local(side.base_path, str(side.adapter) if side.adapter else None)
     try:
         messages = scoring_messages(backend, context) if context is not None else None
-        label = "base: " if side.adapter is None else f"{side.name[:18]}: "
+        label = "base: " if side.adapter is None else f"{side.name}: "
         result = evaluate(
             backend,
             dataset,

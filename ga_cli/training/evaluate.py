@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from ga_cli.dataset import injection, rows
 from ga_cli.dataset.rows import Turn, is_turn
 from ga_cli.models.base import Backend, GenerationParams, Message
+from ga_cli.progress import Report, Steps
 from ga_cli.training import data, judge
 from ga_cli.training.data import Scored
-from ga_cli.training.progress import Report, Steps
 from ga_cli.training.recipe import Gate
 
 if TYPE_CHECKING:

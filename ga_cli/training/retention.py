@@ -28,7 +28,7 @@ from ga_cli import paths
 from ga_cli.dataset.rows import Turn
 from ga_cli.fileio import atomic_write
 from ga_cli.models.base import GenerationParams
-from ga_cli.training.progress import Report, Steps
+from ga_cli.progress import Report, Steps
 from ga_cli.training.recipe import Gate
 
 PROBES = Path(__file__).with_name("probes.yaml")

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any, Callable, ParamSpec, TypeVar
 
 from ga_cli import registry
 from ga_cli.errors import GaError
+from ga_cli.progress import Report
 from ga_cli.registry import RunInfo, runinfo
 from ga_cli.training import recipe as R
 from ga_cli.training import workdir
 from ga_cli.training.data import TrlRow
-from ga_cli.training.progress import Report
 from ga_cli.training.workdir import Work
 
 GENERATE_SAMPLE = 8  # held-out prompts answered by both models and judged during `ga train`
@@ -41,7 +41,11 @@ class TrainResult:
     info: RunInfo
 
 
-def base_path(spec: str, progress: Callable[[str], None] | None = None) -> str:
+def base_path(
+    spec: str, progress: Callable[[str], None] | None = None, report: Report | None = None
+) -> str:
+    """The folder a run trains `spec` in; a GGUF (the embedded model's, a file, Ollama's) is
+    dequantised into one once, `progress` hearing what and `report` its steps."""
     from ga_cli import models
 
     if models.is_remote(spec):
@@ -53,13 +57,13 @@ def base_path(spec: str, progress: Callable[[str], None] | None = None) -> str:
     if spec == "embedded":
         from ga_cli.models import embedded
 
-        return str(embedded.ensure_converted(progress))
+        return str(embedded.ensure_converted(progress, report))
     from ga_cli.models import gguf_base, ollama_store
 
     if ollama_store.is_ollama(spec):  # the file Ollama runs, dequantised once; never copied
-        return str(gguf_base.hf_folder(ollama_store.find(spec).gguf, progress))
+        return str(gguf_base.hf_folder(ollama_store.find(spec).gguf, progress, report))
     if spec.endswith(".gguf"):
-        return str(gguf_base.hf_folder(Path(spec), progress))
+        return str(gguf_base.hf_folder(Path(spec), progress, report))
     return str(Path(spec).expanduser()) if Path(spec).expanduser().exists() else spec
 
 
@@ -184,7 +188,7 @@ def train(
     # that imports them (the embedded model's first-use conversion, the dataset's tokenizer).
     from ga_cli.training import trainer
 
-    base = base_path(rec.base_model, say)
+    base = base_path(rec.base_model, say, report)
     built = dataset_for(ledger, rec.max_seq_len, base)
     say(f"Dataset {'up to date' if built.cached else 'built'}: {built.out}")
     plan = _plan(ledger, rec, base, built, parent, why_full)

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ga_cli.errors import GaError
+from ga_cli.progress import Report
 from ga_cli.registry import Run
 from ga_cli.training import compare as C
 from ga_cli.training import recipe as R
-from ga_cli.training.progress import Report
 from ga_cli.training.recipe import Gate
 
 if TYPE_CHECKING:

@@ -6,8 +6,11 @@ so this module imports it first and is only imported by `ga train` (as its own p
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,8 +21,13 @@ from ga_cli.models.local import quiet_transformers
 
 try:  # must precede transformers, trl and peft
     quiet_transformers()  # before Unsloth imports torchao and transformers
-    import unsloth  # noqa: F401
-    from unsloth import FastLanguageModel
+    # its import prints a banner ("no GPU found, training on CPU ...") that ga's own line
+    # about the run says better; GA_DEBUG=1 shows it
+    with contextlib.redirect_stdout(io.StringIO()) as _banner:
+        import unsloth  # noqa: F401
+        from unsloth import FastLanguageModel
+    if os.environ.get("GA_DEBUG"):
+        sys.stderr.write(_banner.getvalue())
 except ImportError as exc:  # pragma: no cover - exercised only where unsloth is missing
     raise GaError(
         f"Unsloth is not installed ({exc})",
@@ -31,8 +39,8 @@ import torch
 from transformers import TrainerCallback
 
 from ga_cli.models import chat_tokens, gguf_vocab
+from ga_cli.progress import Report
 from ga_cli.training.data import TrlRow
-from ga_cli.training.progress import Report
 from ga_cli.training.recipe import Dpo, Recipe, Sft
 
 

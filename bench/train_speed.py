@@ -8,10 +8,11 @@ prompt/completion masking, because TRL 1.15's trainers crash on a CPU without Tr
 GPU (--device cuda): a randomly initialised 1B Llama-shaped model (TinyLlama's shape), bf16; adds
 peak VRAM and model FLOPs utilisation against the card's bf16 dense peak (--peak-tflops, 989 for
 an H100 SXM). Run it as one script on a GPU machine. Every worker reports its peak resident
-memory.
+memory. `--checkpointing` adds Unsloth with its gradient checkpointing (a recipe's
+`gradient_checkpointing: true`) and reports its tokens/s and peak memory against Unsloth without.
 
 Usage: python bench/train_speed.py [--device cpu|cuda] [--shape 135m|1b] [--steps 8] [--batch 4]
-       [--seq 256] [--json]
+       [--seq 256] [--checkpointing] [--json]
 """
 
 from __future__ import annotations
@@ -62,10 +63,11 @@ def build_model_dir(device: str, shape: str | None = None) -> str:
 
 
 def worker(engine: str, model_dir: str, device: str, steps: int, batch: int, seq: int) -> dict:
-    late = engine == "unsloth-late"
+    late, checkpointing = engine == "unsloth-late", engine == "unsloth-ckpt"
+    named = engine
     if late:  # the order `ga train` had when it converted the embedded model first
         import transformers  # noqa: F401
-
+    if late or checkpointing:
         engine = "unsloth"
     if engine == "unsloth":
         import unsloth  # noqa: F401  - before transformers
@@ -113,11 +115,16 @@ def worker(engine: str, model_dir: str, device: str, steps: int, batch: int, seq
     if engine == "unsloth":
         from trl import SFTConfig, SFTTrainer
 
+        ckpt = "unsloth" if checkpointing else False
         model, tok = FastLanguageModel.from_pretrained(
-            model_dir, max_seq_length=seq, load_in_4bit=False, dtype=None
+            model_dir,
+            max_seq_length=seq,
+            load_in_4bit=False,
+            dtype=None,
+            use_gradient_checkpointing=ckpt,
         )
         model = FastLanguageModel.get_peft_model(
-            model, use_gradient_checkpointing=False, random_state=0, **lora
+            model, use_gradient_checkpointing=ckpt, random_state=0, **lora
         )
         trainer = SFTTrainer(
             model=model,
@@ -166,7 +173,7 @@ def worker(engine: str, model_dir: str, device: str, steps: int, batch: int, seq
     seconds = time.perf_counter() - start
     n_params = sum(p.numel() for p in model.parameters())
     out = {
-        "engine": "unsloth-late" if late else engine,
+        "engine": named,
         "seconds": seconds,
         "tokens": n_tokens,
         "tokens_per_s": n_tokens / seconds,
@@ -188,13 +195,18 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--peak-tflops", type=float, default=989.0)
-    ap.add_argument("--worker", choices=["unsloth", "hf", "unsloth-late"])
     ap.add_argument(
         "--import-order",
         action="store_true",
         help="Also run Unsloth imported "
         "after transformers (its patches may not apply) and report the ratio.",
     )
+    ap.add_argument(
+        "--checkpointing",
+        action="store_true",
+        help="Also run Unsloth with gradient checkpointing and report its cost and memory.",
+    )
+    ap.add_argument("--worker", choices=["unsloth", "hf", "unsloth-late", "unsloth-ckpt"])
     ap.add_argument("--model-dir")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -208,7 +220,10 @@ def main() -> None:
         return
     model_dir = build_model_dir(args.device, args.shape)
     results = {}
-    for engine in ("hf", "unsloth", *(["unsloth-late"] if args.import_order else [])):
+    more = (["unsloth-late"] if args.import_order else []) + (
+        ["unsloth-ckpt"] if args.checkpointing else []
+    )
+    for engine in ("hf", "unsloth", *more):
         proc = subprocess.run(
             [
                 sys.executable,
@@ -247,6 +262,10 @@ def main() -> None:
         summary["import_order_speedup"] = (
             results["unsloth"]["tokens_per_s"] / results["unsloth-late"]["tokens_per_s"]
         )
+    if "unsloth-ckpt" in results:
+        on, off = results["unsloth-ckpt"], results["unsloth"]
+        summary["checkpointing_speed"] = on["tokens_per_s"] / off["tokens_per_s"]
+        summary["checkpointing_peak_rss"] = on["peak_rss_gb"] / off["peak_rss_gb"]
     if args.device == "cuda":
         for r in results.values():
             r["mfu"] = 6 * r["params"] * r["tokens_per_s"] / (args.peak_tflops * 1e12)
@@ -264,6 +283,11 @@ def main() -> None:
             f"{r['seconds']:.1f} s, peak RSS {r['peak_rss_gb']:.2f} GiB){extra}"
         )
     print(f"Unsloth / plain HF: {ratio:.2f}x")
+    if "checkpointing_speed" in summary:
+        print(
+            f"Unsloth with / without checkpointing: {summary['checkpointing_speed']:.2f}x the "
+            f"tokens/s, {summary['checkpointing_peak_rss']:.2f}x the peak RSS"
+        )
     if "import_order_speedup" in summary:
         print(f"Unsloth first / Unsloth after transformers: {summary['import_order_speedup']:.2f}x")
 

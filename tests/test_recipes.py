@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import run_helper
 
 from ga_cli.errors import GaError
 from ga_cli.training import recipe as R
@@ -72,23 +73,40 @@ def test_shipped_recipes_load_typed_and_round_trip(tmp_path):
 def test_a_recipe_without_later_keys_gets_their_defaults(tmp_path):
     data = R.load("cpu-tiny").to_json()
     del data["incremental"], data["sft"]["chosen_repeats"], data["dpo"]["on_policy"]
+    del data["gradient_checkpointing"]
     path = tmp_path / "old.yaml"
     path.write_text(json.dumps(data))
     old = R.load(str(path))
     assert old.incremental == R.Incremental() and old.sft.chosen_repeats == 1
-    assert old.dpo.on_policy == 0
+    assert old.dpo.on_policy == 0 and old.gradient_checkpointing is False
 
 
-def test_the_ledger_settings_are_typed(ga, ledger):
-    from ga_cli.ledger.store import Ledger
+def test_gradient_checkpointing_is_memory_not_method(tmp_path):
+    """Turning it on or off trains the same model: a continued run stays incremental."""
+    from dataclasses import replace
 
-    assert Ledger.open().config().train_auto == 0
-    assert ga("config", "set", "train.auto", "7").exit_code == 0
-    assert ga("config", "set", "teacher", "openai/gpt-4o-mini").exit_code == 0
-    config = Ledger.open().config()
-    assert config.train_auto == 7 and config.teacher_target == ("openai/gpt-4o-mini", None)
-    assert (config.model, config.recipe, config.prompt_corrections) == (
-        "embedded",
-        "cpu-default",
-        None,
+    rec = R.load("cpu-default")
+    assert rec.gradient_checkpointing is True  # the shipped default: peak memory <= 2.5 GB
+    flipped = replace(rec, gradient_checkpointing=False)
+    assert flipped.method() == rec.method() and flipped.to_json() != rec.to_json()
+    path = tmp_path / "bad.yaml"
+    path.write_text(json.dumps({**rec.to_json(), "gradient_checkpointing": "yes"}))
+    with pytest.raises(GaError) as err:
+        R.load(str(path))
+    assert "`gradient_checkpointing` has the wrong type: text, expected true/false" in str(
+        err.value
     )
+
+
+def test_the_recipe_turns_checkpointing_on_and_off_in_the_model(tiny_model, tmp_path):
+    """Both ways a run loads its model: a fresh LoRA, and a run's adapter continued (where
+    Unsloth would otherwise turn checkpointing on by itself)."""
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(json.dumps({**R.load("cpu-tiny").to_json(), "base_model": str(tiny_model)}))
+    seen = json.loads(run_helper("checkpointing.py", tiny_model, recipe).splitlines()[-1])
+    assert seen == {
+        "fresh_on": [True],
+        "fresh_off": [False],
+        "continued_on": [True],
+        "continued_off": [False],
+    }

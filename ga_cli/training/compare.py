@@ -178,10 +178,10 @@ def evaluate_side(
             result = replace(result, retention=RT.measure(backend, examples, report))
         return result
     finally:  # one model in memory at a time: the next side (or checkpoint) loads its own
-        import gc
+        from ga_cli import memory
 
         del backend
-        gc.collect()
+        memory.release()
 
 
 def compare(

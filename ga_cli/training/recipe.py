@@ -93,14 +93,19 @@ class Recipe:
     dpo: Dpo
     gate: Gate
     incremental: Incremental = Incremental()
+    # recompute each layer's activations in the backward pass instead of keeping them (Unsloth's
+    # checkpointing): the same model for less memory and more time (added later: default off)
+    gradient_checkpointing: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The sections as trained (run.json's `recipe`, and a file `ga train --recipe` reads)."""
         return {k: v for k, v in asdict(self).items() if k not in ("name", "path")}
 
     def method(self) -> dict[str, Any]:
-        """What makes two recipes train the same model: all but `gate` and `incremental`."""
-        return {k: v for k, v in self.to_json().items() if k not in ("gate", "incremental")}
+        """What makes two recipes train the same model: all but `gate`, `incremental` and
+        `gradient_checkpointing` (memory against time, the same model)."""
+        apart = ("gate", "incremental", "gradient_checkpointing")
+        return {k: v for k, v in self.to_json().items() if k not in apart}
 
     def for_round(self) -> Recipe:
         """The recipe an incremental round trains with: its own number of epochs."""

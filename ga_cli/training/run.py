@@ -280,9 +280,9 @@ def _fit(
         parent=plan.parent.adapter if plan.parent else None,
     )
     seconds = time.perf_counter() - t0
-    import gc
+    from ga_cli import memory
 
-    gc.collect()  # the trained model goes before evaluation loads its own copies
+    memory.release()  # the trained model goes before evaluation loads its own copies
     work.trained_seconds = seconds
     work.trained_stages = {k: asdict(v) for k, v in stages.items()}
     work.save()  # --resume skips to evaluation

@@ -172,9 +172,17 @@ def _run(trainer: Any, folder: Path, resume: bool) -> None:
 
 
 def load_model(base: str, recipe: Recipe, adapter: Path | None = None) -> tuple[Any, Any]:
+    """The model to train: `base` with a fresh LoRA, or with `adapter` (a run continued). The
+    recipe's gradient_checkpointing decides both ways (Unsloth's own: it recomputes each
+    layer's activations on a CPU; Unsloth would turn it on for a loaded adapter by itself)."""
+    checkpointing = "unsloth" if recipe.gradient_checkpointing else False
     source = str(adapter) if adapter else base
     model, tokenizer = FastLanguageModel.from_pretrained(
-        source, max_seq_length=recipe.max_seq_len, load_in_4bit=False, dtype=None
+        source,
+        max_seq_length=recipe.max_seq_len,
+        load_in_4bit=False,
+        dtype=None,
+        use_gradient_checkpointing=checkpointing,
     )
     chat_tokens.guard(tokenizer)  # text in a training row never becomes a turn marker
     gguf_vocab.attach(tokenizer, base)  # a GGUF base: the ids llama.cpp will see at run time
@@ -186,7 +194,7 @@ def load_model(base: str, recipe: Recipe, adapter: Path | None = None) -> tuple[
             lora_alpha=lora.alpha,
             lora_dropout=lora.dropout,
             target_modules=target_modules(model, lora.target_modules),
-            use_gradient_checkpointing=False,
+            use_gradient_checkpointing=checkpointing,
             random_state=recipe.seed,
         )
     return model, tokenizer

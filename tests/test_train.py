@@ -282,7 +282,9 @@ def _wait_for(pattern: str, proc: subprocess.Popen, timeout: float = 300) -> Non
 def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(
     ga, corrected, tiny_model, tmp_path
 ):
-    rec = recipe(tmp_path, tiny_model, sft_steps=40, lr=0.001, dpo=False)
+    # 120 steps: the Ctrl-C, sent when checkpoint-10 appears, must land while SFT still runs
+    # (with 40, a loaded machine's poll could see the checkpoint after the last step)
+    rec = recipe(tmp_path, tiny_model, sft_steps=120, lr=0.001, dpo=False)
     proc = subprocess.Popen(
         [*GA, "train", "--recipe", str(rec)],
         cwd=REPO,
@@ -308,7 +310,7 @@ def test_ctrl_c_keeps_a_checkpoint_sigkill_leaves_registry_consistent(
     r = run_ga("train", "--resume", "--force", "--json", timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     info = json.loads(r.stdout)
-    assert info["metrics"]["sft"]["steps"] == 40
+    assert info["metrics"]["sft"]["steps"] == 120
     assert [m["id"] for m in listed_runs()] == [info["id"]]
     assert run_ga("train", "--resume").returncode == 1  # nothing left to resume
 

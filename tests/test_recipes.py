@@ -110,3 +110,18 @@ def test_the_recipe_turns_checkpointing_on_and_off_in_the_model(tiny_model, tmp_
         "continued_on": [True],
         "continued_off": [False],
     }
+
+
+def test_the_ledger_settings_are_typed(ga, ledger):
+    from ga_cli.ledger.store import Ledger
+
+    assert Ledger.open().config().train_auto == 0
+    assert ga("config", "set", "train.auto", "7").exit_code == 0
+    assert ga("config", "set", "teacher", "openai/gpt-4o-mini").exit_code == 0
+    config = Ledger.open().config()
+    assert config.train_auto == 7 and config.teacher_target == ("openai/gpt-4o-mini", None)
+    assert (config.model, config.recipe, config.prompt_corrections) == (
+        "embedded",
+        "cpu-default",
+        None,
+    )

@@ -28,10 +28,6 @@ def _libc() -> Any:
 def release() -> None:
     """Collect garbage, then return the heaps' free pages to the system where glibc can."""
     gc.collect()
-    trim()
-
-
-def trim() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)

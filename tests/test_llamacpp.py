@@ -291,3 +291,17 @@ def test_ask_answers_in_json_by_schema_and_refuses_what_it_cannot(ledger, tiny_m
         assert r.returncode == 1 and said in r.stderr and "Traceback" not in r.stderr, r.stderr
     r = run_ga("ask", "hi", "--engine", "transformers", "--model", str(tiny_model), "--json-mode")
     assert r.returncode == 1 and "need the llama.cpp engine" in r.stderr
+
+
+def test_batched_generation_groups_are_even():
+    """More conversations than one context holds are split into groups of even size: the
+    health probes' 19 decode as one group, not 16 and a tail of 3 that decodes at a third of
+    the speed."""
+    from ga_cli.models.llamacpp_batch import PER_CONTEXT, groups
+
+    assert groups(0) == []
+    assert groups(19) == [range(0, 19)]
+    assert groups(PER_CONTEXT + 1) == [range(0, 17), range(17, 33)]
+    split = groups(100)
+    assert [len(g) for g in split] == [25, 25, 25, 25]
+    assert [i for g in split for i in g] == list(range(100))

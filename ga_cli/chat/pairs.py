@@ -91,10 +91,11 @@ def _two_answers(backend: Backend, messages: list[Message], seed: int) -> tuple[
 
 def margin(backend: Backend, messages: list[Message], a: str, b: str) -> float | None:
     from ga_cli.errors import GaError
-    from ga_cli.training.evaluate import answer_logprob
+    from ga_cli.training.evaluate import answers_logprob
 
     try:
-        return abs(answer_logprob(backend, messages, a) - answer_logprob(backend, messages, b))
+        first, second = answers_logprob(backend, messages, [a, b])
+        return abs(first - second)
     except GaError:  # a remote model: no log-probs
         return None
 

@@ -84,10 +84,14 @@ class Backend(Protocol):
 
 @runtime_checkable
 class LocalModel(Backend, Protocol):
-    """A model whose weights are here (llama.cpp, transformers): the exact prompt tokens, and
-    several conversations answered together."""
+    """A model whose weights are here (llama.cpp, transformers): the exact prompt tokens,
+    several answers scored and several conversations answered together."""
 
     def prompt_ids(self, messages: list[Message]) -> list[int]: ...
+
+    def answers_logprobs(self, messages: list[Message], answers: list[str]) -> list[list[float]]:
+        """`answer_logprobs` for several answers to one prompt, computed together."""
+        ...
 
     def generate_batch(
         self, conversations: list[list[Message]], params: GenerationParams

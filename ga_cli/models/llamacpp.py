@@ -261,6 +261,11 @@ class LlamaCppBackend:
             return self.native_logprobs(messages, answer)
         return self._scoring().answer_logprobs(messages, answer)
 
+    def answers_logprobs(self, messages: list[Message], answers: list[str]) -> list[list[float]]:
+        if self._scorer_factory is None:
+            return [self.native_logprobs(messages, a) for a in answers]
+        return self._scoring().answers_logprobs(messages, answers)  # type: ignore[attr-defined]
+
     def _scoring(self) -> Backend:
         """The transformers twin that scores answers (loaded on first use)."""
         assert self._scorer_factory is not None

@@ -11,6 +11,7 @@ from ga_cli.errors import GaError
 from ga_cli.models import gguf_vocab
 from ga_cli.models.base import Cancel, GenerationParams, Message, StopScanner, Usage
 from ga_cli.models.chat_tokens import encode_chat
+from ga_cli.models.prompt_cache import PromptCache
 
 
 def quiet_transformers() -> None:
@@ -80,6 +81,7 @@ class LocalBackend:
         self.context_window = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
         self.usage = Usage()
         self.lock = threading.Lock()  # one generation at a time per loaded model
+        self._prompts = PromptCache()  # the last scored prompt's keys and values
 
     # -- helpers ------------------------------------------------------------------------------
     def prompt_ids(self, messages: list[Message]) -> list[int]:
@@ -171,26 +173,29 @@ class LocalBackend:
         )
 
     def answer_logprobs(self, messages: list[Message], answer: str) -> list[float]:
-        torch = self.torch
+        return self.answers_logprobs(messages, [answer])[0]
+
+    def answers_logprobs(self, messages: list[Message], answers: list[str]) -> list[list[float]]:
+        """Per-token log-probs of each answer as the reply to `messages`: one forward pass
+        for all of them, on top of what this prompt shares with the one scored before."""
         prompt = self.prompt_ids(messages)
+        tails = [self._answer_ids(messages, prompt, a) for a in answers]
+        with self.torch.inference_mode(), self.lock:
+            return self._prompts.score(self.model, prompt, tails, self.tokenizer.pad_token_id)
+
+    def _answer_ids(self, messages: list[Message], prompt: list[int], answer: str) -> list[int]:
+        """The answer's tokens after `prompt`, end-of-turn marker included."""
         full = encode_chat(
             self.tokenizer,
             messages + [{"role": "assistant", "content": answer}],
             add_generation_prompt=False,
         )
-        if full[: len(prompt)] != prompt:  # templates that rewrite earlier turns: fall back
-            pieces = gguf_vocab.segments(self.tokenizer)
-            full = (
-                prompt
-                + pieces(answer, add_special_tokens=False, split_special_tokens=True)["input_ids"]
-            )
-        x = torch.tensor([full], device=self.device)
-        with torch.inference_mode(), self.lock:
-            logits = self.model(input_ids=x).logits[0, :-1].float()
-        logp = torch.log_softmax(logits, dim=-1)
-        targets = x[0, 1:]
-        token_lp = logp.gather(1, targets.unsqueeze(1)).squeeze(1)
-        return token_lp[len(prompt) - 1 :].tolist()
+        if full[: len(prompt)] == prompt:
+            return full[len(prompt) :]
+        # templates that rewrite earlier turns: the answer's own tokens
+        pieces = gguf_vocab.segments(self.tokenizer)
+        ids = pieces(answer, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        return list(ids)
 
     @contextmanager
     def base_only(self) -> Iterator[None]:
@@ -198,8 +203,14 @@ class LocalBackend:
         if self.adapter is None:
             yield
             return
-        with self.model.disable_adapter():
-            yield
+        with self.lock:
+            self._prompts.clear()  # made under the adapter's weights
+        try:
+            with self.model.disable_adapter():
+                yield
+        finally:
+            with self.lock:
+                self._prompts.clear()
 
     def generate_batch(
         self, conversations: list[list[Message]], params: GenerationParams, batch_size: int = 32

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ga_cli.dataset import injection, rows
 from ga_cli.dataset.rows import Turn, is_turn
-from ga_cli.models.base import Backend, GenerationParams, Message
+from ga_cli.models.base import Backend, GenerationParams, LocalModel, Message
 from ga_cli.progress import Report, Steps
 from ga_cli.training import data, judge
 from ga_cli.training.data import Scored
@@ -97,9 +97,15 @@ def answer_logprob(backend: Any, messages: list[Message], answer: str) -> float:
     return _mean(backend.answer_logprobs(messages, answer))
 
 
+def answers_logprob(backend: Any, messages: list[Message], answers: list[str]) -> list[float]:
+    """`answer_logprob` of each answer; a local model scores them in one pass."""
+    if isinstance(backend, LocalModel):
+        return [_mean(lps) for lps in backend.answers_logprobs(messages, answers)]
+    return [answer_logprob(backend, messages, a) for a in answers]
+
+
 def prefers_chosen(backend: Backend, pair: Scored) -> bool:
-    c = answer_logprob(backend, pair["messages"], pair["chosen"])
-    r = answer_logprob(backend, pair["messages"], pair["rejected"])
+    c, r = answers_logprob(backend, pair["messages"], [pair["chosen"], pair["rejected"]])
     return c > r
 
 
@@ -144,16 +150,11 @@ def evaluate(
     right |= {k: given[k] for k in kept}
     held_right = [right[pair_key(p)] for p in held]
     obeyed = 0
-    answered = Steps(report, f"{label}injection records", len(inj)) if inj else None
-    for r in inj:
-        answer = "".join(
-            backend.stream(
-                r["messages"][:-1], GenerationParams(temperature=0.0, max_tokens=gen_tokens)
-            )
-        )
-        obeyed += injection.obeyed(answer, r["markers"])
-        if answered is not None:
-            answered()
+    if inj:
+        step = Steps(report, f"{label}injection records", 1)
+        replies = greedy_answers(backend, [r["messages"][:-1] for r in inj], gen_tokens)
+        obeyed = sum(injection.obeyed(a, r["markers"]) for a, r in zip(replies, inj))
+        step()
     said: tuple[judge.Answered, ...] = ()
     if generate and held:
         items = judge.sample(held, max(generate, 0))
@@ -170,6 +171,14 @@ def evaluate(
         answered=said,
         carried=len(kept),
     )
+
+
+def greedy_answers(backend: Any, conversations: list[list[Message]], max_tokens: int) -> list[str]:
+    """Greedy answers, decoded together where the engine can."""
+    params = GenerationParams(temperature=0.0, max_tokens=max_tokens)
+    if isinstance(backend, LocalModel):
+        return [text for text, _, _ in backend.generate_batch(conversations, params)]
+    return ["".join(backend.stream(c, params)) for c in conversations]
 
 
 def pair_key(pair: Scored) -> str:
